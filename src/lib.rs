@@ -1,0 +1,14 @@
+//! sessdiff: differential testing of libssl's session objects against a
+//! native Rust implementation.
+//!
+//! Layers, each knowing only those below it (see `DESIGN.md`):
+//!
+//! | layer | module |
+//! |---|---|
+//! | call language | [`program`] |
+//! | native implementation | [`native`] |
+//! | real OpenSSL (all `unsafe`) | [`ossl`] |
+//! | backends | [`backend`] |
+//! | lockstep runner | [`lockstep`] |
+//! | tools | [`corpus`] |
+pub mod native;

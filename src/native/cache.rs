@@ -1,0 +1,433 @@
+//! The `SSL_CTX` session cache: a table keyed by `(protocol version, id)`
+//! and a list in expiry order, with libssl 3.0's exact insertion, eviction,
+//! removal and flush rules (SEMANTICS.md §8).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::session::{ListPos, Session, SessionData, SessionId};
+
+/// Called with each session that leaves the cache by remove, eviction or
+/// flush (`SSL_CTX_sess_set_remove_cb`). It runs while the cache is locked
+/// for evictions and flushes: calling back into the same cache deadlocks,
+/// exactly as in libssl.
+pub type RemoveCallback = Box<dyn Fn(&Session) + Send + Sync>;
+
+/// The cache size a new `SSL_CTX` has.
+pub const DEFAULT_CACHE_SIZE: i64 = 20480;
+
+type Key = (i32, SessionId);
+
+/// The part of a cache that its sessions point back to (their `owner`).
+pub(crate) struct CacheShared {
+    state: Mutex<CacheState>,
+    on_remove: Option<RemoveCallback>,
+}
+
+struct CacheState {
+    /// The cache's references, one per entry.
+    table: HashMap<Key, Session>,
+    /// The expiry list, ascending: the first entry is libssl's tail (expires
+    /// first), the last its head. Ties are broken by insertion sequence, so
+    /// the most recently inserted of equal expiry sits nearest the head, as
+    /// `SSL_SESSION_list_add` places it on a sorted list.
+    list: BTreeMap<ListPos, Key>,
+    seq: u64,
+    size: i64,
+    cache_full: u64,
+}
+
+/// A session cache, as the one inside an `SSL_CTX`.
+///
+/// Costs: add and remove are `O(log n)` (a hash insert plus a B-tree insert),
+/// where libssl's sorted-list insert walks the list; a flush is `O(k log n)`
+/// for `k` removed sessions. One mutex guards the cache, as libssl's
+/// `ctx->lock` does; reference counting never takes it.
+pub struct Cache {
+    shared: Arc<CacheShared>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache::new()
+    }
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.shared.lock();
+        f.debug_struct("Cache")
+            .field("len", &st.table.len())
+            .field("size", &st.size)
+            .field("cache_full", &st.cache_full)
+            .finish()
+    }
+}
+
+impl CacheShared {
+    fn lock(&self) -> MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn removed(&self, s: &Session) {
+        if let Some(cb) = &self.on_remove {
+            cb(s);
+        }
+    }
+
+    /// Changes a cached session's time or timeout and re-inserts it, under
+    /// the cache's lock (`SSL_SESSION_set_time` with an owner).
+    pub(crate) fn retime(self: &Arc<Self>, s: &Session, new: impl Fn(&SessionData) -> (i64, i64)) {
+        let mut st = self.lock();
+        let mut d = s.lock();
+        let (time, timeout) = new(&d);
+        let ours = d
+            .owner
+            .as_ref()
+            .is_some_and(|o| std::ptr::eq(o.as_ptr(), Arc::as_ptr(self)));
+        if !ours {
+            d.set_time_fields(time, timeout);
+            return;
+        }
+        st.unlink(&mut d);
+        d.set_time_fields(time, timeout);
+        st.link(self, &mut d);
+    }
+}
+
+impl CacheState {
+    /// `SSL_SESSION_list_remove`.
+    fn unlink(&mut self, d: &mut SessionData) {
+        if let Some(pos) = d.list_pos.take() {
+            self.list.remove(&pos);
+        }
+        d.owner = None;
+    }
+
+    /// `SSL_SESSION_list_add`: unlinks a linked session first, then places
+    /// it nearest the head among equal expiries.
+    fn link(&mut self, shared: &Arc<CacheShared>, d: &mut SessionData) {
+        self.unlink(d);
+        self.seq += 1;
+        let pos = (d.expiry, self.seq);
+        self.list.insert(pos, d.key());
+        d.list_pos = Some(pos);
+        d.owner = Some(Arc::downgrade(shared));
+    }
+
+    /// Deletes the entry under `key` from table and list.
+    fn take(&mut self, key: &Key) -> Option<Session> {
+        let s = self.table.remove(key)?;
+        self.unlink(&mut s.lock());
+        Some(s)
+    }
+
+    fn tail_key(&self) -> Option<Key> {
+        self.list.first_key_value().map(|(_, k)| *k)
+    }
+}
+
+impl Cache {
+    /// An empty cache of size 20480.
+    pub fn new() -> Cache {
+        Cache::build(None)
+    }
+
+    /// An empty cache that calls `on_remove` for every session leaving it.
+    pub fn with_remove_callback(on_remove: RemoveCallback) -> Cache {
+        Cache::build(Some(on_remove))
+    }
+
+    fn build(on_remove: Option<RemoveCallback>) -> Cache {
+        Cache {
+            shared: Arc::new(CacheShared {
+                state: Mutex::new(CacheState {
+                    table: HashMap::new(),
+                    list: BTreeMap::new(),
+                    seq: 0,
+                    size: DEFAULT_CACHE_SIZE,
+                    cache_full: 0,
+                }),
+                on_remove,
+            }),
+        }
+    }
+
+    /// `SSL_CTX_add_session`. Returns true if `s` became a new entry, false
+    /// if it was already cached (it still moves to the head end of its
+    /// expiry group).
+    ///
+    /// A cached session with the same key is replaced: it leaves silently
+    /// (no remove callback). Before a new entry is listed, the tail is
+    /// evicted while the cache holds at least `size` entries (counting the
+    /// new one), so the effective capacity is `size - 1` for sizes of 2 and
+    /// more; an empty list or a tail with an empty id stops the eviction.
+    pub fn add(&self, s: &Session) -> bool {
+        let shared = &self.shared;
+        let mut st = shared.lock();
+        let key = s.lock().key();
+        let old = st.table.insert(key, s.up_ref());
+        let existing = match old {
+            Some(old) if Session::ptr_eq(&old, s) => Some(old),
+            Some(replaced) => {
+                st.unlink(&mut replaced.lock());
+                drop(replaced);
+                None
+            }
+            None => None,
+        };
+        if existing.is_none() && st.size > 0 {
+            while st.table.len() as i64 >= st.size {
+                let Some(tail) = st.tail_key() else { break };
+                if tail.1.is_empty() {
+                    break;
+                }
+                let Some(t) = st.take(&tail) else { break };
+                t.lock().not_resumable = true;
+                shared.removed(&t);
+                drop(t);
+                st.cache_full += 1;
+            }
+        }
+        st.link(shared, &mut s.lock());
+        drop(st);
+        // An existing entry: the reference taken above replaced the cache's
+        // own, which is dropped here.
+        existing.is_none()
+    }
+
+    /// `SSL_CTX_remove_session`. Removes the entry with `s`'s key, which may
+    /// be another object (a dup of `s`). An empty id does nothing. Otherwise
+    /// `s` is marked not resumable and passed to the remove callback, found
+    /// or not. Returns true if an entry was removed.
+    pub fn remove(&self, s: &Session) -> bool {
+        let key = s.lock().key();
+        if key.1.is_empty() {
+            return false;
+        }
+        let mut st = self.shared.lock();
+        let found = st.take(&key);
+        s.lock().not_resumable = true;
+        drop(st);
+        self.shared.removed(s);
+        found.is_some()
+    }
+
+    /// `SSL_CTX_flush_sessions(t)`: removes from the tail every session
+    /// expired at `t` (everything when `t` is 0), stopping at the first
+    /// survivor. Remove callbacks run under the lock in removal order; the
+    /// cache's references are dropped afterwards, in the same order.
+    pub fn flush(&self, t: i64) {
+        let mut removed = Vec::new();
+        {
+            let mut st = self.shared.lock();
+            while let Some((&(expiry, _), &key)) = st.list.first_key_value() {
+                if t != 0 && !expiry.expired_at(t) {
+                    break;
+                }
+                let Some(s) = st.take(&key) else { break };
+                s.lock().not_resumable = true;
+                self.shared.removed(&s);
+                removed.push(s);
+            }
+        }
+        drop(removed);
+    }
+
+    /// `SSL_CTX_sess_set_cache_size`: returns the old size. A negative size
+    /// is refused (returns 0, changes nothing); 0 means unlimited. Lowering
+    /// the size evicts nothing until the next new entry.
+    pub fn set_size(&self, size: i64) -> i64 {
+        if size < 0 {
+            return 0;
+        }
+        std::mem::replace(&mut self.shared.lock().size, size)
+    }
+
+    /// `SSL_CTX_sess_get_cache_size`.
+    pub fn size(&self) -> i64 {
+        self.shared.lock().size
+    }
+
+    /// `SSL_CTX_sess_number`: the number of entries.
+    pub fn len(&self) -> usize {
+        self.shared.lock().table.len()
+    }
+
+    /// True when the cache holds no session.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `SSL_CTX_sess_cache_full`: how many sessions eviction has removed.
+    pub fn cache_full(&self) -> u64 {
+        self.shared.lock().cache_full
+    }
+
+    /// New references to the cached sessions, from the list's tail (first
+    /// to expire) to its head.
+    pub fn sessions(&self) -> Vec<Session> {
+        let st = self.shared.lock();
+        st.list
+            .values()
+            .filter_map(|k| st.table.get(k))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Cache {
+    /// `SSL_CTX_free` at its last reference: `flush(0)`.
+    fn drop(&mut self) {
+        self.flush(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::{ExCallbacks, ExClass, ExIndex};
+
+    /// A cache and session class that log `rm N` and `free N` by the tag in
+    /// ex_data index 1.
+    struct Fixture {
+        log: Arc<Mutex<Vec<String>>>,
+        class: Arc<ExClass>,
+        idx: ExIndex,
+        cache: Cache,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let mut class = ExClass::new();
+            let l = log.clone();
+            let idx = class.register(ExCallbacks {
+                free: Some(Box::new(move |_, v| {
+                    l.lock().unwrap().push(format!("free {}", v.unwrap()))
+                })),
+                ..Default::default()
+            });
+            let l = log.clone();
+            let cache = Cache::with_remove_callback(Box::new(move |s| {
+                let tag = s.read().ex_data(idx).unwrap();
+                l.lock().unwrap().push(format!("rm {tag}"));
+            }));
+            Fixture {
+                log,
+                class: Arc::new(class),
+                idx,
+                cache,
+            }
+        }
+
+        /// A session tagged `tag` with id `[tag]`, version 0x0304, time `time`.
+        fn session(&self, tag: u64, time: i64) -> Session {
+            let s = Session::new_in(&self.class, time);
+            s.set_ex_data(self.idx, Some(tag));
+            s.set1_id(&[tag as u8]).unwrap();
+            s.set_protocol_version(0x0304);
+            s
+        }
+
+        fn take_log(&self) -> Vec<String> {
+            std::mem::take(&mut *self.log.lock().unwrap())
+        }
+    }
+
+    #[test]
+    fn effective_capacity_is_size_minus_one() {
+        let f = Fixture::new();
+        f.cache.set_size(3);
+        let ss: Vec<_> = (1..=3).map(|t| f.session(t, 1000)).collect();
+        for s in &ss {
+            assert!(f.cache.add(s));
+        }
+        assert_eq!(f.cache.len(), 2);
+        assert_eq!(f.cache.cache_full(), 1);
+        assert_eq!(f.take_log(), ["rm 1"]);
+        assert!(!ss[0].read().is_resumable());
+    }
+
+    #[test]
+    fn re_add_returns_false_and_moves_to_head_of_ties() {
+        let f = Fixture::new();
+        let a = f.session(1, 1000);
+        let b = f.session(2, 1000);
+        f.cache.add(&a);
+        f.cache.add(&b);
+        assert!(!f.cache.add(&a));
+        // Now `b` is the tail: the first to go.
+        f.cache.set_size(3);
+        let c = f.session(3, 1000);
+        f.cache.add(&c);
+        assert_eq!(f.take_log(), ["rm 2"]);
+    }
+
+    #[test]
+    fn flush_removes_under_lock_then_frees_in_order() {
+        let f = Fixture::new();
+        for t in 1..=3 {
+            let s = f.session(t, 1000 + t as i64);
+            f.cache.add(&s);
+        }
+        f.cache.flush(1000 + 2 + 304 + 1);
+        assert_eq!(f.take_log(), ["rm 1", "rm 2", "free 1", "free 2"]);
+        f.cache.flush(0);
+        assert_eq!(f.take_log(), ["rm 3", "free 3"]);
+    }
+
+    #[test]
+    fn remove_of_a_dup_removes_the_original() {
+        let f = Fixture::new();
+        let a = f.session(1, 0);
+        f.cache.add(&a);
+        let copy = a.dup().unwrap();
+        copy.set_ex_data(f.idx, Some(2));
+        drop(a);
+        assert!(f.cache.remove(&copy));
+        assert_eq!(f.take_log(), ["rm 2", "free 1"]);
+        assert!(!copy.read().is_resumable());
+        assert!(!f.cache.remove(&copy));
+        assert_eq!(f.take_log(), ["rm 2"]);
+    }
+
+    #[test]
+    fn empty_id_tail_blocks_eviction() {
+        let f = Fixture::new();
+        f.cache.set_size(2);
+        let e = f.session(1, 0);
+        e.set1_id(&[]).unwrap();
+        f.cache.add(&e);
+        for t in 2..=5 {
+            f.cache.add(&f.session(t, 100));
+        }
+        assert_eq!(f.cache.len(), 5);
+        assert!(!f.cache.remove(&e), "an empty id is never removed");
+    }
+
+    #[test]
+    fn set_time_resorts_a_cached_session() {
+        let f = Fixture::new();
+        let s = f.session(1, 1000);
+        f.cache.add(&s);
+        s.set_time(0);
+        f.cache.flush(304);
+        assert_eq!(f.take_log(), Vec::<String>::new());
+        f.cache.flush(305);
+        assert_eq!(f.take_log(), ["rm 1"]);
+        drop(s);
+        assert_eq!(f.take_log(), ["free 1"]);
+    }
+
+    #[test]
+    fn drop_flushes_everything() {
+        let f = Fixture::new();
+        f.cache.add(&f.session(1, i64::MAX));
+        f.cache.add(&f.session(2, -1));
+        let Fixture { cache, log, .. } = f;
+        drop(cache);
+        // Both overflow; session 2's excess is smaller, so it is the tail.
+        assert_eq!(*log.lock().unwrap(), ["rm 2", "rm 1", "free 2", "free 1"]);
+    }
+}

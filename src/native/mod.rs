@@ -1,0 +1,62 @@
+//! A native, safe-Rust implementation of libssl 3.0's session objects:
+//! [`Session`] (`SSL_SESSION`), [`Ssl`] (an `SSL`'s session slot) and
+//! [`Cache`] (an `SSL_CTX`'s session cache).
+//!
+//! It reproduces the behaviour described in `SEMANTICS.md` exactly —
+//! reference counts, object deaths, ex_data callbacks, the cache's key,
+//! expiry order, eviction, removal and flush rules — and is checked against
+//! the real library by this crate's lockstep harness. It knows nothing of
+//! the harness or of OpenSSL, and can be used on its own:
+//!
+//! ```
+//! use sessdiff::native::{Cache, Session};
+//!
+//! let cache = Cache::new();
+//! let s = Session::new();
+//! s.set1_id(b"abcd").unwrap();
+//! s.set_protocol_version(0x0304);
+//! assert!(cache.add(&s));
+//! assert!(!cache.add(&s)); // already cached
+//! assert!(cache.remove(&s));
+//! assert!(!s.read().is_resumable()); // remove marks its argument
+//! ```
+#![forbid(unsafe_code)]
+
+mod cache;
+mod exdata;
+mod session;
+mod ssl;
+mod time;
+
+pub use cache::{Cache, DEFAULT_CACHE_SIZE, RemoveCallback};
+pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
+pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};
+pub use ssl::Ssl;
+pub use time::Expiry;
+
+/// The longest session id or id context, in bytes.
+pub const MAX_ID_LENGTH: usize = 32;
+/// The longest master key, in bytes.
+pub const MAX_MASTER_KEY_LENGTH: usize = 512;
+
+/// Why a native session call failed. Each case names the libssl failure it
+/// stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `SSL_R_SSL_SESSION_ID_TOO_LONG`: an id over 32 bytes.
+    #[error("session id longer than 32 bytes")]
+    IdTooLong,
+    /// `SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG`: an id context over 32 bytes.
+    #[error("session id context longer than 32 bytes")]
+    IdContextTooLong,
+    /// A master key over 512 bytes (libssl queues no error).
+    #[error("master key longer than 512 bytes")]
+    MasterKeyTooLong,
+    /// `SSL_SESSION_set_timeout` with a negative timeout.
+    #[error("negative timeout")]
+    NegativeTimeout,
+    /// `SSL_SESSION_dup` failed: a dup callback refused, or the source has
+    /// an empty buffer that libssl cannot copy.
+    #[error("session could not be duplicated")]
+    DupFailed,
+}

@@ -1,0 +1,514 @@
+//! `SSL_SESSION`: a reference-counted session object.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::cache::CacheShared;
+use super::exdata::{ExClass, ExData, ExIndex, ExValue};
+use super::time::Expiry;
+use super::{Error, MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH};
+
+/// A session id or id context: at most 32 bytes, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SessionId {
+    len: u8,
+    bytes: [u8; MAX_ID_LENGTH],
+}
+
+impl SessionId {
+    /// The id made of `bytes`, or `None` if it is longer than 32 bytes.
+    pub fn new(bytes: &[u8]) -> Option<SessionId> {
+        if bytes.len() > MAX_ID_LENGTH {
+            return None;
+        }
+        let mut id = SessionId {
+            len: bytes.len() as u8,
+            bytes: [0; MAX_ID_LENGTH],
+        };
+        id.bytes[..bytes.len()].copy_from_slice(bytes);
+        Some(id)
+    }
+
+    /// The id's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// True for the empty id.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.as_bytes() {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a cached session sits in its cache's expiry list.
+pub(crate) type ListPos = (Expiry, u64);
+
+/// The fields of a session, readable through [`Session::read`] and handed
+/// to ex_data free callbacks. Defaults are those of `SSL_SESSION_new`.
+#[derive(Debug, Clone)]
+pub struct SessionData {
+    pub(crate) ssl_version: i32,
+    pub(crate) master_key: Vec<u8>,
+    pub(crate) id: SessionId,
+    pub(crate) sid_ctx: SessionId,
+    pub(crate) not_resumable: bool,
+    pub(crate) verify_result: i64,
+    pub(crate) time: i64,
+    pub(crate) timeout: i64,
+    pub(crate) expiry: Expiry,
+    pub(crate) hostname: Option<Box<[u8]>>,
+    pub(crate) alpn_selected: Option<Box<[u8]>>,
+    pub(crate) ticket_appdata: Option<Box<[u8]>>,
+    pub(crate) ticket: Option<Box<[u8]>>,
+    pub(crate) ticklen: usize,
+    pub(crate) tick_lifetime_hint: u64,
+    pub(crate) compress_id: u32,
+    pub(crate) max_early_data: u32,
+    pub(crate) max_fragment_len_mode: u8,
+    /// The cache whose list holds this session (`owner`), and where.
+    pub(crate) owner: Option<Weak<CacheShared>>,
+    pub(crate) list_pos: Option<ListPos>,
+    pub(crate) ex: ExData,
+}
+
+/// The timeout `SSL_SESSION_new` gives a session, in seconds.
+pub const DEFAULT_TIMEOUT: i64 = 304;
+
+impl SessionData {
+    fn new(time: i64) -> SessionData {
+        SessionData {
+            ssl_version: 0,
+            master_key: Vec::new(),
+            id: SessionId::default(),
+            sid_ctx: SessionId::default(),
+            not_resumable: false,
+            verify_result: 1,
+            time,
+            timeout: DEFAULT_TIMEOUT,
+            expiry: Expiry::of(time, DEFAULT_TIMEOUT),
+            hostname: None,
+            alpn_selected: None,
+            ticket_appdata: None,
+            ticket: None,
+            ticklen: 0,
+            tick_lifetime_hint: 0,
+            compress_id: 0,
+            max_early_data: 0,
+            max_fragment_len_mode: 255,
+            owner: None,
+            list_pos: None,
+            ex: ExData::default(),
+        }
+    }
+
+    /// The cache key: `(protocol version, id)`.
+    pub(crate) fn key(&self) -> (i32, SessionId) {
+        (self.ssl_version, self.id)
+    }
+
+    pub(crate) fn set_time_fields(&mut self, time: i64, timeout: i64) {
+        self.time = time;
+        self.timeout = timeout;
+        self.expiry = Expiry::of(time, timeout);
+    }
+
+    /// The session id (`SSL_SESSION_get_id`).
+    pub fn id(&self) -> &[u8] {
+        self.id.as_bytes()
+    }
+    /// The id context (`SSL_SESSION_get0_id_context`).
+    pub fn id_context(&self) -> &[u8] {
+        self.sid_ctx.as_bytes()
+    }
+    /// The master key (`SSL_SESSION_get_master_key`).
+    pub fn master_key(&self) -> &[u8] {
+        &self.master_key
+    }
+    /// The protocol version, part of the cache key.
+    pub fn protocol_version(&self) -> i32 {
+        self.ssl_version
+    }
+    /// Seconds since the epoch at which the session was made (or set).
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+    /// Lifetime in seconds.
+    pub fn timeout(&self) -> i64 {
+        self.timeout
+    }
+    /// The expiry point with its overflow flag.
+    pub fn expiry(&self) -> Expiry {
+        self.expiry
+    }
+    /// The SNI host name; `Some(b"")` is distinct from `None`, as in C.
+    pub fn hostname(&self) -> Option<&[u8]> {
+        self.hostname.as_deref()
+    }
+    /// The selected ALPN protocol.
+    pub fn alpn_selected(&self) -> Option<&[u8]> {
+        self.alpn_selected.as_deref()
+    }
+    /// The application data carried in tickets.
+    pub fn ticket_appdata(&self) -> Option<&[u8]> {
+        self.ticket_appdata.as_deref()
+    }
+    /// `SSL_SESSION_get_max_early_data`.
+    pub fn max_early_data(&self) -> u32 {
+        self.max_early_data
+    }
+    /// `SSL_SESSION_get_ticket_lifetime_hint`.
+    pub fn ticket_lifetime_hint(&self) -> u64 {
+        self.tick_lifetime_hint
+    }
+    /// `SSL_SESSION_get_compress_id`.
+    pub fn compress_id(&self) -> u32 {
+        self.compress_id
+    }
+    /// `SSL_SESSION_get_max_fragment_length`: 0 when unspecified (255).
+    pub fn max_fragment_length(&self) -> u8 {
+        if self.max_fragment_len_mode == 255 {
+            0
+        } else {
+            self.max_fragment_len_mode
+        }
+    }
+    /// The verify result the session carries into an `SSL`.
+    pub fn verify_result(&self) -> i64 {
+        self.verify_result
+    }
+    /// `SSL_SESSION_has_ticket`.
+    pub fn has_ticket(&self) -> bool {
+        self.ticklen > 0
+    }
+    /// `SSL_SESSION_is_resumable`: not marked otherwise, and has an id or a
+    /// ticket.
+    pub fn is_resumable(&self) -> bool {
+        !self.not_resumable && (!self.id.is_empty() || self.ticklen > 0)
+    }
+    /// Whether a cache's list holds the session.
+    pub fn is_cached(&self) -> bool {
+        self.list_pos.is_some()
+    }
+    /// The value at `index` of the session's ex_data.
+    pub fn ex_data(&self, index: ExIndex) -> ExValue {
+        self.ex.get(index.0)
+    }
+}
+
+struct Inner {
+    data: Mutex<SessionData>,
+    class: Arc<ExClass>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The final release: free callbacks see every field intact.
+        let data = self.data.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.class.run_free(data);
+    }
+}
+
+/// One owned reference to a session, as an `SSL_SESSION *` that you must
+/// free: `Clone` is `SSL_SESSION_up_ref`, `Drop` is `SSL_SESSION_free`, and
+/// the session dies (its ex_data free callbacks run) with its last
+/// reference.
+///
+/// Cost: cloning and dropping are one atomic operation each, as in libssl;
+/// no lock is taken. Reading and setting fields takes the session's own
+/// uncontended mutex.
+///
+/// Sessions are shared and mutable, as in C: a setter called through one
+/// reference is seen through every other. [`Session::dup`] makes an
+/// independent copy.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Session").field(&*self.read()).finish()
+    }
+}
+
+fn empty_class() -> &'static Arc<ExClass> {
+    static EMPTY: OnceLock<Arc<ExClass>> = OnceLock::new();
+    EMPTY.get_or_init(|| Arc::new(ExClass::new()))
+}
+
+fn now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+impl Session {
+    /// `SSL_SESSION_new`: a session made now, with no ex_data indexes.
+    pub fn new() -> Session {
+        Session::new_in(empty_class(), now())
+    }
+
+    /// A session made at `time` whose ex_data follows `class`; its new
+    /// callbacks run here. Equivalent to `SSL_SESSION_new` followed by
+    /// `SSL_SESSION_set_time(time)`, without reading the clock.
+    pub fn new_in(class: &Arc<ExClass>, time: i64) -> Session {
+        let mut data = SessionData::new(time);
+        class.run_new(&mut data.ex);
+        Session::from_data(class, data)
+    }
+
+    fn from_data(class: &Arc<ExClass>, data: SessionData) -> Session {
+        Session {
+            inner: Arc::new(Inner {
+                data: Mutex::new(data),
+                class: Arc::clone(class),
+            }),
+        }
+    }
+
+    /// Read access to the fields. Holds the session's lock until dropped:
+    /// do not call a setter of the same session meanwhile.
+    pub fn read(&self) -> MutexGuard<'_, SessionData> {
+        self.lock()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SessionData> {
+        self.inner.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `SSL_SESSION_up_ref`: another owned reference (the same as `clone`).
+    pub fn up_ref(&self) -> Session {
+        self.clone()
+    }
+
+    /// True if both references name the same object.
+    pub fn ptr_eq(a: &Session, b: &Session) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// `SSL_SESSION_dup`: an independent copy with one reference, in no
+    /// cache but with the same key. The copy's new callbacks run first,
+    /// then the dup callbacks (§9 of SEMANTICS.md).
+    ///
+    /// Fails, after the half-built copy has died (its free callbacks run),
+    /// if a dup callback refuses or if the ALPN or ticket appdata buffer of
+    /// the source is present but empty (libssl's memdup of 0 bytes fails).
+    pub fn dup(&self) -> Result<Session, Error> {
+        let src = self.lock();
+        let mut data = src.clone();
+        data.owner = None;
+        data.list_pos = None;
+        data.ex = ExData::default();
+        if data.ticket.is_none() {
+            data.ticklen = 0;
+            data.tick_lifetime_hint = 0;
+        }
+        let class = &self.inner.class;
+        class.run_new(&mut data.ex);
+        let dup_ok = class.run_dup(&mut data.ex, &src.ex);
+        let empty = |b: &Option<Box<[u8]>>| b.as_ref().is_some_and(|b| b.is_empty());
+        let buffers_ok =
+            !(empty(&src.ticket) || empty(&src.alpn_selected) || empty(&src.ticket_appdata));
+        drop(src);
+        let copy = Session::from_data(class, data);
+        if dup_ok && buffers_ok {
+            Ok(copy)
+        } else {
+            Err(Error::DupFailed)
+        }
+    }
+
+    /// `SSL_SESSION_set1_id`. Changes the cache key: never call it on a
+    /// cached session (libssl's table would lose track of it).
+    pub fn set1_id(&self, id: &[u8]) -> Result<(), Error> {
+        let id = SessionId::new(id).ok_or(Error::IdTooLong)?;
+        self.lock().id = id;
+        Ok(())
+    }
+
+    /// `SSL_SESSION_set1_id_context`.
+    pub fn set1_id_context(&self, sid_ctx: &[u8]) -> Result<(), Error> {
+        let sid_ctx = SessionId::new(sid_ctx).ok_or(Error::IdContextTooLong)?;
+        self.lock().sid_ctx = sid_ctx;
+        Ok(())
+    }
+
+    /// `SSL_SESSION_set1_master_key`: at most 512 bytes.
+    pub fn set1_master_key(&self, key: &[u8]) -> Result<(), Error> {
+        if key.len() > MAX_MASTER_KEY_LENGTH {
+            return Err(Error::MasterKeyTooLong);
+        }
+        let mut d = self.lock();
+        d.master_key.clear();
+        d.master_key.extend_from_slice(key);
+        Ok(())
+    }
+
+    /// `SSL_SESSION_set1_hostname`; `None` clears it.
+    pub fn set1_hostname(&self, hostname: Option<&[u8]>) {
+        self.lock().hostname = hostname.map(Box::from);
+    }
+
+    /// `SSL_SESSION_set1_alpn_selected`; `None` or empty clears it.
+    pub fn set1_alpn_selected(&self, alpn: Option<&[u8]>) {
+        self.lock().alpn_selected = alpn.filter(|a| !a.is_empty()).map(Box::from);
+    }
+
+    /// `SSL_SESSION_set1_ticket_appdata`; `None` or empty clears it.
+    pub fn set1_ticket_appdata(&self, data: Option<&[u8]>) {
+        self.lock().ticket_appdata = data.filter(|a| !a.is_empty()).map(Box::from);
+    }
+
+    /// `SSL_SESSION_set_protocol_version`. Changes the cache key: never call
+    /// it on a cached session.
+    pub fn set_protocol_version(&self, version: i32) {
+        self.lock().ssl_version = version;
+    }
+
+    /// `SSL_SESSION_set_max_early_data`.
+    pub fn set_max_early_data(&self, max: u32) {
+        self.lock().max_early_data = max;
+    }
+
+    /// Sets the value at `index` of the session's ex_data.
+    pub fn set_ex_data(&self, index: ExIndex, value: ExValue) {
+        self.lock().ex.set(index.0, value);
+    }
+
+    /// `SSL_SESSION_set_time`: any time; a cached session moves to its new
+    /// place in its cache's expiry list. Returns `time`.
+    pub fn set_time(&self, time: i64) -> i64 {
+        self.update_times(|d| (time, d.timeout));
+        time
+    }
+
+    /// `SSL_SESSION_set_timeout`: a negative timeout is refused and changes
+    /// nothing; otherwise as [`Session::set_time`].
+    pub fn set_timeout(&self, timeout: i64) -> Result<(), Error> {
+        if timeout < 0 {
+            return Err(Error::NegativeTimeout);
+        }
+        self.update_times(|d| (d.time, timeout));
+        Ok(())
+    }
+
+    fn update_times(&self, new: impl Fn(&SessionData) -> (i64, i64)) {
+        // Like libssl, `owner` is read before the owner's lock is taken.
+        let owner = self.lock().owner.as_ref().and_then(Weak::upgrade);
+        match owner {
+            Some(cache) => cache.retime(self, new),
+            None => {
+                let mut d = self.lock();
+                let (time, timeout) = new(&d);
+                d.set_time_fields(time, timeout);
+            }
+        }
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::ExCallbacks;
+
+    fn logging_class(log: &Arc<Mutex<Vec<String>>>) -> (Arc<ExClass>, ExIndex) {
+        let mut class = ExClass::new();
+        let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+        let idx = class.register(ExCallbacks {
+            new: Some(Box::new(move || {
+                l1.lock().unwrap().push("new".into());
+                None
+            })),
+            dup: Some(Box::new(move |v| {
+                l2.lock().unwrap().push(format!("dup {v:?}"));
+                Some(v.map(|v| v + 100))
+            })),
+            free: Some(Box::new(move |d, v| {
+                l3.lock()
+                    .unwrap()
+                    .push(format!("free {:?} {:02x?}", v, d.id()));
+            })),
+        });
+        (Arc::new(class), idx)
+    }
+
+    #[test]
+    fn defaults_of_new() {
+        let s = Session::new_in(empty_class(), 42);
+        let d = s.read();
+        assert_eq!(d.protocol_version(), 0);
+        assert_eq!(d.verify_result(), 1);
+        assert_eq!(d.timeout(), 304);
+        assert_eq!(d.time(), 42);
+        assert_eq!(d.max_fragment_length(), 0);
+        assert!(!d.is_resumable());
+        assert!(!d.has_ticket());
+    }
+
+    #[test]
+    fn last_release_runs_free_callbacks_with_fields_intact() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (class, idx) = logging_class(&log);
+        let s = Session::new_in(&class, 0);
+        s.set_ex_data(idx, Some(7));
+        s.set1_id(&[1, 2]).unwrap();
+        let t = s.up_ref();
+        drop(s);
+        assert_eq!(log.lock().unwrap().len(), 1, "one reference is left");
+        drop(t);
+        assert_eq!(*log.lock().unwrap(), ["new", "free Some(7) [01, 02]"]);
+    }
+
+    #[test]
+    fn dup_is_independent_and_runs_new_before_dup() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (class, idx) = logging_class(&log);
+        let s = Session::new_in(&class, 0);
+        s.set_ex_data(idx, Some(1));
+        let c = s.dup().unwrap();
+        assert_eq!(c.read().ex_data(idx), Some(101));
+        c.set1_id(&[9]).unwrap();
+        assert!(s.read().id().is_empty());
+        assert_eq!(*log.lock().unwrap(), ["new", "new", "dup Some(1)"]);
+    }
+
+    #[test]
+    fn dup_without_data_runs_no_dup_callback() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (class, _) = logging_class(&log);
+        let s = Session::new_in(&class, 0);
+        drop(s.dup().unwrap());
+        assert_eq!(*log.lock().unwrap(), ["new", "new", "free None []"]);
+    }
+
+    #[test]
+    fn setter_limits() {
+        let s = Session::new_in(empty_class(), 0);
+        assert_eq!(s.set1_id(&[0; 33]), Err(Error::IdTooLong));
+        assert_eq!(s.set1_id_context(&[0; 33]), Err(Error::IdContextTooLong));
+        assert_eq!(s.set1_master_key(&[0; 513]), Err(Error::MasterKeyTooLong));
+        assert_eq!(s.set_timeout(-1), Err(Error::NegativeTimeout));
+        assert!(s.set1_id(&[0; 32]).is_ok());
+        assert!(s.read().is_resumable());
+        s.set1_alpn_selected(Some(b""));
+        assert_eq!(s.read().alpn_selected(), None);
+        s.set1_hostname(Some(b""));
+        assert_eq!(s.read().hostname(), Some(&b""[..]));
+    }
+}
