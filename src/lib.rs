@@ -12,3 +12,4 @@
 //! | lockstep runner | [`lockstep`] |
 //! | tools | [`corpus`] |
 pub mod native;
+pub mod ossl;
