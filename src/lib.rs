@@ -13,3 +13,4 @@
 //! | tools | [`corpus`] |
 pub mod native;
 pub mod ossl;
+pub mod program;
