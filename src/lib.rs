@@ -11,6 +11,10 @@
 //! | backends | [`backend`] |
 //! | lockstep runner | [`lockstep`] |
 //! | tools | [`corpus`] |
+pub mod backend;
+pub mod campaign;
+pub mod corpus;
+pub mod lockstep;
 pub mod native;
 pub mod ossl;
 pub mod program;

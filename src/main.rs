@@ -1,1 +1,39 @@
-fn main() {}
+//! The `sessdiff` command line.
+//!
+//! Exit codes: 0 clean, 1 a divergence, 2 bad usage or bad input.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Differential fuzzing of libssl's SSL_SESSION, SSL session slot and
+/// session cache against a native Rust implementation.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Fuzz(cli::fuzz::FuzzArgs),
+    Replay(cli::replay::ReplayArgs),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Fuzz(a) => cli::fuzz::run(a),
+        Command::Replay(a) => cli::replay::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sessdiff: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -605,7 +605,7 @@ impl<'a> Args<'a> {
 }
 
 fn parse_hex(w: &str) -> Option<Vec<u8>> {
-    if w.len() % 2 != 0 || !w.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !w.len().is_multiple_of(2) || !w.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..w.len())

@@ -59,10 +59,9 @@ impl Ssl {
         self.set_session(s.as_ref());
     }
 
-    /// `SSL_clear` without a handshake: keeps the session.
-    pub fn clear(&mut self) {
-        self.verify_result = X509_V_OK;
-    }
+    /// `SSL_clear` without a handshake: keeps the session and, as libssl
+    /// 3.0.19 does, the verify result.
+    pub fn clear(&mut self) {}
 
     /// `SSL_get_verify_result`.
     pub fn verify_result(&self) -> i64 {

@@ -1,0 +1,138 @@
+//! `sessdiff fuzz`: a seeded campaign against the system libssl.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use sessdiff::backend::{NativeBackend, OsslBackend};
+use sessdiff::campaign::{self, Config, Stats};
+use sessdiff::corpus;
+use sessdiff::ossl;
+
+/// Run random programs on the native implementation and libssl in
+/// lockstep until the time is up or they diverge.
+#[derive(Args)]
+pub struct FuzzArgs {
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 60.0, value_parser = positive)]
+    seconds: f64,
+    /// Stop after this many programs (whichever limit comes first).
+    #[arg(long)]
+    programs: Option<u64>,
+    /// The campaign's seed; the same seed gives the same programs.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Ops per program.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    ops: u16,
+    /// Where to write a divergent program.
+    #[arg(long, default_value = "divergences")]
+    out: PathBuf,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+fn line(s: &Stats) -> String {
+    format!(
+        "{} programs ({:.0}/s), {} ops ({:.0}/s), {} skipped, 0 divergences",
+        s.programs,
+        s.programs_per_sec(),
+        s.ops,
+        s.ops_per_sec(),
+        s.skipped
+    )
+}
+
+pub fn run(args: FuzzArgs) -> Result<ExitCode> {
+    let config = Config {
+        seed: args.seed,
+        ops: args.ops as usize,
+        duration: Some(Duration::from_secs_f64(args.seconds)),
+        programs: args.programs,
+    };
+    let version = ossl::version();
+    eprintln!(
+        "sessdiff fuzz: seed {}, {} ops per program, {} s, against {version}",
+        config.seed, config.ops, args.seconds
+    );
+    let tty = std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(
+        Some((args.seconds * 10.0) as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if !tty {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let mut last_line = Instant::now();
+    let (stats, found) = campaign::run(
+        &config,
+        || {
+            (
+                NativeBackend::new(),
+                OsslBackend::new().expect("SSL_CTX_new failed"),
+            )
+        },
+        |s| {
+            bar.set_position((s.elapsed.as_secs_f64() * 10.0) as u64);
+            bar.set_message(line(s));
+            if !tty && last_line.elapsed() >= Duration::from_secs(10) {
+                last_line = Instant::now();
+                eprintln!("[{:>5.0}s] {}", s.elapsed.as_secs_f64(), line(s));
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let Some(found) = found else {
+        println!(
+            "{} in {:.1} s: no divergence",
+            line(&stats),
+            stats.elapsed.as_secs_f64()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let d = &found.divergence;
+    let name = format!("seed{}-program{}.txt", config.seed, found.index);
+    let path = args.out.join(name);
+    let header = format!(
+        "{}\nfound by: sessdiff fuzz --seed {} --ops {} (program {})\nagainst: {}",
+        d.signature(),
+        config.seed,
+        config.ops,
+        found.index,
+        d.libssl_version
+    );
+    corpus::write_program(&path, &header, &found.program)?;
+    println!("{d}");
+    println!("program ({} ops):", found.program.ops.len());
+    for l in found.program.to_string().lines() {
+        println!("  {l}");
+    }
+    println!();
+    println!(
+        "after {} programs and {} ops in {:.1} s",
+        stats.programs,
+        stats.ops,
+        stats.elapsed.as_secs_f64()
+    );
+    println!("written to {}", path.display());
+    println!(
+        "reproduce: cargo run --release -- replay {}",
+        path.display()
+    );
+    Ok(ExitCode::from(super::DIVERGED))
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod fuzz;
+pub mod replay;
+
+/// Exit code for a divergence.
+pub const DIVERGED: u8 = 1;

@@ -1,0 +1,162 @@
+//! Reading and writing programs in the text format, as files and folders
+//! of files (regression corpora).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::program::{ParseError, Program};
+
+/// A corpus file that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// The file or folder could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line does not parse: `FILE:LINE: what is wrong`.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A folder with no program in it.
+    #[error("{path}: no program files (*.txt) found")]
+    Empty {
+        /// The folder.
+        path: PathBuf,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CorpusError + '_ {
+    move |source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads one program file.
+pub fn read_program(path: &Path) -> Result<Program, CorpusError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        CorpusError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: "not valid UTF-8".into(),
+        }
+    })?;
+    Program::parse(&text).map_err(|ParseError { line, message }| CorpusError::Parse {
+        path: path.to_path_buf(),
+        line,
+        message,
+    })
+}
+
+/// The program files at `path`: the file itself, or every `*.txt` below a
+/// folder, recursively, in sorted order.
+pub fn program_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    let meta = fs::metadata(path).map_err(io(path))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).map_err(io(&dir))? {
+            let p = entry.map_err(io(&dir))?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "txt") {
+                out.push(p);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(CorpusError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Writes `program` to `path` with a comment header.
+pub fn write_program(path: &Path, header: &str, program: &Program) -> Result<(), CorpusError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let mut text = String::new();
+    for line in header.lines() {
+        text.push_str("# ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&program.to_string());
+    fs::write(path, text).map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sessdiff-corpus-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn errors_carry_file_and_line() {
+        let d = temp("errors");
+        let f = d.join("bad.txt");
+        fs::write(&f, "new s0\n\nfree s9\n").unwrap();
+        let e = read_program(&f).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:3: free: expected a slot s0..s7, found `s9`",
+                f.display()
+            )
+        );
+        fs::write(&f, b"new s0\n\xff\n").unwrap();
+        assert!(
+            read_program(&f)
+                .unwrap_err()
+                .to_string()
+                .ends_with(":2: not valid UTF-8")
+        );
+        assert!(matches!(
+            program_files(&d.join("missing")),
+            Err(CorpusError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn folders_list_txt_files_sorted_and_round_trip() {
+        let d = temp("folder");
+        let p = Program::parse("new s0\ncache_add s0\n").unwrap();
+        write_program(&d.join("b/2.txt"), "second\nfile", &p).unwrap();
+        write_program(&d.join("a.txt"), "first", &p).unwrap();
+        fs::write(d.join("notes.md"), "ignored").unwrap();
+        let files = program_files(&d).unwrap();
+        assert_eq!(files, [d.join("a.txt"), d.join("b/2.txt")]);
+        assert_eq!(read_program(&files[1]).unwrap(), p);
+        let empty = temp("empty");
+        assert!(matches!(
+            program_files(&empty),
+            Err(CorpusError::Empty { .. })
+        ));
+    }
+}

@@ -1,0 +1,403 @@
+//! The differential runner: one [`Program`] on two [`Backend`]s, step by
+//! step, comparing everything observable after every call.
+//!
+//! For each op the harness's [`SlotTable`] decides legality; an illegal op
+//! is skipped on both sides. A legal op goes to both backends and their
+//! [`Outcome`]s — result, queued error reason, deaths and remove callbacks
+//! in order, and a snapshot of every reachable session, `SSL` and the cache
+//! — must be equal. Then the *drain* releases every remaining reference one
+//! at a time (`s0`…`s7`, then each `SSL`, then the ctx), comparing after
+//! each, and finally both sides must report no live session. Reference
+//! counts are opaque in libssl; the drain is how each count is compared.
+//!
+//! At the first difference both worlds are abandoned — the libssl one is
+//! leaked, never freed — and a [`Divergence`] is returned.
+
+use std::fmt::{self, Write as _};
+
+use crate::backend::{Backend, Event, NativeBackend, OsslBackend, Ret, State};
+use crate::ossl;
+use crate::program::{C, Op, Program, S, SlotTable, Tag};
+
+/// Everything one backend showed for one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The normalised return value.
+    pub ret: Ret,
+    /// The libssl error reason the call queued, 0 for none.
+    pub error: u32,
+    /// Deaths and remove callbacks during the call, in order.
+    pub events: Vec<Event>,
+    /// The world afterwards.
+    pub state: State,
+}
+
+fn observe(b: &mut dyn Backend, step: Tag, op: &Op) -> Outcome {
+    let (ret, error) = b.apply(step, op);
+    Outcome {
+        ret,
+        error,
+        events: b.take_events(),
+        state: b.state(),
+    }
+}
+
+/// Which part of a run a step belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// An op of the program.
+    Program,
+    /// A release made by the drain.
+    Drain,
+    /// The final check that nothing is left alive.
+    End,
+}
+
+/// One step of a run that agreed on both sides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The op.
+    pub op: Op,
+    /// Program or drain.
+    pub phase: Phase,
+    /// `None` if the op was illegal and skipped.
+    pub ret: Option<Ret>,
+    /// The events both sides showed.
+    pub events: Vec<Event>,
+}
+
+/// The agreed record of a run without divergence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Every step, program then drain.
+    pub steps: Vec<Step>,
+}
+
+impl Trace {
+    /// Program ops that ran (were legal).
+    pub fn executed(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.phase == Phase::Program && s.ret.is_some())
+            .count()
+    }
+
+    /// Program ops skipped as illegal.
+    pub fn skipped(&self) -> usize {
+        self.steps.iter().filter(|s| s.ret.is_none()).count()
+    }
+}
+
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.steps.iter().enumerate() {
+            let phase = if s.phase == Phase::Drain {
+                " (drain)"
+            } else {
+                ""
+            };
+            match &s.ret {
+                None => writeln!(f, "{i:4}  {}{phase}  skipped", s.op)?,
+                Some(r) => {
+                    let ev: Vec<String> = s.events.iter().map(Event::to_string).collect();
+                    writeln!(f, "{i:4}  {}{phase}  = {r}  {}", s.op, ev.join(" "))?
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One observable that differed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// What it is, e.g. `ret`, `events`, `session #3 time`.
+    pub what: String,
+    /// The left backend's value.
+    pub left: String,
+    /// The right backend's value.
+    pub right: String,
+}
+
+/// The first point where two backends disagreed.
+#[derive(Debug, Clone)]
+pub struct Divergence {
+    /// The step's index (program ops first, then drain steps).
+    pub step: usize,
+    /// The op at that step.
+    pub op: Op,
+    /// Program, drain or the final check.
+    pub phase: Phase,
+    /// Names of the two backends.
+    pub names: (&'static str, &'static str),
+    /// Their outcomes.
+    pub outcomes: Box<(Outcome, Outcome)>,
+    /// What differed.
+    pub differences: Vec<Difference>,
+    /// The libssl version the run used.
+    pub libssl_version: String,
+    /// The agreed steps before this one.
+    pub trace: Trace,
+}
+
+impl Divergence {
+    /// A one-line signature for deduplication:
+    /// `divergence:<op kind>:<what differed>`, with object tags removed.
+    pub fn signature(&self) -> String {
+        let first = self
+            .differences
+            .first()
+            .map_or("nothing", |d| d.what.as_str());
+        let kind: String = first
+            .split_whitespace()
+            .filter(|w| !w.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("_");
+        let phase = match self.phase {
+            Phase::Program => "",
+            Phase::Drain => "drain_",
+            Phase::End => "end_",
+        };
+        format!("divergence:{phase}{}:{kind}", self.op.name())
+    }
+}
+
+fn events_text(ev: &[Event]) -> String {
+    if ev.is_empty() {
+        return "(none)".into();
+    }
+    ev.iter()
+        .map(Event::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn diff(a: &Outcome, b: &Outcome) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut cmp = |what: String, l: String, r: String| {
+        if l != r {
+            out.push(Difference {
+                what,
+                left: l,
+                right: r,
+            });
+        }
+    };
+    cmp("ret".into(), a.ret.to_string(), b.ret.to_string());
+    cmp(
+        "error reason".into(),
+        a.error.to_string(),
+        b.error.to_string(),
+    );
+    cmp(
+        "events".into(),
+        events_text(&a.events),
+        events_text(&b.events),
+    );
+    let (sa, sb) = (&a.state, &b.state);
+    cmp(
+        "live sessions".into(),
+        sa.live.to_string(),
+        sb.live.to_string(),
+    );
+    cmp(
+        "cache".into(),
+        format!("{:?}", sa.cache),
+        format!("{:?}", sb.cache),
+    );
+    for (i, (x, y)) in sa.ssls.iter().zip(&sb.ssls).enumerate() {
+        cmp(
+            format!("ssl {}", C(i as u8)),
+            format!("{x:?}"),
+            format!("{y:?}"),
+        );
+    }
+    let keys = |s: &State| {
+        s.sessions
+            .keys()
+            .map(|t| format!("#{t}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    cmp("reachable sessions".into(), keys(sa), keys(sb));
+    for (tag, x) in &sa.sessions {
+        let Some(y) = sb.sessions.get(tag) else {
+            continue;
+        };
+        if x == y {
+            continue;
+        }
+        // Field by field, through their Debug forms.
+        let fx = format!("{x:#?}");
+        let fy = format!("{y:#?}");
+        for (lx, ly) in fx.lines().zip(fy.lines()) {
+            if lx != ly {
+                let field = lx.trim().split(':').next().unwrap_or("?").to_string();
+                let val = |l: &str| {
+                    l.split_once(':')
+                        .map_or(l, |(_, v)| v)
+                        .trim()
+                        .trim_end_matches(',')
+                        .to_string()
+                };
+                cmp(format!("session #{tag} {field}"), val(lx), val(ly));
+            }
+        }
+    }
+    out
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let phase = match self.phase {
+            Phase::Program => "program op",
+            Phase::Drain => "drain",
+            Phase::End => "after the drain",
+        };
+        writeln!(f, "DIVERGENCE at step {} ({phase}): {}", self.step, self.op)?;
+        writeln!(f, "signature: {}", self.signature())?;
+        writeln!(f, "libssl:    {}", self.libssl_version)?;
+        let (l, r) = self.names;
+        let w = self
+            .differences
+            .iter()
+            .map(|d| d.what.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let lw = self
+            .differences
+            .iter()
+            .map(|d| d.left.len())
+            .max()
+            .unwrap_or(0)
+            .clamp(l.len(), 60);
+        writeln!(f)?;
+        writeln!(f, "  {:w$}  {:lw$}  {}", "", l, r)?;
+        for d in &self.differences {
+            writeln!(f, "  {:w$}  {:lw$}  {}", d.what, d.left, d.right)?;
+        }
+        let (a, b) = &*self.outcomes;
+        writeln!(f)?;
+        writeln!(f, "  both outcomes in full:")?;
+        let mut side = String::new();
+        for (name, o) in [(l, a), (r, b)] {
+            let _ = writeln!(
+                side,
+                "  [{name}] ret {}  error {}  events {}",
+                o.ret,
+                o.error,
+                events_text(&o.events)
+            );
+        }
+        f.write_str(&side)
+    }
+}
+
+/// Runs `program` on `left` and `right` in lockstep, then drains both.
+pub fn run(
+    program: &Program,
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+) -> Result<Trace, Box<Divergence>> {
+    let mut table = SlotTable::default();
+    let mut trace = Trace::default();
+    let mut step = |op: &Op,
+                    phase: Phase,
+                    table: &mut SlotTable,
+                    trace: &mut Trace|
+     -> Result<(), Box<Divergence>> {
+        let index = trace.steps.len();
+        if !table.is_legal(op) {
+            trace.steps.push(Step {
+                op: op.clone(),
+                phase,
+                ret: None,
+                events: vec![],
+            });
+            return Ok(());
+        }
+        let a = observe(left, index as Tag, op);
+        let b = observe(right, index as Tag, op);
+        if a != b {
+            left.abandon();
+            right.abandon();
+            return Err(Box::new(Divergence {
+                step: index,
+                op: op.clone(),
+                phase,
+                names: (left.name(), right.name()),
+                differences: diff(&a, &b),
+                outcomes: Box::new((a, b)),
+                libssl_version: ossl::version(),
+                trace: std::mem::take(trace),
+            }));
+        }
+        let made = match a.ret {
+            Ret::Obj(t) => t,
+            _ => None,
+        };
+        table.after(op, made);
+        table.cached = a
+            .state
+            .cache
+            .as_ref()
+            .map(|c| c.members.iter().copied().collect())
+            .unwrap_or_default();
+        trace.steps.push(Step {
+            op: op.clone(),
+            phase,
+            ret: Some(a.ret),
+            events: a.events,
+        });
+        Ok(())
+    };
+    for op in &program.ops {
+        step(op, Phase::Program, &mut table, &mut trace)?;
+    }
+    let mut drain: Vec<Op> = S::all()
+        .filter(|s| table.object(*s).is_some())
+        .map(Op::Free)
+        .collect();
+    drain.extend(C::all().filter(|c| table.ssls[c.index()]).map(Op::SslFree));
+    for op in drain {
+        step(&op, Phase::Drain, &mut table, &mut trace)?;
+    }
+    if table.ctx {
+        step(&Op::CtxFree, Phase::Drain, &mut table, &mut trace)?;
+    }
+    let (live_l, live_r) = (left.state().live, right.state().live);
+    if live_l != 0 || live_r != 0 {
+        let outcome = |b: &dyn Backend| Outcome {
+            ret: Ret::Void,
+            error: 0,
+            events: vec![],
+            state: b.state(),
+        };
+        let outcomes = Box::new((outcome(left), outcome(right)));
+        left.abandon();
+        right.abandon();
+        return Err(Box::new(Divergence {
+            step: trace.steps.len(),
+            op: Op::CtxFree,
+            phase: Phase::End,
+            names: (left.name(), right.name()),
+            differences: vec![Difference {
+                what: "live sessions after the drain".into(),
+                left: live_l.to_string(),
+                right: live_r.to_string(),
+            }],
+            outcomes,
+            libssl_version: ossl::version(),
+            trace,
+        }));
+    }
+    Ok(trace)
+}
+
+/// Runs `program` on the native implementation and the system libssl.
+pub fn run_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
+    let mut native = NativeBackend::new();
+    let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+    run(program, &mut native, &mut libssl)
+}
