@@ -1,0 +1,96 @@
+//! The `sessdiff` binary as a user runs it: exit codes and messages.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn sessdiff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sessdiff"))
+        .args(args)
+        .output()
+        .expect("run sessdiff")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sessdiff-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn malformed_program_gives_file_line_and_exit_2() {
+    let d = temp_dir("malformed");
+    let f = d.join("bad.txt");
+    std::fs::write(&f, "new s0\ncache_add s0\nset_time s0 soon\n").unwrap();
+    let out = sessdiff(&["replay", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:3: set_time: expected a time, found `soon`",
+            f.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn missing_file_and_bad_flags_exit_2() {
+    let out = sessdiff(&["replay", "/nonexistent/sessdiff.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/sessdiff.txt"));
+    for args in [
+        &["fuzz", "--seconds", "-3"][..],
+        &["fuzz", "--ops", "0"],
+        &["fuzz", "--bogus"],
+        &[],
+    ] {
+        let out = sessdiff(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn replay_passes_a_folder_and_counts() {
+    let d = temp_dir("folder");
+    std::fs::write(
+        d.join("a.txt"),
+        "new s0\nset_id s0 01\ncache_add s0\nfree s0\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("b.txt"), "# only a comment\nssl_new c0\nfree s3\n").unwrap();
+    let out = sessdiff(&["replay", d.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("PASS") && text.contains("2 passed, 0 diverged"),
+        "{text}"
+    );
+    assert!(text.contains("(1 ops, 1 skipped)"), "{text}");
+}
+
+#[test]
+fn fuzz_runs_a_bounded_campaign_cleanly() {
+    let d = temp_dir("fuzz");
+    let out = sessdiff(&[
+        "fuzz",
+        "--programs",
+        "200",
+        "--seconds",
+        "60",
+        "--seed",
+        "9",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("200 programs"), "{text}");
+    assert!(text.contains("no divergence"), "{text}");
+}
