@@ -21,6 +21,7 @@ struct Args {
 enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     Replay(cli::replay::ReplayArgs),
+    Generate(cli::generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Fuzz(a) => cli::fuzz::run(a),
         Command::Replay(a) => cli::replay::run(a),
+        Command::Generate(a) => cli::generate::run(a),
     };
     match result {
         Ok(code) => code,

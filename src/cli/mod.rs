@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod fuzz;
+pub mod generate;
 pub mod replay;
 
 /// Exit code for a divergence.

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The CI job: install what is missing, check formatting and lints, run the
+# README's test command, replay generated programs under valgrind, and run a
+# short differential campaign. Budget: well under 25 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "system packages"
+need=()
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+openssl version
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test (the README's test command)"
+cargo test
+
+step "valgrind: replay 300 generated programs"
+cargo build --release
+programs=target/ci/valgrind-programs
+rm -rf "$programs"
+target/release/sessdiff generate --seed 7 --count 300 --out "$programs"
+valgrind --error-exitcode=1 --leak-check=full -q target/release/sessdiff replay "$programs" | tail -n 1
+
+step "differential campaign: 60 s against the system libssl"
+target/release/sessdiff fuzz --seconds 60 --seed 1 --out target/ci/divergences
+
+echo
+echo "CI passed"
