@@ -952,6 +952,11 @@ impl Program {
         let mut table = SlotTable::default();
         let mut ops = Vec::with_capacity(max_ops);
         let mut g = Gen { u };
+        // Half the programs start with a tiny cache, so eviction is common.
+        if max_ops > 0 && g.one_in(2).unwrap_or(false) {
+            let size = g.u.int_in_range(1..=4i64).unwrap_or(2);
+            ops.push(Op::CacheSize(size));
+        }
         'ops: while ops.len() < max_ops && !g.u.is_empty() {
             let mut op = None;
             for _ in 0..TRIES {
