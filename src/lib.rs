@@ -10,11 +10,14 @@
 //! | real OpenSSL (all `unsafe`) | [`ossl`] |
 //! | backends | [`backend`] |
 //! | lockstep runner | [`lockstep`] |
-//! | tools | [`corpus`] |
+//! | tools | [`shrink`], [`corpus`], [`campaign`] |
 pub mod backend;
 pub mod campaign;
 pub mod corpus;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod lockstep;
 pub mod native;
 pub mod ossl;
 pub mod program;
+pub mod shrink;

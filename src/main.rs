@@ -21,6 +21,7 @@ struct Args {
 enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     Replay(cli::replay::ReplayArgs),
+    Shrink(cli::shrink::ShrinkArgs),
     Generate(cli::generate::GenerateArgs),
 }
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Fuzz(a) => cli::fuzz::run(a),
         Command::Replay(a) => cli::replay::run(a),
+        Command::Shrink(a) => cli::shrink::run(a),
         Command::Generate(a) => cli::generate::run(a),
     };
     match result {

@@ -953,7 +953,7 @@ impl Program {
         let mut ops = Vec::with_capacity(max_ops);
         let mut g = Gen { u };
         // Half the programs start with a tiny cache, so eviction is common.
-        if max_ops > 0 && g.one_in(2).unwrap_or(false) {
+        if max_ops > 0 && !g.u.is_empty() && g.one_in(2).unwrap_or(false) {
             let size = g.u.int_in_range(1..=4i64).unwrap_or(2);
             ops.push(Op::CacheSize(size));
         }
@@ -989,6 +989,21 @@ impl Program {
             ops.push(op);
         }
         Ok(Program { ops })
+    }
+}
+
+impl Program {
+    /// The program a fuzzer's input stands for: the input itself if it is
+    /// a text program (so text corpora can seed libFuzzer), otherwise the
+    /// program [`Arbitrary`] decodes from the bytes.
+    pub fn from_fuzz_bytes(data: &[u8]) -> Program {
+        if let Ok(text) = std::str::from_utf8(data)
+            && let Ok(p) = Program::parse(text)
+            && !p.ops.is_empty()
+        {
+            return p;
+        }
+        Program::generate(&mut Unstructured::new(data), ARBITRARY_MAX_OPS).unwrap_or_default()
     }
 }
 
@@ -1080,6 +1095,21 @@ mod tests {
             })
             .count();
         assert!(legal * 10 >= p.ops.len() * 8, "{legal} of {}", p.ops.len());
+    }
+
+    #[test]
+    fn fuzz_bytes_are_text_programs_or_arbitrary_input() {
+        let text = "new s0\ncache_add s0\n";
+        assert_eq!(
+            Program::from_fuzz_bytes(text.as_bytes()),
+            Program::parse(text).unwrap()
+        );
+        let bytes = [0x80u8, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        assert_eq!(
+            Program::from_fuzz_bytes(&bytes),
+            program_from(&bytes, ARBITRARY_MAX_OPS)
+        );
+        assert_eq!(Program::from_fuzz_bytes(b""), Program::default());
     }
 
     #[test]

@@ -94,3 +94,13 @@ fn fuzz_runs_a_bounded_campaign_cleanly() {
     assert!(text.starts_with("200 programs"), "{text}");
     assert!(text.contains("no divergence"), "{text}");
 }
+
+#[test]
+fn shrink_refuses_a_program_that_does_not_diverge() {
+    let d = temp_dir("shrink");
+    let f = d.join("clean.txt");
+    std::fs::write(&f, "new s0\nfree s0\n").unwrap();
+    let out = sessdiff(&["shrink", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not diverge"));
+}

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use sessdiff::backend::{NativeBackend, OsslBackend};
 use sessdiff::campaign::{self, Config, Stats};
-use sessdiff::corpus;
 use sessdiff::ossl;
+use sessdiff::{corpus, lockstep, shrink};
 
 /// Run random programs on the native implementation and libssl in
 /// lockstep until the time is up or they diverge.
@@ -106,8 +106,7 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let d = &found.divergence;
-    let name = format!("seed{}-program{}.txt", config.seed, found.index);
-    let path = args.out.join(name);
+    let stem = format!("seed{}-program{}", config.seed, found.index);
     let header = format!(
         "{}\nfound by: sessdiff fuzz --seed {} --ops {} (program {})\nagainst: {}",
         d.signature(),
@@ -116,10 +115,31 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         found.index,
         d.libssl_version
     );
-    corpus::write_program(&path, &header, &found.program)?;
-    println!("{d}");
-    println!("program ({} ops):", found.program.ops.len());
-    for l in found.program.to_string().lines() {
+    corpus::write_program(
+        &args.out.join(format!("{stem}.orig.txt")),
+        &header,
+        &found.program,
+    )?;
+    eprintln!("shrinking the {}-op program...", found.program.ops.len());
+    let min =
+        shrink::shrink_against_libssl(&found.program).unwrap_or_else(|| found.program.clone());
+    let path = args.out.join(format!("{stem}.txt"));
+    corpus::write_program(
+        &path,
+        &format!("{header}\nshrunk from {} ops", found.program.ops.len()),
+        &min,
+    )?;
+    // Report the divergence of the minimal program.
+    let report = lockstep::run_against_libssl(&min)
+        .err()
+        .unwrap_or_else(|| found.divergence.clone());
+    println!("{report}");
+    println!(
+        "minimal program ({} ops, from {}):",
+        min.ops.len(),
+        found.program.ops.len()
+    );
+    for l in min.to_string().lines() {
         println!("  {l}");
     }
     println!();

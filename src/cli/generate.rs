@@ -30,7 +30,10 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     for i in 0..args.count {
         let p = campaign::program(args.seed, i, args.ops as usize);
         let path = args.out.join(format!("seed{}-program{i}.txt", args.seed));
-        let header = format!("sessdiff generate --seed {} --ops {} (program {i})", args.seed, args.ops);
+        let header = format!(
+            "sessdiff generate --seed {} --ops {} (program {i})",
+            args.seed, args.ops
+        );
         corpus::write_program(&path, &header, &p)?;
     }
     println!("wrote {} programs to {}", args.count, args.out.display());

@@ -3,6 +3,7 @@
 pub mod fuzz;
 pub mod generate;
 pub mod replay;
+pub mod shrink;
 
 /// Exit code for a divergence.
 pub const DIVERGED: u8 = 1;

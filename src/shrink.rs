@@ -1,0 +1,356 @@
+//! Minimising a divergent program while it keeps the same divergence
+//! signature.
+//!
+//! Three passes, repeated until none changes anything:
+//! 1. **delete ops**, delta-debugging style: chunks of half the program,
+//!    then quarters, down to single ops;
+//! 2. **simplify arguments**: ids and byte strings shorter (empty, one
+//!    byte), numbers smaller (0, 1, the birth time), `none` for optional
+//!    values;
+//! 3. **renumber slots**: move every use of a slot to a lower one (merging
+//!    two slots when the divergence survives it).
+//!
+//! Each candidate is kept only if `reproduces` still reports the same
+//! signature, so the result diverges exactly as the input did.
+
+use crate::program::{BIRTH_TIME, C, Op, Program, S, SESSION_SLOTS, SSL_SLOTS};
+
+/// The most candidates one shrink tries.
+const BUDGET: usize = 20_000;
+
+struct Shrinker<'f> {
+    signature: String,
+    reproduces: &'f mut dyn FnMut(&Program) -> Option<String>,
+    tries: usize,
+}
+
+impl Shrinker<'_> {
+    fn keeps(&mut self, p: &Program) -> bool {
+        if self.tries >= BUDGET {
+            return false;
+        }
+        self.tries += 1;
+        (self.reproduces)(p).as_deref() == Some(self.signature.as_str())
+    }
+
+    fn delete_ops(&mut self, p: &mut Program) -> bool {
+        let mut changed = false;
+        let mut chunk = p.ops.len().div_ceil(2).max(1);
+        loop {
+            let mut i = 0;
+            while i < p.ops.len() {
+                let mut cand = p.clone();
+                let end = (i + chunk).min(cand.ops.len());
+                cand.ops.drain(i..end);
+                if self.keeps(&cand) {
+                    *p = cand;
+                    changed = true;
+                } else {
+                    i += chunk;
+                }
+            }
+            if chunk == 1 {
+                return changed;
+            }
+            chunk /= 2;
+        }
+    }
+
+    fn simplify_args(&mut self, p: &mut Program) -> bool {
+        let mut changed = false;
+        for i in 0..p.ops.len() {
+            for cand_op in simpler(&p.ops[i]) {
+                let mut cand = p.clone();
+                cand.ops[i] = cand_op;
+                if self.keeps(&cand) {
+                    *p = cand;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        changed
+    }
+
+    fn renumber(&mut self, p: &mut Program) -> bool {
+        let mut changed = false;
+        // First the canonical renaming: slots numbered in order of first use.
+        let canon = canonical(p);
+        if canon != *p && self.keeps(&canon) {
+            *p = canon;
+            changed = true;
+        }
+        for hi in (1..SESSION_SLOTS as u8).rev() {
+            for lo in 0..hi {
+                if !uses_s(p, S(hi)) {
+                    continue;
+                }
+                let cand = Program {
+                    ops: p
+                        .ops
+                        .iter()
+                        .map(|o| map_slots(o, |s| if s == S(hi) { S(lo) } else { s }, |c| c))
+                        .collect(),
+                };
+                if self.keeps(&cand) {
+                    *p = cand;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        for hi in (1..SSL_SLOTS as u8).rev() {
+            for lo in 0..hi {
+                if !uses_c(p, C(hi)) {
+                    continue;
+                }
+                let cand = Program {
+                    ops: p
+                        .ops
+                        .iter()
+                        .map(|o| map_slots(o, |s| s, |c| if c == C(hi) { C(lo) } else { c }))
+                        .collect(),
+                };
+                if self.keeps(&cand) {
+                    *p = cand;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// `p` with its slots renamed in order of first use: `s0`, `s1`, … and
+/// `c0`, `c1`, …
+fn canonical(p: &Program) -> Program {
+    let mut s_map = [None::<u8>; SESSION_SLOTS];
+    let mut c_map = [None::<u8>; SSL_SLOTS];
+    let (mut ns, mut nc) = (0u8, 0u8);
+    for op in &p.ops {
+        for s in op.session().into_iter().chain(op.destination()) {
+            s_map[s.index()].get_or_insert_with(|| {
+                ns += 1;
+                ns - 1
+            });
+        }
+        for c in op.ssls() {
+            c_map[c.index()].get_or_insert_with(|| {
+                nc += 1;
+                nc - 1
+            });
+        }
+    }
+    Program {
+        ops: p
+            .ops
+            .iter()
+            .map(|o| {
+                map_slots(
+                    o,
+                    |s| S(s_map[s.index()].unwrap_or(s.0)),
+                    |c| C(c_map[c.index()].unwrap_or(c.0)),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn uses_s(p: &Program, s: S) -> bool {
+    p.ops
+        .iter()
+        .any(|o| o.session() == Some(s) || o.destination() == Some(s))
+}
+
+fn uses_c(p: &Program, c: C) -> bool {
+    p.ops.iter().any(|o| o.ssls().contains(&c))
+}
+
+/// `op` with its slots renamed.
+fn map_slots(op: &Op, fs: impl Fn(S) -> S, fc: impl Fn(C) -> C) -> Op {
+    let mut op = op.clone();
+    match &mut op {
+        Op::New(a)
+        | Op::Free(a)
+        | Op::CacheAdd(a)
+        | Op::CacheRemove(a)
+        | Op::IsResumable(a)
+        | Op::HasTicket(a) => *a = fs(*a),
+        Op::Dup(a, b) | Op::UpRef(a, b) => {
+            *a = fs(*a);
+            *b = fs(*b);
+        }
+        Op::SslNew(c) | Op::SslFree(c) | Op::SslGet0(c) | Op::SslClear(c) => *c = fc(*c),
+        Op::SslSet(c, s) => {
+            *c = fc(*c);
+            *s = s.map(&fs);
+        }
+        Op::SslGet1(c, s) => {
+            *c = fc(*c);
+            *s = fs(*s);
+        }
+        Op::SslCopySessionId(a, b) => {
+            *a = fc(*a);
+            *b = fc(*b);
+        }
+        Op::SetId(a, _)
+        | Op::SetSidCtx(a, _)
+        | Op::SetMasterKey(a, _)
+        | Op::SetTime(a, _)
+        | Op::SetTimeout(a, _)
+        | Op::SetHostname(a, _)
+        | Op::SetAlpn(a, _)
+        | Op::SetTicketAppdata(a, _)
+        | Op::SetProtocolVersion(a, _)
+        | Op::SetMaxEarlyData(a, _) => *a = fs(*a),
+        Op::FreeNull | Op::CacheFlush(_) | Op::CacheSize(_) | Op::CtxFree | Op::CtxNew => {}
+    }
+    op
+}
+
+fn simpler_bytes(b: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if !b.is_empty() {
+        out.push(vec![]);
+    }
+    if b.len() > 1 {
+        out.push(vec![1]);
+        out.push(b[..b.len() / 2].to_vec());
+    }
+    out
+}
+
+fn simpler_int(v: i64) -> Vec<i64> {
+    [0, 1, BIRTH_TIME, v / 2]
+        .into_iter()
+        .filter(|&c| c.unsigned_abs() < v.unsigned_abs() || (c != v && c == 0))
+        .collect()
+}
+
+/// Simpler versions of `op`, simplest first.
+fn simpler(op: &Op) -> Vec<Op> {
+    match op {
+        Op::SetId(s, b) => simpler_bytes(b)
+            .into_iter()
+            .map(|b| Op::SetId(*s, b))
+            .collect(),
+        Op::SetSidCtx(s, b) => simpler_bytes(b)
+            .into_iter()
+            .map(|b| Op::SetSidCtx(*s, b))
+            .collect(),
+        Op::SetMasterKey(s, b) => simpler_bytes(b)
+            .into_iter()
+            .map(|b| Op::SetMasterKey(*s, b))
+            .collect(),
+        Op::SetHostname(s, Some(h)) => {
+            let mut v = vec![Op::SetHostname(*s, None)];
+            v.extend(
+                simpler_bytes(h)
+                    .into_iter()
+                    .map(|b| Op::SetHostname(*s, Some(b))),
+            );
+            v
+        }
+        Op::SetAlpn(s, Some(b)) => {
+            let mut v = vec![Op::SetAlpn(*s, None)];
+            v.extend(
+                simpler_bytes(b)
+                    .into_iter()
+                    .map(|b| Op::SetAlpn(*s, Some(b))),
+            );
+            v
+        }
+        Op::SetTicketAppdata(s, Some(b)) => {
+            let mut v = vec![Op::SetTicketAppdata(*s, None)];
+            v.extend(
+                simpler_bytes(b)
+                    .into_iter()
+                    .map(|b| Op::SetTicketAppdata(*s, Some(b))),
+            );
+            v
+        }
+        Op::SetTime(s, t) => simpler_int(*t)
+            .into_iter()
+            .map(|t| Op::SetTime(*s, t))
+            .collect(),
+        Op::SetTimeout(s, t) => simpler_int(*t)
+            .into_iter()
+            .map(|t| Op::SetTimeout(*s, t))
+            .collect(),
+        Op::CacheFlush(t) => simpler_int(*t).into_iter().map(Op::CacheFlush).collect(),
+        Op::CacheSize(n) => simpler_int(*n).into_iter().map(Op::CacheSize).collect(),
+        Op::SetMaxEarlyData(s, v) if *v != 0 => vec![Op::SetMaxEarlyData(*s, 0)],
+        Op::SetProtocolVersion(s, v) if *v != 0x0304 => vec![Op::SetProtocolVersion(*s, 0x0304)],
+        Op::SslSet(c, Some(_)) => vec![Op::SslSet(*c, None)],
+        _ => vec![],
+    }
+}
+
+/// Shrinks `program`, whose divergence signature is `signature`, calling
+/// `reproduces` (which runs a candidate and returns its signature, or
+/// `None` if it does not diverge) on each candidate.
+pub fn shrink(
+    program: &Program,
+    signature: &str,
+    reproduces: &mut dyn FnMut(&Program) -> Option<String>,
+) -> Program {
+    let mut s = Shrinker {
+        signature: signature.to_string(),
+        reproduces,
+        tries: 0,
+    };
+    let mut p = program.clone();
+    loop {
+        let a = s.delete_ops(&mut p);
+        let b = s.simplify_args(&mut p);
+        let c = s.renumber(&mut p);
+        if !(a || b || c) || s.tries >= BUDGET {
+            return p;
+        }
+    }
+}
+
+/// Shrinks a program that diverges between the native implementation and
+/// the system libssl. `None` if it does not diverge.
+pub fn shrink_against_libssl(program: &Program) -> Option<Program> {
+    let run = |p: &Program| {
+        crate::lockstep::run_against_libssl(p)
+            .err()
+            .map(|d| d.signature())
+    };
+    let signature = run(program)?;
+    Some(shrink(program, &signature, &mut |p| run(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pretend divergence: any program that adds a session whose id was
+    /// set to something containing 0x07.
+    fn oracle(p: &Program) -> Option<String> {
+        let has_id = p
+            .ops
+            .iter()
+            .any(|o| matches!(o, Op::SetId(_, b) if b.contains(&7)));
+        let adds = p.ops.iter().any(|o| matches!(o, Op::CacheAdd(_)));
+        (has_id && adds).then(|| "sig".to_string())
+    }
+
+    #[test]
+    fn deletes_ops_and_simplifies_arguments() {
+        let p = Program::parse(
+            "new s3\nset_time s3 12345\nset_id s3 0707070707\nssl_new c2\nssl_set c2 s3\nnew s5\ncache_add s5\nfree s3\n",
+        )
+        .unwrap();
+        let min = shrink(&p, "sig", &mut oracle);
+        assert_eq!(min.to_string(), "set_id s0 07\ncache_add s0\n");
+    }
+
+    #[test]
+    fn a_program_that_stops_diverging_is_left_alone() {
+        let p = Program::parse("new s0\n").unwrap();
+        assert_eq!(shrink(&p, "sig", &mut oracle), p);
+    }
+}
