@@ -484,38 +484,97 @@ impl View<'_> {
     }
 }
 
+/// Emptied contexts kept for reuse, at most this many per thread.
+const POOL_SIZE: usize = 4;
+
+thread_local! {
+    /// `SSL_CTX_new` costs tens of microseconds (it fetches every
+    /// algorithm), two thirds of a harness run: contexts are recycled.
+    static POOL: RefCell<Vec<NonNull<SSL_CTX>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The cache size of a new `SSL_CTX`.
+const DEFAULT_CACHE_SIZE: i64 = 20480;
+
 struct CtxInner {
     ptr: NonNull<SSL_CTX>,
+    /// `cache_full` when this context was handed out.
+    full_base: i64,
 }
 
 impl Drop for CtxInner {
+    /// What `SSL_CTX_free` does at the last reference as far as sessions go
+    /// — `SSL_CTX_flush_sessions(ctx, 0)` (SEMANTICS.md §8.6) — then the
+    /// emptied context goes back to the pool with its cache size reset.
     fn drop(&mut self) {
         let p = self.ptr.as_ptr();
         CTXS.with_borrow_mut(|c| c.retain(|&x| x != p));
-        // SAFETY: the last Rust handle; each SSL released its own references.
-        unsafe { ffi::SSL_CTX_free(p) }
+        // SAFETY: the last Rust handle; each SSL released its own references,
+        // so the context holds no SSL and, after the flush, no session.
+        unsafe {
+            ffi::SSL_CTX_flush_sessions(p, 0);
+            ffi::SSL_CTX_ctrl(
+                p,
+                ffi::SSL_CTRL_SET_SESS_CACHE_SIZE,
+                DEFAULT_CACHE_SIZE as c_long,
+                ptr::null_mut(),
+            );
+        }
+        let pooled = POOL.with_borrow_mut(|pool| {
+            let room = pool.len() < POOL_SIZE;
+            if room {
+                pool.push(self.ptr);
+            }
+            room
+        });
+        if !pooled {
+            // SAFETY: as above; nothing else refers to it.
+            unsafe { ffi::SSL_CTX_free(p) }
+        }
     }
 }
 
 /// An `SSL_CTX` (with `TLS_method`) and its session cache, whose remove
-/// callback records [`Observed::Removed`]. Dropping it is `SSL_CTX_free`;
-/// while [`Ssl`]s made from it live, the cache lives on with them.
+/// callback records [`Observed::Removed`]. While [`Ssl`]s made from it
+/// live, the cache lives on with them.
+///
+/// Dropping the last handle has the session effects of `SSL_CTX_free`
+/// (a `flush(0)`); the emptied context is then kept for reuse, since
+/// creating one is expensive. A reused context is indistinguishable through
+/// this type: its cache is empty, its size is 20480 and [`Ctx::cache_full`]
+/// counts from 0.
 pub struct Ctx {
     inner: Rc<CtxInner>,
 }
 
 impl Ctx {
-    /// `SSL_CTX_new(TLS_method())` with the remove callback installed.
+    /// `SSL_CTX_new(TLS_method())` with the remove callback installed (or
+    /// a recycled context in the same state).
     pub fn new() -> Result<Ctx, Hazard> {
         tag_index();
-        // SAFETY: plain constructor; NULL is checked.
-        let ptr = NonNull::new(unsafe { ffi::SSL_CTX_new(ffi::TLS_method()) })
-            .ok_or(Hazard::Allocation)?;
-        // SAFETY: `ptr` is a fresh ctx we own.
-        unsafe { ffi::SSL_CTX_sess_set_remove_cb(ptr.as_ptr(), Some(on_remove)) };
+        let ptr = match POOL.with_borrow_mut(Vec::pop) {
+            Some(p) => p,
+            None => {
+                // SAFETY: plain constructor; NULL is checked.
+                let p = NonNull::new(unsafe { ffi::SSL_CTX_new(ffi::TLS_method()) })
+                    .ok_or(Hazard::Allocation)?;
+                // SAFETY: `p` is a fresh ctx we own.
+                unsafe { ffi::SSL_CTX_sess_set_remove_cb(p.as_ptr(), Some(on_remove)) };
+                p
+            }
+        };
         CTXS.with_borrow_mut(|c| c.push(ptr.as_ptr()));
+        // SAFETY: a statistics control on a valid ctx.
+        let full_base = unsafe {
+            ffi::SSL_CTX_ctrl(
+                ptr.as_ptr(),
+                ffi::SSL_CTRL_SESS_CACHE_FULL,
+                0,
+                ptr::null_mut(),
+            ) as i64
+        };
         Ok(Ctx {
-            inner: Rc::new(CtxInner { ptr }),
+            inner: Rc::new(CtxInner { ptr, full_base }),
         })
     }
 
@@ -566,9 +625,9 @@ impl Ctx {
         self.ctrl(ffi::SSL_CTRL_SESS_NUMBER, 0)
     }
 
-    /// `SSL_CTX_sess_cache_full`.
+    /// `SSL_CTX_sess_cache_full`, counted from when this handle was made.
     pub fn cache_full(&self) -> i64 {
-        self.ctrl(ffi::SSL_CTRL_SESS_CACHE_FULL, 0)
+        self.ctrl(ffi::SSL_CTRL_SESS_CACHE_FULL, 0) - self.inner.full_base
     }
 
     /// The cached sessions, in the hash table's order.
@@ -768,5 +827,36 @@ mod tests {
         assert_eq!(take_events(), [Observed::Died(Some(1))]);
         ctx.flush(0);
         assert_eq!(ctx.cache_full(), 0);
+    }
+
+    #[test]
+    fn a_recycled_ctx_is_like_a_new_one() {
+        take_events();
+        let mut ctx = Ctx::new().unwrap();
+        ctx.set_cache_size(1);
+        for tag in 0..3 {
+            let s = Session::new(tag, 100).unwrap();
+            s.set1_id(&[tag as u8 + 1]).unwrap();
+            ctx.add(&s).unwrap();
+        }
+        assert_eq!(ctx.cache_full(), 2);
+        drop(ctx);
+        assert_eq!(
+            take_events(),
+            [
+                Observed::Removed(Some(0)),
+                Observed::Died(Some(0)),
+                Observed::Removed(Some(1)),
+                Observed::Died(Some(1)),
+                Observed::Removed(Some(2)),
+                Observed::Died(Some(2)),
+            ]
+        );
+        let again = Ctx::new().unwrap();
+        assert_eq!(
+            (again.cache_full(), again.cache_size(), again.sess_number()),
+            (0, 20480, 0)
+        );
+        assert!(again.members().is_empty());
     }
 }
