@@ -9,11 +9,10 @@
 //! own release path (ex_data free callbacks), never from bookkeeping here,
 //! so a reference-count bug in either shows.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::native::{self, ExCallbacks, ExClass, ExIndex};
+use crate::native::{self, ExCallbacks, ExClass, ExIndex, SessionId};
 use crate::ossl;
 use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
@@ -67,9 +66,9 @@ impl fmt::Display for Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionSnapshot {
     /// `get_id`.
-    pub id: Vec<u8>,
+    pub id: SessionId,
     /// `get0_id_context`.
-    pub sid_ctx: Vec<u8>,
+    pub sid_ctx: SessionId,
     /// `get_master_key`.
     pub master_key: Vec<u8>,
     /// `get_time`.
@@ -125,8 +124,9 @@ pub struct CacheSnapshot {
 pub struct State {
     /// Sessions made and not yet dead.
     pub live: i64,
-    /// Every session reachable from a slot, an `SSL` or the cache.
-    pub sessions: BTreeMap<Tag, SessionSnapshot>,
+    /// Every session reachable from a slot, an `SSL` or the cache, sorted
+    /// by tag.
+    pub sessions: Vec<(Tag, SessionSnapshot)>,
     /// The `SSL` slots.
     pub ssls: [Option<SslSnapshot>; SSL_SLOTS],
     /// The cache, if the ctx exists.
@@ -160,6 +160,14 @@ fn reason(e: native::Error) -> u32 {
         native::Error::IdContextTooLong => 273,
         _ => 0,
     }
+}
+
+/// Sorts snapshots by tag and keeps one per object (an object reachable
+/// several ways is snapshotted several times).
+fn sorted(mut v: Vec<(Tag, SessionSnapshot)>) -> Vec<(Tag, SessionSnapshot)> {
+    v.sort_unstable_by_key(|(t, _)| *t);
+    v.dedup_by_key(|(t, _)| *t);
+    v
 }
 
 fn int(ok: bool) -> Ret {
@@ -248,8 +256,8 @@ impl NativeBackend {
     fn snapshot(s: &native::Session) -> SessionSnapshot {
         let d = s.read();
         SessionSnapshot {
-            id: d.id().to_vec(),
-            sid_ctx: d.id_context().to_vec(),
+            id: SessionId::new(d.id()).unwrap_or_default(),
+            sid_ctx: SessionId::new(d.id_context()).unwrap_or_default(),
             master_key: d.master_key().to_vec(),
             time: d.time(),
             timeout: d.timeout(),
@@ -461,12 +469,8 @@ impl Backend for NativeBackend {
     }
 
     fn state(&self) -> State {
-        let mut sessions = BTreeMap::new();
-        let mut add = |s: &native::Session| {
-            sessions
-                .entry(self.tag_of(s))
-                .or_insert_with(|| Self::snapshot(s));
-        };
+        let mut sessions = Vec::new();
+        let mut add = |s: &native::Session| sessions.push((self.tag_of(s), Self::snapshot(s)));
         self.sessions.iter().flatten().for_each(&mut add);
         let ssls = std::array::from_fn(|i| {
             self.ssls[i].as_ref().map(|ssl| {
@@ -478,9 +482,11 @@ impl Backend for NativeBackend {
             })
         });
         let cache = self.cache.as_ref().map(|c| {
-            let members = c.sessions();
-            members.iter().for_each(&mut add);
-            let mut members: Vec<Tag> = members.iter().map(|s| self.tag_of(s)).collect();
+            let mut members = Vec::with_capacity(c.len());
+            c.for_each(|s| {
+                members.push(self.tag_of(s));
+                add(s);
+            });
             members.sort_unstable();
             CacheSnapshot {
                 number: c.len() as i64,
@@ -491,7 +497,7 @@ impl Backend for NativeBackend {
         });
         State {
             live: lock(&self.log).live,
-            sessions,
+            sessions: sorted(sessions),
             ssls,
             cache,
         }
@@ -534,8 +540,8 @@ impl OsslBackend {
 
     fn snapshot(v: &ossl::View<'_>) -> SessionSnapshot {
         SessionSnapshot {
-            id: v.id(),
-            sid_ctx: v.id_context(),
+            id: SessionId::new(&v.id()).unwrap_or_default(),
+            sid_ctx: SessionId::new(&v.id_context()).unwrap_or_default(),
             master_key: v.master_key(),
             time: v.time(),
             timeout: v.timeout(),
@@ -724,12 +730,9 @@ impl Backend for OsslBackend {
     }
 
     fn state(&self) -> State {
-        let mut sessions = BTreeMap::new();
-        let mut add = |v: ossl::View<'_>| {
-            sessions
-                .entry(v.tag().unwrap_or(UNTAGGED))
-                .or_insert_with(|| Self::snapshot(&v));
-        };
+        let mut sessions = Vec::new();
+        let mut add =
+            |v: ossl::View<'_>| sessions.push((v.tag().unwrap_or(UNTAGGED), Self::snapshot(&v)));
         self.sessions.iter().flatten().for_each(|s| add(s.view()));
         let ssls = std::array::from_fn(|i| {
             self.ssls[i].as_ref().map(|ssl| {
@@ -754,7 +757,7 @@ impl Backend for OsslBackend {
         });
         State {
             live: ossl::live_sessions() - self.live_base,
-            sessions,
+            sessions: sorted(sessions),
             ssls,
             cache,
         }

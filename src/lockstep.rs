@@ -214,14 +214,14 @@ fn diff(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     }
     let keys = |s: &State| {
         s.sessions
-            .keys()
-            .map(|t| format!("#{t}"))
+            .iter()
+            .map(|(t, _)| format!("#{t}"))
             .collect::<Vec<_>>()
             .join(" ")
     };
     cmp("reachable sessions".into(), keys(sa), keys(sb));
     for (tag, x) in &sa.sessions {
-        let Some(y) = sb.sessions.get(tag) else {
+        let Some((_, y)) = sb.sessions.iter().find(|(t, _)| t == tag) else {
             continue;
         };
         if x == y {

@@ -1008,7 +1008,7 @@ impl Program {
 }
 
 /// The longest program [`Arbitrary`] decodes.
-pub const ARBITRARY_MAX_OPS: usize = 64;
+pub const ARBITRARY_MAX_OPS: usize = 32;
 
 impl<'a> Arbitrary<'a> for Program {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {

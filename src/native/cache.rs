@@ -264,6 +264,18 @@ impl Cache {
         self.shared.lock().cache_full
     }
 
+    /// Calls `f` with each cached session, from the list's tail (first to
+    /// expire) to its head, under the cache's lock: `f` must not call into
+    /// this cache.
+    pub fn for_each(&self, mut f: impl FnMut(&Session)) {
+        let st = self.shared.lock();
+        for k in st.list.values() {
+            if let Some(s) = st.table.get(k) {
+                f(s);
+            }
+        }
+    }
+
     /// New references to the cached sessions, from the list's tail (first
     /// to expire) to its head.
     pub fn sessions(&self) -> Vec<Session> {

@@ -393,11 +393,10 @@ impl View<'_> {
 
     /// `SSL_SESSION_get_master_key`.
     pub fn master_key(&self) -> Vec<u8> {
-        let mut buf = vec![0u8; 512];
+        let mut buf = [0u8; 512];
         // SAFETY: the buffer has room for the longest key.
         let n = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), buf.as_mut_ptr(), buf.len()) };
-        buf.truncate(n);
-        buf
+        buf[..n.min(buf.len())].to_vec()
     }
 
     /// `SSL_SESSION_get_time`.
@@ -487,10 +486,22 @@ impl View<'_> {
 /// Emptied contexts kept for reuse, at most this many per thread.
 const POOL_SIZE: usize = 4;
 
+/// Emptied contexts; freed when the thread ends.
+struct Pool(Vec<NonNull<SSL_CTX>>);
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        for p in self.0.drain(..) {
+            // SAFETY: pooled contexts are empty and referenced by nothing.
+            unsafe { ffi::SSL_CTX_free(p.as_ptr()) }
+        }
+    }
+}
+
 thread_local! {
     /// `SSL_CTX_new` costs tens of microseconds (it fetches every
     /// algorithm), two thirds of a harness run: contexts are recycled.
-    static POOL: RefCell<Vec<NonNull<SSL_CTX>>> = const { RefCell::new(Vec::new()) };
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool(Vec::new())) };
 }
 
 /// The cache size of a new `SSL_CTX`.
@@ -521,9 +532,9 @@ impl Drop for CtxInner {
             );
         }
         let pooled = POOL.with_borrow_mut(|pool| {
-            let room = pool.len() < POOL_SIZE;
+            let room = pool.0.len() < POOL_SIZE;
             if room {
-                pool.push(self.ptr);
+                pool.0.push(self.ptr);
             }
             room
         });
@@ -552,7 +563,7 @@ impl Ctx {
     /// a recycled context in the same state).
     pub fn new() -> Result<Ctx, Hazard> {
         tag_index();
-        let ptr = match POOL.with_borrow_mut(Vec::pop) {
+        let ptr = match POOL.with_borrow_mut(|p| p.0.pop()) {
             Some(p) => p,
             None => {
                 // SAFETY: plain constructor; NULL is checked.

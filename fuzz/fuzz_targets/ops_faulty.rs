@@ -1,0 +1,36 @@
+//! Target `ops_faulty`: as `ops`, but against a native backend with a
+//! planted bug (`SESSDIFF_FAULT`: get1-leaks (default), dup-shares or
+//! free-releases-twice). It must crash quickly: it shows that the fuzzer
+//! and the oracle catch refcount bugs.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sessdiff::backend::OsslBackend;
+use sessdiff::faults::{Fault, FaultyBackend};
+use sessdiff::lockstep;
+use sessdiff::program::Program;
+use sessdiff::shrink;
+
+fn fault() -> Fault {
+    static FAULT: OnceLock<Fault> = OnceLock::new();
+    *FAULT.get_or_init(|| {
+        let name = std::env::var("SESSDIFF_FAULT").unwrap_or_else(|_| "get1-leaks".into());
+        name.parse().unwrap_or_else(|e| panic!("SESSDIFF_FAULT: {e}"))
+    })
+}
+
+fn run(p: &Program) -> Option<String> {
+    let mut native = FaultyBackend::new(fault());
+    let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+    lockstep::run(p, &mut native, &mut libssl).err().map(|d| d.signature())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let program = Program::from_fuzz_bytes(data);
+    if let Some(sig) = run(&program) {
+        let min = shrink::shrink(&program, &sig, &mut |p| run(p));
+        panic!("{sig}\nminimal program ({} ops):\n{min}", min.ops.len());
+    }
+});
