@@ -120,7 +120,7 @@ pub struct CacheSnapshot {
 }
 
 /// A snapshot of a world after a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     /// Sessions made and not yet dead.
     pub live: i64,
@@ -146,8 +146,15 @@ pub trait Backend {
     fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32);
     /// The events recorded since the last call.
     fn take_events(&mut self) -> Vec<Event>;
-    /// A snapshot of everything reachable.
-    fn state(&self) -> State;
+    /// Overwrites `out` with a snapshot of everything reachable, reusing
+    /// its buffers (the lockstep runner calls this after every call).
+    fn fill_state(&self, out: &mut State);
+    /// A new snapshot of everything reachable.
+    fn state(&self) -> State {
+        let mut s = State::default();
+        self.fill_state(&mut s);
+        s
+    }
     /// Gives the world up without releasing anything the backend can no
     /// longer vouch for (called after a divergence).
     fn abandon(&mut self);
@@ -468,21 +475,24 @@ impl Backend for NativeBackend {
         std::mem::take(&mut lock(&self.log).events)
     }
 
-    fn state(&self) -> State {
-        let mut sessions = Vec::new();
+    fn fill_state(&self, out: &mut State) {
+        out.live = lock(&self.log).live;
+        let mut sessions = std::mem::take(&mut out.sessions);
+        sessions.clear();
         let mut add = |s: &native::Session| sessions.push((self.tag_of(s), Self::snapshot(s)));
         self.sessions.iter().flatten().for_each(&mut add);
-        let ssls = std::array::from_fn(|i| {
-            self.ssls[i].as_ref().map(|ssl| {
+        for (slot, ssl) in out.ssls.iter_mut().zip(&self.ssls) {
+            *slot = ssl.as_ref().map(|ssl| {
                 ssl.session().into_iter().for_each(&mut add);
                 SslSnapshot {
                     session: ssl.session().map(|s| self.tag_of(s)),
                     verify_result: ssl.verify_result(),
                 }
-            })
-        });
-        let cache = self.cache.as_ref().map(|c| {
-            let mut members = Vec::with_capacity(c.len());
+            });
+        }
+        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
+        members.clear();
+        out.cache = self.cache.as_ref().map(|c| {
             c.for_each(|s| {
                 members.push(self.tag_of(s));
                 add(s);
@@ -495,12 +505,7 @@ impl Backend for NativeBackend {
                 members,
             }
         });
-        State {
-            live: lock(&self.log).live,
-            sessions: sorted(sessions),
-            ssls,
-            cache,
-        }
+        out.sessions = sorted(sessions);
     }
 
     fn abandon(&mut self) {
@@ -540,8 +545,8 @@ impl OsslBackend {
 
     fn snapshot(v: &ossl::View<'_>) -> SessionSnapshot {
         SessionSnapshot {
-            id: SessionId::new(&v.id()).unwrap_or_default(),
-            sid_ctx: SessionId::new(&v.id_context()).unwrap_or_default(),
+            id: SessionId::new(v.id().as_bytes()).unwrap_or_default(),
+            sid_ctx: SessionId::new(v.id_context().as_bytes()).unwrap_or_default(),
             master_key: v.master_key(),
             time: v.time(),
             timeout: v.timeout(),
@@ -729,24 +734,29 @@ impl Backend for OsslBackend {
             .collect()
     }
 
-    fn state(&self) -> State {
-        let mut sessions = Vec::new();
+    fn fill_state(&self, out: &mut State) {
+        out.live = ossl::live_sessions() - self.live_base;
+        let mut sessions = std::mem::take(&mut out.sessions);
+        sessions.clear();
         let mut add =
             |v: ossl::View<'_>| sessions.push((v.tag().unwrap_or(UNTAGGED), Self::snapshot(&v)));
         self.sessions.iter().flatten().for_each(|s| add(s.view()));
-        let ssls = std::array::from_fn(|i| {
-            self.ssls[i].as_ref().map(|ssl| {
+        for (slot, ssl) in out.ssls.iter_mut().zip(&self.ssls) {
+            *slot = ssl.as_ref().map(|ssl| {
                 ssl.session().into_iter().for_each(&mut add);
                 SslSnapshot {
                     session: ssl.session().map(|v| v.tag().unwrap_or(UNTAGGED)),
                     verify_result: ssl.verify_result(),
                 }
-            })
-        });
-        let cache = self.ctx.as_ref().map(|ctx| {
-            let views = ctx.members();
-            let mut members: Vec<Tag> = views.iter().map(|v| v.tag().unwrap_or(UNTAGGED)).collect();
-            views.into_iter().for_each(&mut add);
+            });
+        }
+        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
+        members.clear();
+        out.cache = self.ctx.as_ref().map(|ctx| {
+            ctx.for_each_member(|v| {
+                members.push(v.tag().unwrap_or(UNTAGGED));
+                add(v);
+            });
             members.sort_unstable();
             CacheSnapshot {
                 number: ctx.sess_number(),
@@ -755,12 +765,7 @@ impl Backend for OsslBackend {
                 members,
             }
         });
-        State {
-            live: ossl::live_sessions() - self.live_base,
-            sessions: sorted(sessions),
-            ssls,
-            cache,
-        }
+        out.sessions = sorted(sessions);
     }
 
     fn abandon(&mut self) {

@@ -99,8 +99,8 @@ impl Backend for FaultyBackend {
         self.inner.take_events()
     }
 
-    fn state(&self) -> State {
-        self.inner.state()
+    fn fill_state(&self, out: &mut State) {
+        self.inner.fill_state(out)
     }
 
     fn abandon(&mut self) {

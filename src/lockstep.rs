@@ -32,14 +32,11 @@ pub struct Outcome {
     pub state: State,
 }
 
-fn observe(b: &mut dyn Backend, step: Tag, op: &Op) -> Outcome {
-    let (ret, error) = b.apply(step, op);
-    Outcome {
-        ret,
-        error,
-        events: b.take_events(),
-        state: b.state(),
-    }
+/// Applies `op` and records what `b` shows into `out`, reusing its buffers.
+fn observe(b: &mut dyn Backend, step: Tag, op: &Op, out: &mut Outcome) {
+    (out.ret, out.error) = b.apply(step, op);
+    out.events = b.take_events();
+    b.fill_state(&mut out.state);
 }
 
 /// Which part of a run a step belongs to.
@@ -302,6 +299,13 @@ pub fn run(
 ) -> Result<Trace, Box<Divergence>> {
     let mut table = SlotTable::default();
     let mut trace = Trace::default();
+    let blank = || Outcome {
+        ret: Ret::Void,
+        error: 0,
+        events: vec![],
+        state: State::default(),
+    };
+    let (mut a, mut b) = (blank(), blank());
     let mut step = |op: &Op,
                     phase: Phase,
                     table: &mut SlotTable,
@@ -317,8 +321,8 @@ pub fn run(
             });
             return Ok(());
         }
-        let a = observe(left, index as Tag, op);
-        let b = observe(right, index as Tag, op);
+        observe(left, index as Tag, op, &mut a);
+        observe(right, index as Tag, op, &mut b);
         if a != b {
             left.abandon();
             right.abandon();
@@ -328,13 +332,13 @@ pub fn run(
                 phase,
                 names: (left.name(), right.name()),
                 differences: diff(&a, &b),
-                outcomes: Box::new((a, b)),
+                outcomes: Box::new((a.clone(), b.clone())),
                 libssl_version: ossl::version(),
                 trace: std::mem::take(trace),
             }));
         }
-        let made = match a.ret {
-            Ret::Obj(t) => t,
+        let made = match &a.ret {
+            Ret::Obj(t) => *t,
             _ => None,
         };
         table.after(op, made);
@@ -347,8 +351,8 @@ pub fn run(
         trace.steps.push(Step {
             op: op.clone(),
             phase,
-            ret: Some(a.ret),
-            events: a.events,
+            ret: Some(a.ret.clone()),
+            events: std::mem::take(&mut a.events),
         });
         Ok(())
     };

@@ -355,6 +355,36 @@ unsafe fn copy_bytes(p: *const u8, len: usize) -> Option<Vec<u8>> {
     }
 }
 
+/// A session id or id context (at most 32 bytes), copied out of a session.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IdBuf {
+    len: u8,
+    bytes: [u8; 32],
+}
+
+impl IdBuf {
+    /// # Safety
+    /// `p` must be NULL or valid for reading `len` bytes.
+    unsafe fn copy(p: *const u8, len: c_uint) -> IdBuf {
+        let mut b = IdBuf {
+            len: 0,
+            bytes: [0; 32],
+        };
+        let n = (len as usize).min(32);
+        if !p.is_null() && n > 0 {
+            // SAFETY: per the contract.
+            b.bytes[..n].copy_from_slice(unsafe { std::slice::from_raw_parts(p, n) });
+            b.len = n as u8;
+        }
+        b
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
 impl View<'_> {
     fn raw(&self) -> *mut SSL_SESSION {
         self.ptr.as_ptr()
@@ -371,32 +401,31 @@ impl View<'_> {
         self.ptr == other.ptr
     }
 
-    /// `SSL_SESSION_get_id`.
-    pub fn id(&self) -> Vec<u8> {
+    /// `SSL_SESSION_get_id`, copied without allocating.
+    pub fn id(&self) -> IdBuf {
         let mut len: c_uint = 0;
         // SAFETY: alive session; the buffer is inside it.
-        unsafe {
-            let p = ffi::SSL_SESSION_get_id(self.raw(), &mut len);
-            copy_bytes(p, len as usize).unwrap_or_default()
-        }
+        unsafe { IdBuf::copy(ffi::SSL_SESSION_get_id(self.raw(), &mut len), len) }
     }
 
-    /// `SSL_SESSION_get0_id_context`.
-    pub fn id_context(&self) -> Vec<u8> {
+    /// `SSL_SESSION_get0_id_context`, copied without allocating.
+    pub fn id_context(&self) -> IdBuf {
         let mut len: c_uint = 0;
         // SAFETY: as id.
-        unsafe {
-            let p = ffi::SSL_SESSION_get0_id_context(self.raw(), &mut len);
-            copy_bytes(p, len as usize).unwrap_or_default()
-        }
+        unsafe { IdBuf::copy(ffi::SSL_SESSION_get0_id_context(self.raw(), &mut len), len) }
     }
 
-    /// `SSL_SESSION_get_master_key`.
+    /// `SSL_SESSION_get_master_key` (allocates only for a non-empty key).
     pub fn master_key(&self) -> Vec<u8> {
-        let mut buf = [0u8; 512];
-        // SAFETY: the buffer has room for the longest key.
-        let n = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), buf.as_mut_ptr(), buf.len()) };
-        buf[..n.min(buf.len())].to_vec()
+        // SAFETY: with `outlen` 0 only the length is returned.
+        let n = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), ptr::null_mut(), 0) };
+        let mut buf = vec![0u8; n];
+        if n > 0 {
+            // SAFETY: the buffer has room for the whole key.
+            let got = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), buf.as_mut_ptr(), n) };
+            buf.truncate(got);
+        }
+        buf
     }
 
     /// `SSL_SESSION_get_time`.
@@ -641,6 +670,32 @@ impl Ctx {
         self.ctrl(ffi::SSL_CTRL_SESS_CACHE_FULL, 0) - self.inner.full_base
     }
 
+    /// Calls `f` with each cached session, in the hash table's order.
+    pub fn for_each_member<'a>(&'a self, mut f: impl FnMut(View<'a>)) {
+        unsafe extern "C" fn visit(item: *mut c_void, arg: *mut c_void) {
+            // SAFETY: `arg` is the `&mut dyn FnMut` below, alive for the
+            // call; items are cached sessions.
+            let f = unsafe { &mut *(arg as *mut &mut dyn FnMut(NonNull<SSL_SESSION>)) };
+            if let Some(p) = NonNull::new(item as *mut SSL_SESSION) {
+                f(p);
+            }
+        }
+        let mut g = |ptr: NonNull<SSL_SESSION>| {
+            f(View {
+                ptr,
+                _life: PhantomData,
+            })
+        };
+        let mut dynf: &mut dyn FnMut(NonNull<SSL_SESSION>) = &mut g;
+        // SAFETY: valid ctx; the callback only reads the sessions.
+        unsafe {
+            let lh = ffi::SSL_CTX_sessions(self.raw());
+            if !lh.is_null() {
+                ffi::OPENSSL_LH_doall_arg(lh, visit, (&mut dynf as *mut &mut dyn FnMut(_)).cast());
+            }
+        }
+    }
+
     /// The cached sessions, in the hash table's order.
     pub fn members(&self) -> Vec<View<'_>> {
         unsafe extern "C" fn collect(item: *mut c_void, arg: *mut c_void) {
@@ -794,8 +849,8 @@ mod tests {
         assert_eq!(s.set1_ticket_appdata(Some(b"")), 1);
         assert_eq!(s.set_max_early_data(9), 1);
         let v = s.view();
-        assert_eq!(v.id(), b"ab");
-        assert_eq!(v.id_context(), b"ctx");
+        assert_eq!(v.id().as_bytes(), b"ab");
+        assert_eq!(v.id_context().as_bytes(), b"ctx");
         assert_eq!(v.master_key(), [3; 48]);
         assert_eq!(v.time(), -9);
         assert_eq!(v.hostname().as_deref(), Some(&b"h"[..]));
