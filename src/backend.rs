@@ -149,6 +149,9 @@ pub trait Backend {
     /// Overwrites `out` with a snapshot of everything reachable, reusing
     /// its buffers (the lockstep runner calls this after every call).
     fn fill_state(&self, out: &mut State);
+    /// Overwrites `out` with the cheap part of a snapshot: the live count
+    /// and the cache (counters and members); no session or `SSL` is listed.
+    fn fill_summary(&self, out: &mut State);
     /// A new snapshot of everything reachable.
     fn state(&self) -> State {
         let mut s = State::default();
@@ -475,6 +478,24 @@ impl Backend for NativeBackend {
         std::mem::take(&mut lock(&self.log).events)
     }
 
+    fn fill_summary(&self, out: &mut State) {
+        out.live = lock(&self.log).live;
+        out.sessions.clear();
+        out.ssls = Default::default();
+        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
+        members.clear();
+        out.cache = self.cache.as_ref().map(|c| {
+            c.for_each(|s| members.push(self.tag_of(s)));
+            members.sort_unstable();
+            CacheSnapshot {
+                number: c.len() as i64,
+                cache_full: c.cache_full() as i64,
+                size: c.size(),
+                members,
+            }
+        });
+    }
+
     fn fill_state(&self, out: &mut State) {
         out.live = lock(&self.log).live;
         let mut sessions = std::mem::take(&mut out.sessions);
@@ -732,6 +753,24 @@ impl Backend for OsslBackend {
                 ossl::Observed::Died(t) => Event::Died(t.unwrap_or(UNTAGGED)),
             })
             .collect()
+    }
+
+    fn fill_summary(&self, out: &mut State) {
+        out.live = ossl::live_sessions() - self.live_base;
+        out.sessions.clear();
+        out.ssls = Default::default();
+        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
+        members.clear();
+        out.cache = self.ctx.as_ref().map(|ctx| {
+            ctx.for_each_member(|v| members.push(v.tag().unwrap_or(UNTAGGED)));
+            members.sort_unstable();
+            CacheSnapshot {
+                number: ctx.sess_number(),
+                cache_full: ctx.cache_full(),
+                size: ctx.cache_size(),
+                members,
+            }
+        });
     }
 
     fn fill_state(&self, out: &mut State) {

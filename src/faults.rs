@@ -103,6 +103,10 @@ impl Backend for FaultyBackend {
         self.inner.fill_state(out)
     }
 
+    fn fill_summary(&self, out: &mut State) {
+        self.inner.fill_summary(out)
+    }
+
     fn abandon(&mut self) {
         self.inner.abandon()
     }

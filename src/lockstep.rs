@@ -32,11 +32,29 @@ pub struct Outcome {
     pub state: State,
 }
 
+/// How much of the world is compared after each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshots {
+    /// Everything, after every step (the default; what reports show).
+    EveryStep,
+    /// Results, events, live counts and cache counters after every step;
+    /// the full snapshot only after the last program op and after the
+    /// drain. Several times faster; a divergence it finds is re-run with
+    /// [`Snapshots::EveryStep`] to locate it exactly (runs are
+    /// deterministic). A wrong field that a later step puts right again
+    /// escapes it.
+    Checkpoints,
+}
+
 /// Applies `op` and records what `b` shows into `out`, reusing its buffers.
-fn observe(b: &mut dyn Backend, step: Tag, op: &Op, out: &mut Outcome) {
+fn observe(b: &mut dyn Backend, step: Tag, op: &Op, full: bool, out: &mut Outcome) {
     (out.ret, out.error) = b.apply(step, op);
     out.events = b.take_events();
-    b.fill_state(&mut out.state);
+    if full {
+        b.fill_state(&mut out.state);
+    } else {
+        b.fill_summary(&mut out.state);
+    }
 }
 
 /// Which part of a run a step belongs to.
@@ -291,12 +309,24 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// Runs `program` on `left` and `right` in lockstep, then drains both.
+/// Runs `program` on `left` and `right` in lockstep, then drains both,
+/// comparing everything after every step.
 pub fn run(
     program: &Program,
     left: &mut dyn Backend,
     right: &mut dyn Backend,
 ) -> Result<Trace, Box<Divergence>> {
+    run_with(program, left, right, Snapshots::EveryStep)
+}
+
+/// [`run`] with a choice of how much is compared after each step.
+pub fn run_with(
+    program: &Program,
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+    snapshots: Snapshots,
+) -> Result<Trace, Box<Divergence>> {
+    let last_op = program.ops.len().saturating_sub(1);
     let mut table = SlotTable::default();
     let mut trace = Trace::default();
     let blank = || Outcome {
@@ -321,8 +351,9 @@ pub fn run(
             });
             return Ok(());
         }
-        observe(left, index as Tag, op, &mut a);
-        observe(right, index as Tag, op, &mut b);
+        let full = snapshots == Snapshots::EveryStep || index >= last_op;
+        observe(left, index as Tag, op, full, &mut a);
+        observe(right, index as Tag, op, full, &mut b);
         if a != b {
             left.abandon();
             right.abandon();
@@ -404,4 +435,16 @@ pub fn run_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
     let mut native = NativeBackend::new();
     let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
     run(program, &mut native, &mut libssl)
+}
+
+/// Runs `program` against the system libssl with [`Snapshots::Checkpoints`]
+/// and, if it diverges, again with [`Snapshots::EveryStep`], so the
+/// divergence returned is located exactly. For fuzzing loops.
+pub fn check_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
+    let mut native = NativeBackend::new();
+    let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+    match run_with(program, &mut native, &mut libssl, Snapshots::Checkpoints) {
+        Ok(trace) => Ok(trace),
+        Err(fast) => Err(run_against_libssl(program).err().unwrap_or(fast)),
+    }
 }

@@ -12,7 +12,7 @@ use sessdiff::shrink;
 
 fuzz_target!(|data: &[u8]| {
     let program = Program::from_fuzz_bytes(data);
-    if let Err(d) = lockstep::run_against_libssl(&program) {
+    if let Err(d) = lockstep::check_against_libssl(&program) {
         let min = shrink::shrink_against_libssl(&program).unwrap_or(program);
         eprintln!("{d}");
         panic!("{}\nminimal program:\n{min}", d.signature());

@@ -2,7 +2,9 @@
 //! and a list in expiry order, with libssl 3.0's exact insertion, eviction,
 //! removal and flush rules (SEMANTICS.md §8).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::session::{ListPos, Session, SessionData, SessionId};
@@ -26,7 +28,7 @@ pub(crate) struct CacheShared {
 
 struct CacheState {
     /// The cache's references, one per entry.
-    table: HashMap<Key, Session>,
+    table: FxHashMap<Key, Session>,
     /// The expiry list, ascending: the first entry is libssl's tail (expires
     /// first), the last its head. Ties are broken by insertion sequence, so
     /// the most recently inserted of equal expiry sits nearest the head, as
@@ -142,7 +144,7 @@ impl Cache {
         Cache {
             shared: Arc::new(CacheShared {
                 state: Mutex::new(CacheState {
-                    table: HashMap::new(),
+                    table: FxHashMap::default(),
                     list: BTreeMap::new(),
                     seq: 0,
                     size: DEFAULT_CACHE_SIZE,
