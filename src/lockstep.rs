@@ -159,21 +159,27 @@ impl Divergence {
     /// A one-line signature for deduplication:
     /// `divergence:<op kind>:<what differed>`, with object tags removed.
     pub fn signature(&self) -> String {
-        let first = self
-            .differences
-            .first()
-            .map_or("nothing", |d| d.what.as_str());
-        let kind: String = first
-            .split_whitespace()
-            .filter(|w| !w.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("_");
         let phase = match self.phase {
             Phase::Program => "",
             Phase::Drain => "drain_",
             Phase::End => "end_",
         };
-        format!("divergence:{phase}{}:{kind}", self.op.name())
+        format!("divergence:{phase}{}:{}", self.op.name(), self.kind())
+    }
+
+    /// What differed first, without object tags (`events`, `ret`,
+    /// `session_time`, …): the part of the signature that the shrinker
+    /// preserves, since removing ops may move a divergence to another op.
+    pub fn kind(&self) -> String {
+        let first = self
+            .differences
+            .first()
+            .map_or("nothing", |d| d.what.as_str());
+        first
+            .split_whitespace()
+            .filter(|w| !w.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("_")
     }
 }
 

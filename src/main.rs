@@ -23,6 +23,7 @@ enum Command {
     Replay(cli::replay::ReplayArgs),
     Shrink(cli::shrink::ShrinkArgs),
     Generate(cli::generate::GenerateArgs),
+    Import(cli::import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => cli::replay::run(a),
         Command::Shrink(a) => cli::shrink::run(a),
         Command::Generate(a) => cli::generate::run(a),
+        Command::Import(a) => cli::import::run(a),
     };
     match result {
         Ok(code) => code,

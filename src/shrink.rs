@@ -1,5 +1,6 @@
-//! Minimising a divergent program while it keeps the same divergence
-//! signature.
+//! Minimising a divergent program while it keeps diverging in the same
+//! way (the same [`Divergence::kind`](crate::lockstep::Divergence::kind):
+//! what differed first; the op where it shows may move).
 //!
 //! Three passes, repeated until none changes anything:
 //! 1. **delete ops**, delta-debugging style: chunks of half the program,
@@ -287,9 +288,10 @@ fn simpler(op: &Op) -> Vec<Op> {
     }
 }
 
-/// Shrinks `program`, whose divergence signature is `signature`, calling
-/// `reproduces` (which runs a candidate and returns its signature, or
-/// `None` if it does not diverge) on each candidate.
+/// Shrinks `program`, whose divergence is of kind `signature` (usually
+/// [`Divergence::kind`](crate::lockstep::Divergence::kind)), calling
+/// `reproduces` (which runs a candidate and returns its kind, or `None` if
+/// it does not diverge) on each candidate.
 pub fn shrink(
     program: &Program,
     signature: &str,
@@ -317,7 +319,7 @@ pub fn shrink_against_libssl(program: &Program) -> Option<Program> {
     let run = |p: &Program| {
         crate::lockstep::run_against_libssl(p)
             .err()
-            .map(|d| d.signature())
+            .map(|d| d.kind())
     };
     let signature = run(program)?;
     Some(shrink(program, &signature, &mut |p| run(p)))

@@ -24,13 +24,16 @@ fn fault() -> Fault {
 fn run(p: &Program) -> Option<String> {
     let mut native = FaultyBackend::new(fault());
     let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
-    lockstep::run(p, &mut native, &mut libssl).err().map(|d| d.signature())
+    lockstep::run(p, &mut native, &mut libssl).err().map(|d| d.kind())
 }
 
 fuzz_target!(|data: &[u8]| {
     let program = Program::from_fuzz_bytes(data);
-    if let Some(sig) = run(&program) {
-        let min = shrink::shrink(&program, &sig, &mut |p| run(p));
+    if let Some(kind) = run(&program) {
+        let min = shrink::shrink(&program, &kind, &mut |p| run(p));
+        let mut native = FaultyBackend::new(fault());
+        let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+        let sig = lockstep::run(&min, &mut native, &mut libssl).err().map_or(kind, |d| d.signature());
         panic!("{sig}\nminimal program ({} ops):\n{min}", min.ops.len());
     }
 });

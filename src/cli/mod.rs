@@ -2,6 +2,7 @@
 
 pub mod fuzz;
 pub mod generate;
+pub mod import;
 pub mod replay;
 pub mod shrink;
 
