@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The CI job: install what is missing, check formatting and lints, run the
-# README's test command, replay generated programs under valgrind, and run a
-# short differential campaign. Budget: well under 25 minutes on 2 cores.
+# README's test command, replay generated programs under valgrind, run a
+# short differential campaign, build the fuzz targets with ASan and run them
+# briefly, and check the ClusterFuzzLite build. Budget: well under 25
+# minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,20 @@ valgrind --error-exitcode=1 --leak-check=full -q target/release/sessdiff replay 
 
 step "differential campaign: 60 s against the system libssl"
 target/release/sessdiff fuzz --seconds 60 --seed 1 --out target/ci/divergences
+
+step "cargo-fuzz (nightly, ASan)"
+cargo +nightly --version
+cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+cargo +nightly fuzz build
+
+step "libFuzzer: target ops for 60 s over the regression corpora"
+bash scripts/fuzz.sh ops 60 | tail -n 3
+
+step "libFuzzer catches a planted refcount bug"
+bash scripts/check-faulty.sh 60
+
+step "ClusterFuzzLite build.sh outside Docker"
+bash scripts/check-cflite-build.sh | tail -n 1
 
 echo
 echo "CI passed"
