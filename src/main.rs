@@ -24,6 +24,7 @@ enum Command {
     Shrink(cli::shrink::ShrinkArgs),
     Generate(cli::generate::GenerateArgs),
     Import(cli::import::ImportArgs),
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Shrink(a) => cli::shrink::run(a),
         Command::Generate(a) => cli::generate::run(a),
         Command::Import(a) => cli::import::run(a),
+        Command::Report(a) => cli::report::run(a),
     };
     match result {
         Ok(code) => code,

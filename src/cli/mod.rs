@@ -4,6 +4,7 @@ pub mod fuzz;
 pub mod generate;
 pub mod import;
 pub mod replay;
+pub mod report;
 pub mod shrink;
 
 /// Exit code for a divergence.

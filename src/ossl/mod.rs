@@ -122,8 +122,9 @@ unsafe extern "C" fn on_remove(_ctx: *mut SSL_CTX, sess: *mut SSL_SESSION) {
 }
 
 /// The ex_data index that holds tags, registered once per process.
+static INDEX: OnceLock<c_int> = OnceLock::new();
+
 fn tag_index() -> c_int {
-    static INDEX: OnceLock<c_int> = OnceLock::new();
     *INDEX.get_or_init(|| {
         // SAFETY: registers static callbacks; libssl initialises itself.
         let idx = unsafe {
@@ -234,6 +235,23 @@ impl Session {
         Ok(Session { ptr })
     }
 
+    /// A bare `SSL_SESSION_new` (time from the clock, no tag). Until the
+    /// tag index is registered by [`Session::new`] or [`Ctx::new`], no
+    /// ex_data callback runs either: this is libssl's own cost, for
+    /// benchmarks.
+    pub fn plain() -> Result<Session, Hazard> {
+        // SAFETY: plain constructor; NULL is checked.
+        NonNull::new(unsafe { ffi::SSL_SESSION_new() })
+            .map(|ptr| Session { ptr })
+            .ok_or(Hazard::Allocation)
+    }
+
+    /// Makes this reference shareable between threads for reference
+    /// counting only (see [`SharedSession`]).
+    pub fn into_shared(self) -> SharedSession {
+        SharedSession(self)
+    }
+
     /// Adopts a reference returned by libssl, if not NULL.
     fn adopt(p: *mut SSL_SESSION) -> Option<Session> {
         NonNull::new(p).map(|ptr| Session { ptr })
@@ -253,10 +271,15 @@ impl Session {
 
     /// `SSL_SESSION_dup`; the copy is tagged `tag`. `None` if libssl failed.
     pub fn dup(&self, tag: u64) -> Option<Session> {
-        LOG.with_borrow_mut(|l| l.dup_tag = Some(tag));
+        let tagged = INDEX.get().is_some();
+        if tagged {
+            LOG.with_borrow_mut(|l| l.dup_tag = Some(tag));
+        }
         // SAFETY: the source is alive.
         let copy = unsafe { ffi::SSL_SESSION_dup(self.raw()) };
-        LOG.with_borrow_mut(|l| l.dup_tag = None);
+        if tagged {
+            LOG.with_borrow_mut(|l| l.dup_tag = None);
+        }
         Session::adopt(copy)
     }
 
@@ -332,6 +355,24 @@ impl Session {
     pub fn set_max_early_data(&self, v: u32) -> c_int {
         // SAFETY: valid session.
         unsafe { ffi::SSL_SESSION_set_max_early_data(self.raw(), v) }
+    }
+}
+
+/// A session reference that may cross threads, offering only what libssl
+/// makes thread-safe for a shared session: taking and releasing references
+/// (atomic counts). No setter or getter, so no data race.
+pub struct SharedSession(Session);
+
+// SAFETY: only `SSL_SESSION_up_ref` and `SSL_SESSION_free` are reachable,
+// and both are thread-safe (atomic reference counting, §11).
+unsafe impl Send for SharedSession {}
+// SAFETY: as above; `&SharedSession` allows only `up_ref_release`.
+unsafe impl Sync for SharedSession {}
+
+impl SharedSession {
+    /// `SSL_SESSION_up_ref` then `SSL_SESSION_free`.
+    pub fn up_ref_release(&self) {
+        drop(self.0.clone());
     }
 }
 
@@ -592,15 +633,29 @@ impl Ctx {
     /// a recycled context in the same state).
     pub fn new() -> Result<Ctx, Hazard> {
         tag_index();
+        let ctx = Ctx::acquire()?;
+        // SAFETY: a valid ctx we own.
+        unsafe { ffi::SSL_CTX_sess_set_remove_cb(ctx.raw(), Some(on_remove)) };
+        Ok(ctx)
+    }
+
+    /// A context like [`Ctx::new`]'s without registering the tag index, so
+    /// sessions made with [`Session::plain`] run no callback: libssl's own
+    /// cost, for benchmarks.
+    pub fn plain() -> Result<Ctx, Hazard> {
+        let ctx = Ctx::acquire()?;
+        // SAFETY: a valid ctx we own.
+        unsafe { ffi::SSL_CTX_sess_set_remove_cb(ctx.raw(), None) };
+        Ok(ctx)
+    }
+
+    fn acquire() -> Result<Ctx, Hazard> {
         let ptr = match POOL.with_borrow_mut(|p| p.0.pop()) {
             Some(p) => p,
             None => {
                 // SAFETY: plain constructor; NULL is checked.
-                let p = NonNull::new(unsafe { ffi::SSL_CTX_new(ffi::TLS_method()) })
-                    .ok_or(Hazard::Allocation)?;
-                // SAFETY: `p` is a fresh ctx we own.
-                unsafe { ffi::SSL_CTX_sess_set_remove_cb(p.as_ptr(), Some(on_remove)) };
-                p
+                NonNull::new(unsafe { ffi::SSL_CTX_new(ffi::TLS_method()) })
+                    .ok_or(Hazard::Allocation)?
             }
         };
         CTXS.with_borrow_mut(|c| c.push(ptr.as_ptr()));

@@ -1,0 +1,295 @@
+//! The hot paths of the native implementation against libssl 3.0, measured
+//! in the same run. `scripts/report.sh` turns the results into a report.
+//!
+//! Groups (each with a `native` and a `libssl` function):
+//! * `up_ref_free` — one reference taken and released on a live session;
+//!   `floor_atomic` is two bare atomic operations (the physical floor of a
+//!   thread-safe count), `floor_biased` two plain increments (what a biased
+//!   scheme's owner-thread path could cost);
+//! * `get1_free` — `SSL_get1_session` and a release, on an `SSL` holding a
+//!   session;
+//! * `new_free`, `dup_free` — a session with id, 48-byte master key, host
+//!   name and ALPN;
+//! * `cache_add_remove/N` — add and remove one session in a cache of N
+//!   sessions with random expiry times;
+//! * `flush_half` — flush half of a cache of 10,000 sessions;
+//! * `contended` — `up_ref + free` on one shared session, from one thread
+//!   and from two at once (time per operation per thread).
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+use sessdiff::{native, ossl};
+
+const CACHE_SIZES: [usize; 3] = [10, 1_000, 100_000];
+const BASE_TIME: i64 = 1_700_000_000;
+
+fn native_rich() -> native::Session {
+    let s = native::Session::new();
+    s.set1_id(&[7; 32]).unwrap();
+    s.set1_master_key(&[0x4d; 48]).unwrap();
+    s.set1_hostname(Some(b"server.example"));
+    s.set1_alpn_selected(Some(b"h2"));
+    s
+}
+
+fn libssl_rich() -> ossl::Session {
+    let s = ossl::Session::plain().unwrap();
+    s.set1_id(&[7; 32]).unwrap();
+    s.set1_master_key(&[0x4d; 48]);
+    s.set1_hostname(Some(b"server.example")).unwrap();
+    s.set1_alpn_selected(Some(b"h2"));
+    s
+}
+
+fn up_ref_free(c: &mut Criterion) {
+    let mut g = c.benchmark_group("up_ref_free");
+    let n = native::Session::new();
+    g.bench_function("native", |b| b.iter(|| drop(black_box(n.up_ref()))));
+    let l = ossl::Session::plain().unwrap();
+    g.bench_function("libssl", |b| b.iter(|| drop(black_box(l.clone()))));
+    let count = AtomicUsize::new(1);
+    g.bench_function("floor_atomic", |b| {
+        b.iter(|| {
+            black_box(&count).fetch_add(1, Ordering::Relaxed);
+            black_box(&count).fetch_sub(1, Ordering::Release);
+        })
+    });
+    let plain = Cell::new(1usize);
+    g.bench_function("floor_biased", |b| {
+        b.iter(|| {
+            let c = black_box(&plain);
+            c.set(c.get() + 1);
+            let c = black_box(&plain);
+            c.set(c.get() - 1);
+        })
+    });
+    g.finish();
+}
+
+fn get1_free(c: &mut Criterion) {
+    let mut g = c.benchmark_group("get1_free");
+    let mut ssl = native::Ssl::new();
+    ssl.set_session(Some(&native::Session::new()));
+    g.bench_function("native", |b| b.iter(|| drop(black_box(ssl.get1_session()))));
+    let ctx = ossl::Ctx::plain().unwrap();
+    let mut lssl = ossl::Ssl::new(&ctx).unwrap();
+    lssl.set_session(Some(&ossl::Session::plain().unwrap()));
+    g.bench_function("libssl", |b| {
+        b.iter(|| drop(black_box(lssl.get1_session())))
+    });
+    g.finish();
+}
+
+fn new_free(c: &mut Criterion) {
+    let mut g = c.benchmark_group("new_free");
+    g.bench_function("native", |b| {
+        b.iter(|| drop(black_box(native::Session::new())))
+    });
+    g.bench_function("libssl", |b| {
+        b.iter(|| drop(black_box(ossl::Session::plain().unwrap())))
+    });
+    g.finish();
+}
+
+fn dup_free(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dup_free");
+    let n = native_rich();
+    g.bench_function("native", |b| b.iter(|| drop(black_box(n.dup().unwrap()))));
+    let l = libssl_rich();
+    g.bench_function("libssl", |b| b.iter(|| drop(black_box(l.dup(0).unwrap()))));
+    g.finish();
+}
+
+/// `count` sessions with distinct ids and random times, and the times
+/// sorted so that filling a libssl cache in that order inserts at its head.
+fn random_times(count: usize, seed: u64) -> Vec<i64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut t: Vec<i64> = (0..count)
+        .map(|_| BASE_TIME + (rng.next_u64() % 1_000_000) as i64)
+        .collect();
+    t.sort_unstable();
+    t
+}
+
+fn id(i: usize) -> [u8; 8] {
+    (i as u64).to_be_bytes()
+}
+
+fn native_cache(times: &[i64]) -> (native::Cache, Vec<native::Session>) {
+    let cache = native::Cache::new();
+    cache.set_size(0);
+    let ss: Vec<_> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let s = native::Session::new();
+            s.set_time(t);
+            s.set1_id(&id(i)).unwrap();
+            cache.add(&s);
+            s
+        })
+        .collect();
+    (cache, ss)
+}
+
+fn libssl_cache(times: &[i64]) -> (ossl::Ctx, Vec<ossl::Session>) {
+    let mut ctx = ossl::Ctx::plain().unwrap();
+    ctx.set_cache_size(0);
+    let ss: Vec<_> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let s = ossl::Session::plain().unwrap();
+            s.set_time(t);
+            s.set1_id(&id(i)).unwrap();
+            ctx.add(&s).unwrap();
+            s
+        })
+        .collect();
+    (ctx, ss)
+}
+
+/// Probes: 64 sessions with random times (unsorted) and ids outside the
+/// filled range.
+fn probe_times() -> Vec<i64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    (0..64)
+        .map(|_| BASE_TIME + (rng.next_u64() % 1_000_000) as i64)
+        .collect()
+}
+
+fn cache_add_remove(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cache_add_remove");
+    for &n in &CACHE_SIZES {
+        let times = random_times(n, n as u64);
+        let probes = probe_times();
+        {
+            let (cache, _keep) = native_cache(&times);
+            let ps: Vec<_> = probes
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    let s = native::Session::new();
+                    s.set_time(t);
+                    s.set1_id(&id(usize::MAX - i)).unwrap();
+                    s
+                })
+                .collect();
+            let mut i = 0;
+            g.bench_with_input(BenchmarkId::new("native", n), &n, |b, _| {
+                b.iter(|| {
+                    let s = &ps[i % ps.len()];
+                    i += 1;
+                    cache.add(s);
+                    cache.remove(s);
+                })
+            });
+        }
+        {
+            let (mut ctx, _keep) = libssl_cache(&times);
+            let ps: Vec<_> = probes
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    let s = ossl::Session::plain().unwrap();
+                    s.set_time(t);
+                    s.set1_id(&id(usize::MAX - i)).unwrap();
+                    s
+                })
+                .collect();
+            let mut i = 0;
+            g.bench_with_input(BenchmarkId::new("libssl", n), &n, |b, _| {
+                b.iter(|| {
+                    let s = &ps[i % ps.len()];
+                    i += 1;
+                    ctx.add(s).unwrap();
+                    ctx.remove(s);
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn flush_half(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let mut g = c.benchmark_group("flush_half");
+    let times = random_times(N, 7);
+    let cut = times[N / 2] + 304;
+    g.bench_function("native", |b| {
+        b.iter_batched(
+            || native_cache(&times).0,
+            |cache| {
+                cache.flush(cut);
+                cache
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("libssl", |b| {
+        b.iter_batched(
+            || libssl_cache(&times).0,
+            |mut ctx| {
+                ctx.flush(cut);
+                ctx
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+/// Time per `up_ref + free` when `threads` threads hammer one session.
+fn hammer(threads: usize, iters: u64, op: &(dyn Fn() + Sync)) -> Duration {
+    std::thread::scope(|scope| {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    for _ in 0..iters {
+                        op();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+fn contended(c: &mut Criterion) {
+    let mut g = c.benchmark_group("contended");
+    let n = native::Session::new();
+    let l = ossl::Session::plain().unwrap().into_shared();
+    for threads in [1usize, 2] {
+        g.bench_with_input(BenchmarkId::new("native", threads), &threads, |b, &t| {
+            b.iter_custom(|iters| hammer(t, iters, &|| drop(black_box(n.up_ref()))))
+        });
+        g.bench_with_input(BenchmarkId::new("libssl", threads), &threads, |b, &t| {
+            b.iter_custom(|iters| hammer(t, iters, &|| l.up_ref_release()))
+        });
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = up_ref_free, get1_free, new_free, dup_free, cache_add_remove, flush_half, contended
+}
+criterion_main!(benches);
