@@ -31,6 +31,9 @@ cargo clippy --all-targets -- -D warnings
 step "cargo test (the README's test command)"
 cargo test
 
+step "benchmarks compile (cargo bench --no-run)"
+cargo bench --no-run
+
 step "valgrind: replay 300 generated programs"
 cargo build --release
 programs=target/ci/valgrind-programs
