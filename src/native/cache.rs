@@ -167,8 +167,11 @@ impl Cache {
     pub fn add(&self, s: &Session) -> bool {
         let shared = &self.shared;
         let mut st = shared.lock();
-        let key = s.lock().key();
-        let old = st.table.insert(key, s.up_ref());
+        // Held throughout: everything below that locks another session
+        // (a replaced entry, an evicted tail) does so under the cache lock,
+        // so no two threads can take two session locks in opposite orders.
+        let mut d = s.lock();
+        let old = st.table.insert(d.key(), s.up_ref());
         let existing = match old {
             Some(old) if Session::ptr_eq(&old, s) => Some(old),
             Some(replaced) => {
@@ -191,7 +194,8 @@ impl Cache {
                 st.cache_full += 1;
             }
         }
-        st.link(shared, &mut s.lock());
+        st.link(shared, &mut d);
+        drop(d);
         drop(st);
         // An existing entry: the reference taken above replaced the cache's
         // own, which is dropped here.
@@ -203,14 +207,23 @@ impl Cache {
     /// `s` is marked not resumable and passed to the remove callback, found
     /// or not. Returns true if an entry was removed.
     pub fn remove(&self, s: &Session) -> bool {
-        let key = s.lock().key();
+        let mut st = self.shared.lock();
+        let mut d = s.lock();
+        let key = d.key();
         if key.1.is_empty() {
             return false;
         }
-        let mut st = self.shared.lock();
-        let found = st.take(&key);
-        s.lock().not_resumable = true;
+        let found = st.table.remove(&key);
+        match &found {
+            Some(r) if Session::ptr_eq(r, s) => st.unlink(&mut d),
+            Some(r) => st.unlink(&mut r.lock()),
+            None => {}
+        }
+        d.not_resumable = true;
+        drop(d);
         drop(st);
+        // The callback sees `s`; the cache's reference to the removed entry
+        // is dropped after it.
         self.shared.removed(s);
         found.is_some()
     }

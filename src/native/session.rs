@@ -1,6 +1,6 @@
 //! `SSL_SESSION`: a reference-counted session object.
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cache::CacheShared;
@@ -49,6 +49,10 @@ impl std::fmt::Debug for SessionId {
     }
 }
 
+/// An immutable byte buffer. A setter replaces it whole, so a dup can share
+/// it instead of copying (one atomic increment instead of an allocation).
+pub(crate) type Buf = Arc<[u8]>;
+
 /// Where a cached session sits in its cache's expiry list.
 pub(crate) type ListPos = (Expiry, u64);
 
@@ -57,7 +61,7 @@ pub(crate) type ListPos = (Expiry, u64);
 #[derive(Debug, Clone)]
 pub struct SessionData {
     pub(crate) ssl_version: i32,
-    pub(crate) master_key: Vec<u8>,
+    pub(crate) master_key: Option<Buf>,
     pub(crate) id: SessionId,
     pub(crate) sid_ctx: SessionId,
     pub(crate) not_resumable: bool,
@@ -65,10 +69,10 @@ pub struct SessionData {
     pub(crate) time: i64,
     pub(crate) timeout: i64,
     pub(crate) expiry: Expiry,
-    pub(crate) hostname: Option<Box<[u8]>>,
-    pub(crate) alpn_selected: Option<Box<[u8]>>,
-    pub(crate) ticket_appdata: Option<Box<[u8]>>,
-    pub(crate) ticket: Option<Box<[u8]>>,
+    pub(crate) hostname: Option<Buf>,
+    pub(crate) alpn_selected: Option<Buf>,
+    pub(crate) ticket_appdata: Option<Buf>,
+    pub(crate) ticket: Option<Buf>,
     pub(crate) ticklen: usize,
     pub(crate) tick_lifetime_hint: u64,
     pub(crate) compress_id: u32,
@@ -87,7 +91,7 @@ impl SessionData {
     fn new(time: i64) -> SessionData {
         SessionData {
             ssl_version: 0,
-            master_key: Vec::new(),
+            master_key: None,
             id: SessionId::default(),
             sid_ctx: SessionId::default(),
             not_resumable: false,
@@ -131,7 +135,7 @@ impl SessionData {
     }
     /// The master key (`SSL_SESSION_get_master_key`).
     pub fn master_key(&self) -> &[u8] {
-        &self.master_key
+        self.master_key.as_deref().unwrap_or(&[])
     }
     /// The protocol version, part of the cache key.
     pub fn protocol_version(&self) -> i32 {
@@ -206,14 +210,18 @@ impl SessionData {
 
 struct Inner {
     data: Mutex<SessionData>,
-    class: Arc<ExClass>,
+    /// `None` for sessions made without ex_data indexes: no callback to
+    /// run, no registry to count references to.
+    class: Option<Arc<ExClass>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         // The final release: free callbacks see every field intact.
         let data = self.data.get_mut().unwrap_or_else(|e| e.into_inner());
-        self.class.run_free(data);
+        if let Some(class) = &self.class {
+            class.run_free(data);
+        }
     }
 }
 
@@ -240,8 +248,9 @@ impl std::fmt::Debug for Session {
     }
 }
 
+#[cfg(test)]
 fn empty_class() -> &'static Arc<ExClass> {
-    static EMPTY: OnceLock<Arc<ExClass>> = OnceLock::new();
+    static EMPTY: std::sync::OnceLock<Arc<ExClass>> = std::sync::OnceLock::new();
     EMPTY.get_or_init(|| Arc::new(ExClass::new()))
 }
 
@@ -255,7 +264,7 @@ fn now() -> i64 {
 impl Session {
     /// `SSL_SESSION_new`: a session made now, with no ex_data indexes.
     pub fn new() -> Session {
-        Session::new_in(empty_class(), now())
+        Session::from_data(None, SessionData::new(now()))
     }
 
     /// A session made at `time` whose ex_data follows `class`; its new
@@ -264,14 +273,14 @@ impl Session {
     pub fn new_in(class: &Arc<ExClass>, time: i64) -> Session {
         let mut data = SessionData::new(time);
         class.run_new(&mut data.ex);
-        Session::from_data(class, data)
+        Session::from_data(Some(class), data)
     }
 
-    fn from_data(class: &Arc<ExClass>, data: SessionData) -> Session {
+    fn from_data(class: Option<&Arc<ExClass>>, data: SessionData) -> Session {
         Session {
             inner: Arc::new(Inner {
                 data: Mutex::new(data),
-                class: Arc::clone(class),
+                class: class.cloned(),
             }),
         }
     }
@@ -313,10 +322,12 @@ impl Session {
             data.ticklen = 0;
             data.tick_lifetime_hint = 0;
         }
-        let class = &self.inner.class;
-        class.run_new(&mut data.ex);
-        let dup_ok = class.run_dup(&mut data.ex, &src.ex);
-        let empty = |b: &Option<Box<[u8]>>| b.as_ref().is_some_and(|b| b.is_empty());
+        let class = self.inner.class.as_ref();
+        let dup_ok = class.is_none_or(|class| {
+            class.run_new(&mut data.ex);
+            class.run_dup(&mut data.ex, &src.ex)
+        });
+        let empty = |b: &Option<Buf>| b.as_ref().is_some_and(|b| b.is_empty());
         let buffers_ok =
             !(empty(&src.ticket) || empty(&src.alpn_selected) || empty(&src.ticket_appdata));
         drop(src);
@@ -349,24 +360,23 @@ impl Session {
             return Err(Error::MasterKeyTooLong);
         }
         let mut d = self.lock();
-        d.master_key.clear();
-        d.master_key.extend_from_slice(key);
+        d.master_key = (!key.is_empty()).then(|| Buf::from(key));
         Ok(())
     }
 
     /// `SSL_SESSION_set1_hostname`; `None` clears it.
     pub fn set1_hostname(&self, hostname: Option<&[u8]>) {
-        self.lock().hostname = hostname.map(Box::from);
+        self.lock().hostname = hostname.map(Buf::from);
     }
 
     /// `SSL_SESSION_set1_alpn_selected`; `None` or empty clears it.
     pub fn set1_alpn_selected(&self, alpn: Option<&[u8]>) {
-        self.lock().alpn_selected = alpn.filter(|a| !a.is_empty()).map(Box::from);
+        self.lock().alpn_selected = alpn.filter(|a| !a.is_empty()).map(Buf::from);
     }
 
     /// `SSL_SESSION_set1_ticket_appdata`; `None` or empty clears it.
     pub fn set1_ticket_appdata(&self, data: Option<&[u8]>) {
-        self.lock().ticket_appdata = data.filter(|a| !a.is_empty()).map(Box::from);
+        self.lock().ticket_appdata = data.filter(|a| !a.is_empty()).map(Buf::from);
     }
 
     /// `SSL_SESSION_set_protocol_version`. Changes the cache key: never call
