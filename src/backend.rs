@@ -497,9 +497,8 @@ impl Backend for NativeBackend {
     }
 
     fn fill_state(&self, out: &mut State) {
-        out.live = lock(&self.log).live;
+        self.fill_summary(out);
         let mut sessions = std::mem::take(&mut out.sessions);
-        sessions.clear();
         let mut add = |s: &native::Session| sessions.push((self.tag_of(s), Self::snapshot(s)));
         self.sessions.iter().flatten().for_each(&mut add);
         for (slot, ssl) in out.ssls.iter_mut().zip(&self.ssls) {
@@ -511,21 +510,9 @@ impl Backend for NativeBackend {
                 }
             });
         }
-        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
-        members.clear();
-        out.cache = self.cache.as_ref().map(|c| {
-            c.for_each(|s| {
-                members.push(self.tag_of(s));
-                add(s);
-            });
-            members.sort_unstable();
-            CacheSnapshot {
-                number: c.len() as i64,
-                cache_full: c.cache_full() as i64,
-                size: c.size(),
-                members,
-            }
-        });
+        if let Some(c) = &self.cache {
+            c.for_each(add);
+        }
         out.sessions = sorted(sessions);
     }
 
@@ -774,9 +761,8 @@ impl Backend for OsslBackend {
     }
 
     fn fill_state(&self, out: &mut State) {
-        out.live = ossl::live_sessions() - self.live_base;
+        self.fill_summary(out);
         let mut sessions = std::mem::take(&mut out.sessions);
-        sessions.clear();
         let mut add =
             |v: ossl::View<'_>| sessions.push((v.tag().unwrap_or(UNTAGGED), Self::snapshot(&v)));
         self.sessions.iter().flatten().for_each(|s| add(s.view()));
@@ -789,21 +775,9 @@ impl Backend for OsslBackend {
                 }
             });
         }
-        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
-        members.clear();
-        out.cache = self.ctx.as_ref().map(|ctx| {
-            ctx.for_each_member(|v| {
-                members.push(v.tag().unwrap_or(UNTAGGED));
-                add(v);
-            });
-            members.sort_unstable();
-            CacheSnapshot {
-                number: ctx.sess_number(),
-                cache_full: ctx.cache_full(),
-                size: ctx.cache_size(),
-                members,
-            }
-        });
+        if let Some(ctx) = &self.ctx {
+            ctx.for_each_member(add);
+        }
         out.sessions = sorted(sessions);
     }
 
