@@ -172,11 +172,9 @@ fn reason(e: native::Error) -> u32 {
     }
 }
 
-/// Sorts snapshots by tag and keeps one per object (an object reachable
-/// several ways is snapshotted several times).
+/// Sorts snapshots (one per object) by tag.
 fn sorted(mut v: Vec<(Tag, SessionSnapshot)>) -> Vec<(Tag, SessionSnapshot)> {
     v.sort_unstable_by_key(|(t, _)| *t);
-    v.dedup_by_key(|(t, _)| *t);
     v
 }
 
@@ -499,7 +497,13 @@ impl Backend for NativeBackend {
     fn fill_state(&self, out: &mut State) {
         self.fill_summary(out);
         let mut sessions = std::mem::take(&mut out.sessions);
-        let mut add = |s: &native::Session| sessions.push((self.tag_of(s), Self::snapshot(s)));
+        let mut add = |s: &native::Session| {
+            let tag = self.tag_of(s);
+            // An object reachable several ways is read once.
+            if !sessions.iter().any(|(t, _)| *t == tag) {
+                sessions.push((tag, Self::snapshot(s)));
+            }
+        };
         self.sessions.iter().flatten().for_each(&mut add);
         for (slot, ssl) in out.ssls.iter_mut().zip(&self.ssls) {
             *slot = ssl.as_ref().map(|ssl| {
@@ -763,8 +767,13 @@ impl Backend for OsslBackend {
     fn fill_state(&self, out: &mut State) {
         self.fill_summary(out);
         let mut sessions = std::mem::take(&mut out.sessions);
-        let mut add =
-            |v: ossl::View<'_>| sessions.push((v.tag().unwrap_or(UNTAGGED), Self::snapshot(&v)));
+        let mut add = |v: ossl::View<'_>| {
+            let tag = v.tag().unwrap_or(UNTAGGED);
+            // An object reachable several ways is read once.
+            if !sessions.iter().any(|(t, _)| *t == tag) {
+                sessions.push((tag, Self::snapshot(&v)));
+            }
+        };
         self.sessions.iter().flatten().for_each(|s| add(s.view()));
         for (slot, ssl) in out.ssls.iter_mut().zip(&self.ssls) {
             *slot = ssl.as_ref().map(|ssl| {
