@@ -95,6 +95,10 @@ pub struct SessionSnapshot {
     pub is_resumable: bool,
     /// `has_ticket`.
     pub has_ticket: bool,
+    /// `get0_cipher`'s protocol id.
+    pub cipher: Option<u16>,
+    /// `i2d_SSL_SESSION`, empty when nothing is written.
+    pub encoding: Vec<u8>,
 }
 
 /// What an `SSL` shows.
@@ -279,6 +283,8 @@ impl NativeBackend {
             max_fragment_length: d.max_fragment_length(),
             is_resumable: d.is_resumable(),
             has_ticket: d.has_ticket(),
+            cipher: d.cipher(),
+            encoding: d.encode().unwrap_or_default(),
         }
     }
 
@@ -356,6 +362,11 @@ impl NativeBackend {
                 s.set_max_early_data(*v);
                 (Ret::Int(1), 0)
             }
+            Op::SetCipher(_, c) => {
+                s.set_cipher(*c);
+                (Ret::Int(1), 0)
+            }
+            Op::Encode(_) => (Ret::Int(s.read().encode().map_or(0, |e| e.len() as i64)), 0),
             Op::IsResumable(_) => (int(s.read().is_resumable()), 0),
             Op::HasTicket(_) => (int(s.read().has_ticket()), 0),
             other => unreachable!("{other} is not a session op"),
@@ -572,6 +583,8 @@ impl OsslBackend {
             max_fragment_length: v.max_fragment_length(),
             is_resumable: v.is_resumable(),
             has_ticket: v.has_ticket(),
+            cipher: v.cipher(),
+            encoding: v.encoding(),
         }
     }
 
@@ -719,6 +732,8 @@ impl OsslBackend {
             Op::SetMaxEarlyData(s, v) => {
                 Ret::Int(sess(&self.sessions, *s)?.set_max_early_data(*v) as i64)
             }
+            Op::SetCipher(s, c) => Ret::Int(sess(&self.sessions, *s)?.set_cipher(*c) as i64),
+            Op::Encode(s) => Ret::Int(sess(&self.sessions, *s)?.view().encoding().len() as i64),
             Op::IsResumable(s) => int(sess(&self.sessions, *s)?.view().is_resumable()),
             Op::HasTicket(s) => int(sess(&self.sessions, *s)?.view().has_ticket()),
         })

@@ -134,6 +134,12 @@ pub enum Op {
     SetProtocolVersion(S, i32),
     /// `set_max_early_data`.
     SetMaxEarlyData(S, u32),
+    /// `set_cipher` with the suite libssl knows by this code (NULL for
+    /// `None` or an unknown code).
+    SetCipher(S, Option<u16>),
+    /// `i2d_SSL_SESSION`: returns the length (the snapshot compares the
+    /// bytes).
+    Encode(S),
     /// `is_resumable`.
     IsResumable(S),
     /// `has_ticket`.
@@ -172,6 +178,8 @@ impl Op {
             Op::SetTicketAppdata(..) => "set_ticket_appdata",
             Op::SetProtocolVersion(..) => "set_protocol_version",
             Op::SetMaxEarlyData(..) => "set_max_early_data",
+            Op::SetCipher(..) => "set_cipher",
+            Op::Encode(_) => "encode",
             Op::IsResumable(_) => "is_resumable",
             Op::HasTicket(_) => "has_ticket",
         }
@@ -195,6 +203,8 @@ impl Op {
             | Op::SetTicketAppdata(s, _)
             | Op::SetProtocolVersion(s, _)
             | Op::SetMaxEarlyData(s, _)
+            | Op::SetCipher(s, _)
+            | Op::Encode(s)
             | Op::IsResumable(s)
             | Op::HasTicket(s) => Some(s),
             Op::SslSet(_, s) => s,
@@ -417,6 +427,17 @@ impl fmt::Display for Op {
             }
             Op::SetMaxEarlyData(s, v) => {
                 let _ = write!(o, " {s} {v}");
+            }
+            Op::SetCipher(s, c) => match c {
+                Some(c) => {
+                    let _ = write!(o, " {s} 0x{c:04x}");
+                }
+                None => {
+                    let _ = write!(o, " {s} none");
+                }
+            },
+            Op::Encode(s) => {
+                let _ = write!(o, " {s}");
             }
         }
         f.write_str(&o)
@@ -672,6 +693,16 @@ fn parse_op(toks: &[Token]) -> Result<Op, String> {
         "set_ticket_appdata" => Op::SetTicketAppdata(a.s()?, a.opt_bytes("ticket appdata")?),
         "set_protocol_version" => Op::SetProtocolVersion(a.s()?, a.int("a protocol version")?),
         "set_max_early_data" => Op::SetMaxEarlyData(a.s()?, a.int("a 32-bit unsigned value")?),
+        "set_cipher" => {
+            let s = a.s()?;
+            if matches!(a.toks.as_slice().first(), Some(Token::Word(w)) if w == "none") {
+                a.toks.next();
+                Op::SetCipher(s, None)
+            } else {
+                Op::SetCipher(s, Some(a.int("a 16-bit cipher code")?))
+            }
+        }
+        "encode" => Op::Encode(a.s()?),
         "is_resumable" => Op::IsResumable(a.s()?),
         "has_ticket" => Op::HasTicket(a.s()?),
         other => return Err(format!("unknown op `{other}`")),
@@ -843,6 +874,16 @@ impl Gen<'_, '_> {
         })
     }
 
+    fn cipher(&mut self) -> R<Option<u16>> {
+        Ok(match self.u.int_in_range(0..=7u8)? {
+            0 => None,
+            1 => Some(self.u.arbitrary()?),
+            _ => Some(self.pick(&[
+                0x1301, 0x1302, 0x1303, 0xc02f, 0x009c, 0x00ff, 0x5600, 0x0001, 0x1306, 0x1234,
+            ])?),
+        })
+    }
+
     fn master_key(&mut self) -> R<Vec<u8>> {
         Ok(match self.u.int_in_range(0..=4u8)? {
             0 => vec![],
@@ -932,7 +973,9 @@ impl Gen<'_, '_> {
             87 => Op::SetHostname(self.full_s(t)?, self.hostname()?),
             88 => Op::SetAlpn(self.full_s(t)?, self.opt_bytes(&[b"h2", b"http/1.1"])?),
             89 => Op::SetTicketAppdata(self.full_s(t)?, self.opt_bytes(&[b"app", b"\x00\x01"])?),
-            90..=93 => Op::SetProtocolVersion(self.full_s(t)?, self.version()?),
+            90..=92 => Op::SetProtocolVersion(self.full_s(t)?, self.version()?),
+            93 | 98 => Op::SetCipher(self.full_s(t)?, self.cipher()?),
+            99 => Op::Encode(self.full_s(t)?),
             94 => Op::SetMaxEarlyData(self.full_s(t)?, self.pick(&[0, 1, 16384, u32::MAX])?),
             95..=96 => Op::IsResumable(self.full_s(t)?),
             97 => Op::HasTicket(self.full_s(t)?),

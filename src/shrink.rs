@@ -204,7 +204,9 @@ fn map_slots(op: &Op, fs: impl Fn(S) -> S, fc: impl Fn(C) -> C) -> Op {
         | Op::SetAlpn(a, _)
         | Op::SetTicketAppdata(a, _)
         | Op::SetProtocolVersion(a, _)
-        | Op::SetMaxEarlyData(a, _) => *a = fs(*a),
+        | Op::SetMaxEarlyData(a, _)
+        | Op::SetCipher(a, _)
+        | Op::Encode(a) => *a = fs(*a),
         Op::FreeNull | Op::CacheFlush(_) | Op::CacheSize(_) | Op::CtxFree | Op::CtxNew => {}
     }
     op
@@ -284,6 +286,9 @@ fn simpler(op: &Op) -> Vec<Op> {
         Op::SetMaxEarlyData(s, v) if *v != 0 => vec![Op::SetMaxEarlyData(*s, 0)],
         Op::SetProtocolVersion(s, v) if *v != 0x0304 => vec![Op::SetProtocolVersion(*s, 0x0304)],
         Op::SslSet(c, Some(_)) => vec![Op::SslSet(*c, None)],
+        Op::SetCipher(s, Some(c)) if *c != 0x1301 => {
+            vec![Op::SetCipher(*s, None), Op::SetCipher(*s, Some(0x1301))]
+        }
         _ => vec![],
     }
 }

@@ -497,3 +497,42 @@ fn s9_each_object_dies_once_with_its_own_tag() {
          drain => free(#0) free(#2)",
     );
 }
+
+// §10 -----------------------------------------------------------------------
+
+#[test]
+fn s10_encoding_needs_a_known_cipher() {
+    // The snapshot compares the bytes after every step; `encode` returns
+    // the length.
+    check(
+        "new s0
+         encode s0                => 0
+         set_cipher s0 0x1306     => 1
+         encode s0                => 0
+         set_cipher s0 0x1301     => 1
+         encode s0                => 50
+         set_time s0 0
+         set_timeout s0 0
+         encode s0                => 36
+         set_cipher s0 none       => 1
+         encode s0                => 0",
+    );
+}
+
+#[test]
+fn s10_optional_fields_and_long_lengths() {
+    let key = "4d".repeat(200);
+    check(&format!(
+        "new s0
+         set_cipher s0 0x00ff
+         set_id s0 0102
+         set_master_key s0 {key}
+         set_hostname s0 \"h.example\"
+         set_alpn s0 6832
+         set_ticket_appdata s0 0001
+         set_max_early_data s0 4294967295
+         set_time s0 -5
+         set_protocol_version s0 -1
+         encode s0 => 286"
+    ));
+}

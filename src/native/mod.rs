@@ -23,12 +23,15 @@
 #![forbid(unsafe_code)]
 
 mod cache;
+mod ciphers;
+mod der;
 mod exdata;
 mod session;
 mod ssl;
 mod time;
 
 pub use cache::{Cache, DEFAULT_CACHE_SIZE, RemoveCallback};
+pub use ciphers::{KNOWN_CIPHERS, cipher_known};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};
 pub use ssl::Ssl;

@@ -76,6 +76,12 @@ pub struct SessionData {
     pub(crate) ticklen: usize,
     pub(crate) tick_lifetime_hint: u64,
     pub(crate) compress_id: u32,
+    /// The cipher (`cipher`): the code of a suite libssl knows, or `None`
+    /// for NULL.
+    pub(crate) cipher: Option<u16>,
+    /// `cipher_id`: set only by decoding; `set_cipher` leaves it alone.
+    pub(crate) cipher_id: u32,
+    pub(crate) kex_group: u32,
     pub(crate) max_early_data: u32,
     pub(crate) max_fragment_len_mode: u8,
     /// The cache whose list holds this session (`owner`), and where.
@@ -106,6 +112,9 @@ impl SessionData {
             ticklen: 0,
             tick_lifetime_hint: 0,
             compress_id: 0,
+            cipher: None,
+            cipher_id: 0,
+            kex_group: 0,
             max_early_data: 0,
             max_fragment_len_mode: 255,
             owner: None,
@@ -164,6 +173,15 @@ impl SessionData {
     /// The application data carried in tickets.
     pub fn ticket_appdata(&self) -> Option<&[u8]> {
         self.ticket_appdata.as_deref()
+    }
+    /// The code of `SSL_SESSION_get0_cipher`, `None` for NULL.
+    pub fn cipher(&self) -> Option<u16> {
+        self.cipher
+    }
+    /// `i2d_SSL_SESSION`: the DER encoding, or `None` where libssl writes
+    /// nothing (no cipher).
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        super::der::encode(self)
     }
     /// `SSL_SESSION_get_max_early_data`.
     pub fn max_early_data(&self) -> u32 {
@@ -383,6 +401,12 @@ impl Session {
     /// it on a cached session.
     pub fn set_protocol_version(&self, version: i32) {
         self.lock().ssl_version = version;
+    }
+
+    /// `SSL_SESSION_set_cipher` with the suite libssl knows by `code`;
+    /// `None` or an unknown code stores NULL. `cipher_id` is untouched.
+    pub fn set_cipher(&self, code: Option<u16>) {
+        self.lock().cipher = code.filter(|&c| super::ciphers::cipher_known(c));
     }
 
     /// `SSL_SESSION_set_max_early_data`.

@@ -7,7 +7,7 @@
 
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void};
 
-pub use openssl_sys::{SSL, SSL_CTX, SSL_METHOD, SSL_SESSION};
+pub use openssl_sys::{SSL, SSL_CIPHER, SSL_CTX, SSL_METHOD, SSL_SESSION};
 
 /// `CRYPTO_EX_DATA`, opaque.
 pub enum CRYPTO_EX_DATA {}
@@ -146,4 +146,10 @@ unsafe extern "C" {
     pub fn SSL_copy_session_id(to: *mut SSL, from: *const SSL) -> c_int;
     pub fn SSL_clear(ssl: *mut SSL) -> c_int;
     pub fn SSL_get_verify_result(ssl: *const SSL) -> c_long;
+
+    pub fn SSL_CIPHER_find(ssl: *mut SSL, code: *const c_uchar) -> *const SSL_CIPHER;
+    pub fn SSL_CIPHER_get_protocol_id(c: *const SSL_CIPHER) -> u16;
+    pub fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, c: *const SSL_CIPHER) -> c_int;
+    pub fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER;
+    pub fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_uchar) -> c_int;
 }

@@ -174,6 +174,47 @@ pub fn version() -> String {
         .into_owned()
 }
 
+/// An `SSL` kept per thread to look ciphers up by code.
+struct CipherLookup {
+    ctx: *mut SSL_CTX,
+    ssl: *mut SSL,
+}
+
+impl Drop for CipherLookup {
+    fn drop(&mut self) {
+        // SAFETY: both were made below and are used by nothing else.
+        unsafe {
+            ffi::SSL_free(self.ssl);
+            ffi::SSL_CTX_free(self.ctx);
+        }
+    }
+}
+
+thread_local! {
+    static LOOKUP: CipherLookup = {
+        // SAFETY: plain constructors; NULL is checked before use.
+        let ctx = unsafe { ffi::SSL_CTX_new(ffi::TLS_method()) };
+        assert!(!ctx.is_null(), "SSL_CTX_new failed");
+        // SAFETY: a valid ctx.
+        let ssl = unsafe { ffi::SSL_new(ctx) };
+        assert!(!ssl.is_null(), "SSL_new failed");
+        CipherLookup { ctx, ssl }
+    };
+}
+
+/// The cipher libssl knows by the two-byte `code` (`SSL_CIPHER_find`, which
+/// is `ssl3_get_cipher_by_id`), or NULL.
+fn find_cipher(code: u16) -> *const ffi::SSL_CIPHER {
+    let bytes = code.to_be_bytes();
+    // SAFETY: a valid SSL and a two-byte buffer.
+    LOOKUP.with(|l| unsafe { ffi::SSL_CIPHER_find(l.ssl, bytes.as_ptr()) })
+}
+
+/// Whether libssl knows a cipher suite by the two-byte `code`.
+pub fn cipher_known(code: u16) -> bool {
+    !find_cipher(code).is_null()
+}
+
 /// Any pointer for `bytes` that libssl may read `bytes.len()` bytes from;
 /// never NULL, even for an empty slice (NULL is dereferenced, §14.3).
 fn data_ptr(bytes: &[u8]) -> *const u8 {
@@ -351,6 +392,14 @@ impl Session {
         unsafe { ffi::SSL_SESSION_set1_ticket_appdata(self.raw(), p.cast(), n) }
     }
 
+    /// `SSL_SESSION_set_cipher` with the cipher libssl knows by `code`:
+    /// NULL for `None` or an unknown code.
+    pub fn set_cipher(&self, code: Option<u16>) -> c_int {
+        let c = code.map_or(ptr::null(), find_cipher);
+        // SAFETY: valid session; NULL or a static cipher.
+        unsafe { ffi::SSL_SESSION_set_cipher(self.raw(), c) }
+    }
+
     /// `SSL_SESSION_set_max_early_data`.
     pub fn set_max_early_data(&self, v: u32) -> c_int {
         // SAFETY: valid session.
@@ -514,6 +563,31 @@ impl View<'_> {
             ffi::SSL_SESSION_get0_ticket_appdata(self.raw(), &mut p, &mut n);
             copy_bytes(p as *const u8, n)
         }
+    }
+
+    /// The protocol id of `SSL_SESSION_get0_cipher`, or `None` for NULL.
+    pub fn cipher(&self) -> Option<u16> {
+        // SAFETY: alive session; ciphers are static.
+        unsafe {
+            let c = ffi::SSL_SESSION_get0_cipher(self.raw());
+            (!c.is_null()).then(|| ffi::SSL_CIPHER_get_protocol_id(c))
+        }
+    }
+
+    /// `i2d_SSL_SESSION`: the DER encoding, empty when libssl writes
+    /// nothing (no cipher).
+    pub fn encoding(&self) -> Vec<u8> {
+        // SAFETY: with a NULL out-pointer only the length is returned.
+        let n = unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) };
+        if n <= 0 {
+            return Vec::new();
+        }
+        let mut buf = vec![0u8; n as usize];
+        let mut p = buf.as_mut_ptr();
+        // SAFETY: the buffer holds the `n` bytes i2d writes.
+        let written = unsafe { ffi::i2d_SSL_SESSION(self.raw(), &mut p) };
+        buf.truncate(written.max(0) as usize);
+        buf
     }
 
     /// `SSL_SESSION_get_max_early_data`.
