@@ -14,7 +14,9 @@
 //!   sessions with random expiry times;
 //! * `flush_half` — flush half of a cache of 10,000 sessions;
 //! * `contended` — `up_ref + free` on one shared session, from one thread
-//!   and from two at once (time per operation per thread).
+//!   and from two at once (time per operation per thread);
+//! * `encode` — the DER encoding of the rich session with a cipher
+//!   (`i2d_SSL_SESSION` twice, for the length and the bytes, as callers do).
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -45,6 +47,18 @@ fn libssl_rich() -> ossl::Session {
     s.set1_hostname(Some(b"server.example")).unwrap();
     s.set1_alpn_selected(Some(b"h2"));
     s
+}
+
+fn encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode");
+    let n = native_rich();
+    n.set_cipher(Some(0x1301));
+    g.bench_function("native", |b| b.iter(|| black_box(n.read().encode())));
+    let l = libssl_rich();
+    l.set_cipher(Some(0x1301));
+    let v = l.view();
+    g.bench_function("libssl", |b| b.iter(|| black_box(v.encoding())));
+    g.finish();
 }
 
 fn up_ref_free(c: &mut Criterion) {
@@ -291,6 +305,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = up_ref_free, get1_free, new_free, dup_free, cache_add_remove, flush_half, contended
+    targets = up_ref_free, get1_free, new_free, dup_free, encode, cache_add_remove, flush_half, contended
 }
 criterion_main!(benches);

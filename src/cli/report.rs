@@ -241,6 +241,14 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         None,
     );
     push(
+        "encode (i2d)",
+        "encode/native",
+        "encode/libssl",
+        "—".into(),
+        "≤ 0.5 (2× faster)".into(),
+        r("encode/native", "encode/libssl").map(|x| x <= 0.5),
+    );
+    push(
         "contended up_ref + free, 1 thread",
         "contended/native/1",
         "contended/libssl/1",
