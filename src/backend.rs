@@ -261,7 +261,8 @@ impl NativeBackend {
         }))
     }
 
-    fn tag_of(&self, s: &native::Session) -> Tag {
+    /// The session's tag (its birth step), or [`UNTAGGED`].
+    pub fn tag(&self, s: &native::Session) -> Tag {
         s.read().ex_data(self.idx).unwrap_or(UNTAGGED)
     }
 
@@ -303,11 +304,6 @@ impl NativeBackend {
         self.ssls[c.index()].as_ref()
     }
 
-    /// The session's tag.
-    pub fn tag(&self, s: &native::Session) -> Tag {
-        self.tag_of(s)
-    }
-
     fn apply_session_op(&mut self, step: Tag, op: &Op) -> Result<(Ret, u32), Ret> {
         let slot = op.session().expect("a session op");
         let s = self.sessions[slot.index()]
@@ -322,7 +318,7 @@ impl NativeBackend {
             Op::Dup(_, d) => {
                 lock(&self.log).dup_tag = step;
                 let copy = s.dup().ok();
-                let ret = Ret::Obj(copy.as_ref().map(|c| self.tag_of(c)));
+                let ret = Ret::Obj(copy.as_ref().map(|c| self.tag(c)));
                 self.sessions[d.index()] = copy;
                 (ret, 0)
             }
@@ -414,14 +410,14 @@ impl NativeBackend {
                 let ssl = self.ssls[c.index()]
                     .as_ref()
                     .ok_or_else(|| refused_empty(c))?;
-                Ret::Obj(ssl.session().map(|s| self.tag_of(s)))
+                Ret::Obj(ssl.session().map(|s| self.tag(s)))
             }
             Op::SslGet1(c, d) => {
                 let ssl = self.ssls[c.index()]
                     .as_ref()
                     .ok_or_else(|| refused_empty(c))?;
                 let got = ssl.get1_session();
-                let ret = Ret::Obj(got.as_ref().map(|s| self.tag_of(s)));
+                let ret = Ret::Obj(got.as_ref().map(|s| self.tag(s)));
                 self.sessions[d.index()] = got;
                 ret
             }
@@ -494,7 +490,7 @@ impl Backend for NativeBackend {
         let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
         members.clear();
         out.cache = self.cache.as_ref().map(|c| {
-            c.for_each(|s| members.push(self.tag_of(s)));
+            c.for_each(|s| members.push(self.tag(s)));
             members.sort_unstable();
             CacheSnapshot {
                 number: c.len() as i64,
@@ -509,7 +505,7 @@ impl Backend for NativeBackend {
         self.fill_summary(out);
         let mut sessions = std::mem::take(&mut out.sessions);
         let mut add = |s: &native::Session| {
-            let tag = self.tag_of(s);
+            let tag = self.tag(s);
             // An object reachable several ways is read once.
             if !sessions.iter().any(|(t, _)| *t == tag) {
                 sessions.push((tag, Self::snapshot(s)));
@@ -520,7 +516,7 @@ impl Backend for NativeBackend {
             *slot = ssl.as_ref().map(|ssl| {
                 ssl.session().into_iter().for_each(&mut add);
                 SslSnapshot {
-                    session: ssl.session().map(|s| self.tag_of(s)),
+                    session: ssl.session().map(|s| self.tag(s)),
                     verify_result: ssl.verify_result(),
                 }
             });

@@ -294,12 +294,9 @@ impl Cache {
     /// New references to the cached sessions, from the list's tail (first
     /// to expire) to its head.
     pub fn sessions(&self) -> Vec<Session> {
-        let st = self.shared.lock();
-        st.list
-            .values()
-            .filter_map(|k| st.table.get(k))
-            .cloned()
-            .collect()
+        let mut out = Vec::new();
+        self.for_each(|s| out.push(s.clone()));
+        out
     }
 }
 

@@ -827,27 +827,9 @@ impl Ctx {
 
     /// The cached sessions, in the hash table's order.
     pub fn members(&self) -> Vec<View<'_>> {
-        unsafe extern "C" fn collect(item: *mut c_void, arg: *mut c_void) {
-            // SAFETY: `arg` is the Vec below; items are cached sessions.
-            let out = unsafe { &mut *(arg as *mut Vec<NonNull<SSL_SESSION>>) };
-            if let Some(p) = NonNull::new(item as *mut SSL_SESSION) {
-                out.push(p);
-            }
-        }
-        let mut out: Vec<NonNull<SSL_SESSION>> = Vec::new();
-        // SAFETY: valid ctx; the callback only appends to `out`.
-        unsafe {
-            let lh = ffi::SSL_CTX_sessions(self.raw());
-            if !lh.is_null() {
-                ffi::OPENSSL_LH_doall_arg(lh, collect, (&mut out as *mut Vec<_>).cast());
-            }
-        }
-        out.into_iter()
-            .map(|ptr| View {
-                ptr,
-                _life: PhantomData,
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.for_each_member(|v| out.push(v));
+        out
     }
 }
 
