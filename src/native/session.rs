@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cache::CacheShared;
+use super::der::DecodeError;
 use super::exdata::{ExClass, ExData, ExIndex, ExValue};
 use super::time::Expiry;
 use super::{Error, MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH};
@@ -75,6 +76,12 @@ pub struct SessionData {
     pub(crate) ticket: Option<Buf>,
     pub(crate) ticklen: usize,
     pub(crate) tick_lifetime_hint: u64,
+    pub(crate) tick_age_add: u32,
+    /// PSK and SRP strings: no setters; only decoding fills them.
+    pub(crate) psk_identity_hint: Option<Buf>,
+    pub(crate) psk_identity: Option<Buf>,
+    pub(crate) srp_username: Option<Buf>,
+    pub(crate) flags: u32,
     pub(crate) compress_id: u32,
     /// The cipher (`cipher`): the code of a suite libssl knows, or `None`
     /// for NULL.
@@ -94,7 +101,7 @@ pub struct SessionData {
 pub const DEFAULT_TIMEOUT: i64 = 304;
 
 impl SessionData {
-    fn new(time: i64) -> SessionData {
+    pub(crate) fn new(time: i64) -> SessionData {
         SessionData {
             ssl_version: 0,
             master_key: None,
@@ -111,6 +118,11 @@ impl SessionData {
             ticket: None,
             ticklen: 0,
             tick_lifetime_hint: 0,
+            tick_age_add: 0,
+            psk_identity_hint: None,
+            psk_identity: None,
+            srp_username: None,
+            flags: 0,
             compress_id: 0,
             cipher: None,
             cipher_id: 0,
@@ -210,6 +222,31 @@ impl SessionData {
     /// `SSL_SESSION_has_ticket`.
     pub fn has_ticket(&self) -> bool {
         self.ticklen > 0
+    }
+    /// `SSL_SESSION_get0_ticket`: the buffer (absent or possibly empty)
+    /// and the recorded length, which d2i can leave set without a buffer.
+    pub fn ticket(&self) -> (Option<&[u8]>, usize) {
+        (self.ticket.as_deref(), self.ticklen)
+    }
+    /// The PSK identity hint, carried only through DER.
+    pub fn psk_identity_hint(&self) -> Option<&[u8]> {
+        self.psk_identity_hint.as_deref()
+    }
+    /// The PSK identity, carried only through DER.
+    pub fn psk_identity(&self) -> Option<&[u8]> {
+        self.psk_identity.as_deref()
+    }
+    /// The SRP user name, carried only through DER.
+    pub fn srp_username(&self) -> Option<&[u8]> {
+        self.srp_username.as_deref()
+    }
+    /// The session flags (`SSL_SESS_FLAG_*`), carried only through DER.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+    /// The ticket age add, carried only through DER.
+    pub fn ticket_age_add(&self) -> u32 {
+        self.tick_age_add
     }
     /// `SSL_SESSION_is_resumable`: not marked otherwise, and has an id or a
     /// ticket.
@@ -311,6 +348,47 @@ impl Session {
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, SessionData> {
         self.inner.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `d2i_SSL_SESSION(NULL, ...)`: a new session from DER, timed by the
+    /// wall clock where the input carries no time. Returns the session and
+    /// the bytes used (trailing bytes are ignored, as in libssl).
+    pub fn decode(der: &[u8]) -> Result<(Session, usize), DecodeError> {
+        let parsed = super::der::parse(der)?;
+        let now = now();
+        let mut data = SessionData::new(now);
+        parsed.apply(&mut data, now)?;
+        Ok((Session::from_data(None, data), parsed.consumed))
+    }
+
+    /// `d2i_SSL_SESSION(NULL, ...)` with ex_data following `class`, where
+    /// `now` stands for the clock. If the parse fails nothing is made; if
+    /// a later check fails the new session's callbacks run and then, as it
+    /// dies, its free callbacks.
+    pub fn decode_in(
+        class: &Arc<ExClass>,
+        der: &[u8],
+        now: i64,
+    ) -> Result<(Session, usize), DecodeError> {
+        let parsed = super::der::parse(der)?;
+        let mut data = SessionData::new(now);
+        class.run_new(&mut data.ex);
+        let result = parsed.apply(&mut data, now);
+        let s = Session::from_data(Some(class), data);
+        result.map(|()| (s, parsed.consumed))
+    }
+
+    /// `d2i_SSL_SESSION(&s, ...)`: decodes into this session in place (no
+    /// callbacks run; the cache links, ex_data and `not_resumable` stay).
+    /// A check that fails after the parse leaves the session partly
+    /// overwritten, as libssl does. `now` stands for the clock.
+    ///
+    /// Never call it on a cached session: like `set1_id`, it changes the
+    /// key and the time without the cache knowing.
+    pub fn decode_into(&self, der: &[u8], now: i64) -> Result<usize, DecodeError> {
+        let parsed = super::der::parse(der)?;
+        parsed.apply(&mut self.lock(), now)?;
+        Ok(parsed.consumed)
     }
 
     /// `SSL_SESSION_up_ref`: another owned reference (the same as `clone`).

@@ -1,10 +1,17 @@
-//! The DER encoding of a session, byte for byte what libssl 3.0's
-//! `i2d_SSL_SESSION` writes (the `SSL_SESSION_ASN1` template of
-//! `ssl/ssl_asn1.c`; SEMANTICS.md §10.1–§10.2).
+//! The DER codec of a session: the encoder writes byte for byte what
+//! libssl 3.0's `i2d_SSL_SESSION` writes (the `SSL_SESSION_ASN1` template
+//! of `ssl/ssl_asn1.c`; SEMANTICS.md §10.1–§10.2), and the decoder accepts,
+//! rejects and writes exactly as `d2i_SSL_SESSION` does (§10.3).
 //!
-//! Fields the native session cannot hold yet (peer certificate, PSK
-//! strings, SRP name, ticket, compression, flags) are never written, as
-//! libssl never writes them for a session built through the public setters.
+//! The one field outside the model is the peer certificate (`[3]`): the
+//! native session holds none, so it never writes one, and an input that
+//! carries one is refused with [`DecodeErrorKind::PeerCertificate`].
+
+mod ber;
+mod decode;
+
+pub(crate) use decode::parse;
+pub use decode::{Asn1Problem, DecodeError, DecodeErrorKind, Field};
 
 use super::session::SessionData;
 
@@ -80,14 +87,33 @@ pub(crate) fn encode(d: &SessionData) -> Option<Vec<u8>> {
     if verify != 0 {
         explicit(&mut b, 5, |o| integer(o, verify.into()));
     }
-    if let Some(h) = d.hostname() {
-        explicit(&mut b, 6, |o| octets(o, h));
+    let strings = [
+        (6, d.hostname()),
+        (7, d.psk_identity_hint()),
+        (8, d.psk_identity()),
+    ];
+    for (n, s) in strings {
+        if let Some(s) = s {
+            explicit(&mut b, n, |o| octets(o, s));
+        }
     }
     if d.tick_lifetime_hint != 0 {
         explicit(&mut b, 9, |o| integer(o, d.tick_lifetime_hint.into())); // ZUINT64
     }
     if let Some(t) = &d.ticket {
         explicit(&mut b, 10, |o| octets(o, t));
+    }
+    if d.compress_id != 0 {
+        explicit(&mut b, 11, |o| octets(o, &[d.compress_id as u8]));
+    }
+    if let Some(s) = d.srp_username() {
+        explicit(&mut b, 12, |o| octets(o, s));
+    }
+    if d.flags != 0 {
+        explicit(&mut b, 13, |o| integer(o, d.flags.into())); // ZUINT64
+    }
+    if d.tick_age_add != 0 {
+        explicit(&mut b, 14, |o| integer(o, d.tick_age_add.into())); // ZUINT32
     }
     if d.max_early_data != 0 {
         explicit(&mut b, 15, |o| integer(o, d.max_early_data.into())); // ZUINT32
