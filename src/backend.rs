@@ -28,6 +28,9 @@ pub enum Ret {
     Int(i64),
     /// A session pointer: which object, or NULL.
     Obj(Option<Tag>),
+    /// What `d2i_SSL_SESSION` returned (which object, or NULL) and how far
+    /// it moved `*pp` (0 when it returned NULL).
+    Decoded(Option<Tag>, usize),
     /// The backend refused the call (a harness bug or a guarded hazard).
     Refused(String),
 }
@@ -39,6 +42,8 @@ impl fmt::Display for Ret {
             Ret::Int(i) => write!(f, "{i}"),
             Ret::Obj(None) => f.write_str("NULL"),
             Ret::Obj(Some(t)) => write!(f, "#{t}"),
+            Ret::Decoded(None, _) => f.write_str("NULL"),
+            Ret::Decoded(Some(t), used) => write!(f, "#{t} ({used} bytes used)"),
             Ret::Refused(why) => write!(f, "refused ({why})"),
         }
     }
@@ -56,6 +61,8 @@ pub enum Event {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Event::Removed(UNTAGGED) => f.write_str("rm(#?)"),
+            Event::Died(UNTAGGED) => f.write_str("free(#?)"),
             Event::Removed(t) => write!(f, "rm(#{t})"),
             Event::Died(t) => write!(f, "free(#{t})"),
         }
@@ -97,6 +104,8 @@ pub struct SessionSnapshot {
     pub has_ticket: bool,
     /// `get0_cipher`'s protocol id.
     pub cipher: Option<u16>,
+    /// `get0_ticket`: the buffer, if not NULL, and the recorded length.
+    pub ticket: (Option<Vec<u8>>, usize),
     /// `i2d_SSL_SESSION`, empty when nothing is written.
     pub encoding: Vec<u8>,
 }
@@ -167,12 +176,51 @@ pub trait Backend {
     fn abandon(&mut self);
 }
 
-/// The reason code libssl queues for a native error, as `ERR_GET_REASON`.
+/// The error libssl queues for a native error, packed as
+/// `ERR_PACK(ERR_LIB_SSL, 0, reason)`.
 fn reason(e: native::Error) -> u32 {
+    const SSL: u32 = 20 << 23;
     match e {
-        native::Error::IdTooLong => 408,
-        native::Error::IdContextTooLong => 273,
+        native::Error::IdTooLong => SSL | 408,
+        native::Error::IdContextTooLong => SSL | 273,
+        // ERR_R_MALLOC_FAILURE, with its fatal and common flags: every
+        // failure of ssl_session_dup_intern raises it.
+        native::Error::DupFailed => SSL | 256 | (3 << 18),
         _ => 0,
+    }
+}
+
+/// An error code as `ERR_PACK` packs it, for people: `SSL:408`,
+/// `ASN1:266` (the reason without its flags), or `0` for none.
+pub fn error_text(code: u32) -> String {
+    if code == 0 {
+        return "0".into();
+    }
+    let reason = code & 0x3_FFFF;
+    match code >> 23 {
+        13 => format!("ASN1:{reason}"),
+        20 => format!("SSL:{reason}"),
+        lib => format!("lib{lib}:{reason}"),
+    }
+}
+
+/// The wall clock in whole seconds, as `time(NULL)` reads it.
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Keeps runs deterministic where `d2i_SSL_SESSION` reads the clock (a
+/// time absent or 0 becomes "now"): after a decode that started at `t0`,
+/// a session whose time lies between `t0 - 1` and now gets [`BIRTH_TIME`]
+/// instead, through `pin`. (`time(NULL)` reads a coarse clock that can lag
+/// a second behind at a boundary, hence the `- 1`.) Both backends apply
+/// the same rule to their own result, so a side that took its time from
+/// the input while the other took the clock still shows as a difference.
+fn pin_clock_time(t0: i64, time: i64, pin: impl FnOnce() -> i64) {
+    if (t0 - 1..=wall_clock()).contains(&time) {
+        pin();
     }
 }
 
@@ -285,6 +333,10 @@ impl NativeBackend {
             is_resumable: d.is_resumable(),
             has_ticket: d.has_ticket(),
             cipher: d.cipher(),
+            ticket: {
+                let (t, n) = d.ticket();
+                (t.map(<[u8]>::to_vec), n)
+            },
             encoding: d.encode().unwrap_or_default(),
         }
     }
@@ -317,10 +369,13 @@ impl NativeBackend {
         Ok(match op {
             Op::Dup(_, d) => {
                 lock(&self.log).dup_tag = step;
-                let copy = s.dup().ok();
+                let (copy, error) = match s.dup() {
+                    Ok(c) => (Some(c), 0),
+                    Err(e) => (None, reason(e)),
+                };
                 let ret = Ret::Obj(copy.as_ref().map(|c| self.tag(c)));
                 self.sessions[d.index()] = copy;
-                (ret, 0)
+                (ret, error)
             }
             Op::UpRef(_, d) => {
                 self.sessions[d.index()] = Some(s.up_ref());
@@ -363,10 +418,37 @@ impl NativeBackend {
                 (Ret::Int(1), 0)
             }
             Op::Encode(_) => (Ret::Int(s.read().encode().map_or(0, |e| e.len() as i64)), 0),
+            Op::DecodeInto(_, der) => {
+                let t0 = wall_clock();
+                let r = s.decode_into(der, t0);
+                let time = s.read().time();
+                pin_clock_time(t0, time, || s.set_time(BIRTH_TIME));
+                match r {
+                    Ok(used) => (Ret::Decoded(Some(self.tag(&s)), used), 0),
+                    Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error()),
+                }
+            }
             Op::IsResumable(_) => (int(s.read().is_resumable()), 0),
             Op::HasTicket(_) => (int(s.read().has_ticket()), 0),
             other => unreachable!("{other} is not a session op"),
         })
+    }
+
+    fn decode(&mut self, step: Tag, der: &[u8], d: S) -> (Ret, u32) {
+        if self.sessions[d.index()].is_some() {
+            return (Ret::Refused(format!("{d} is full")), 0);
+        }
+        let t0 = wall_clock();
+        match native::Session::decode_in(&self.class, der, t0) {
+            Ok((s, used)) => {
+                s.set_ex_data(self.idx, Some(step));
+                let time = s.read().time();
+                pin_clock_time(t0, time, || s.set_time(BIRTH_TIME));
+                self.sessions[d.index()] = Some(s);
+                (Ret::Decoded(Some(step), used), 0)
+            }
+            Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error()),
+        }
     }
 
     fn apply_other(&mut self, step: Tag, op: &Op) -> Result<Ret, Ret> {
@@ -471,6 +553,9 @@ impl Backend for NativeBackend {
     }
 
     fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+        if let Op::Decode(der, d) = op {
+            return self.decode(step, der, *d);
+        }
         let r = if op.session().is_some() && !matches!(op, Op::SslSet(..)) {
             self.apply_session_op(step, op)
         } else {
@@ -580,6 +665,7 @@ impl OsslBackend {
             is_resumable: v.is_resumable(),
             has_ticket: v.has_ticket(),
             cipher: v.cipher(),
+            ticket: v.ticket(),
             encoding: v.encoding(),
         }
     }
@@ -730,6 +816,25 @@ impl OsslBackend {
             }
             Op::SetCipher(s, c) => Ret::Int(sess(&self.sessions, *s)?.set_cipher(*c) as i64),
             Op::Encode(s) => Ret::Int(sess(&self.sessions, *s)?.view().encoding().len() as i64),
+            Op::Decode(der, d) => {
+                let t0 = wall_clock();
+                match ossl::Session::decode(step, der) {
+                    Some((s, used)) => {
+                        pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
+                        self.sessions[d.index()] = Some(s);
+                        Ret::Decoded(Some(step), used)
+                    }
+                    None => Ret::Decoded(None, 0),
+                }
+            }
+            Op::DecodeInto(s, der) => {
+                let s = sess(&self.sessions, *s)?;
+                let t0 = wall_clock();
+                let used = s.decode_into(der).map_err(hz)?;
+                // The clock check must not queue errors: set_time queues none.
+                pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
+                Ret::Decoded(used.map(|_| tag(s.view())), used.unwrap_or(0))
+            }
             Op::IsResumable(s) => int(sess(&self.sessions, *s)?.view().is_resumable()),
             Op::HasTicket(s) => int(sess(&self.sessions, *s)?.view().has_ticket()),
         })
@@ -744,7 +849,7 @@ impl Backend for OsslBackend {
     fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
         ossl::clear_errors();
         let ret = self.call(step, op).unwrap_or_else(|r| r);
-        (ret, ossl::last_error_reason())
+        (ret, ossl::last_error())
     }
 
     fn take_events(&mut self) -> Vec<Event> {

@@ -2,9 +2,10 @@
 //! programs, run in lockstep until a time or count limit or the first
 //! divergence.
 //!
-//! Program `i` of seed `s` is decoded by [`Program::generate`] from the
-//! bytes of ChaCha8 stream `i` under key `s`, so any program of a campaign
-//! can be regenerated on its own, on any machine.
+//! Program `i` of seed `s` is decoded from the bytes of ChaCha8 stream `i`
+//! under key `s` — by [`Program::generate`] for the `ops` target, by
+//! [`Program::from_der_fuzz_bytes`] for the `der` target — so any program
+//! of a campaign can be regenerated on its own, on any machine.
 
 use std::time::{Duration, Instant};
 
@@ -19,13 +20,36 @@ use crate::program::Program;
 /// Random bytes drawn per op of a program (generation retries illegal ops).
 const BYTES_PER_OP: usize = 64;
 
-/// Program `index` of the campaign with `seed`, of at most `ops` ops.
+/// What a campaign's programs exercise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// Random call programs over the whole call language.
+    #[default]
+    Ops,
+    /// Mostly-valid session DER through every decode path
+    /// ([`Program::der_probe`]).
+    Der,
+}
+
+/// Program `index` of the `ops` campaign with `seed`, of at most `ops` ops.
 pub fn program(seed: u64, index: u64, ops: usize) -> Program {
+    program_for(Target::Ops, seed, index, ops)
+}
+
+/// Program `index` of the campaign on `target` with `seed`; `ops` bounds
+/// the length of `ops` programs.
+pub fn program_for(target: Target, seed: u64, index: u64, ops: usize) -> Program {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(index);
     let mut bytes = vec![0u8; ops * BYTES_PER_OP];
     rng.fill_bytes(&mut bytes);
-    Program::generate(&mut Unstructured::new(&bytes), ops).unwrap_or_default()
+    match target {
+        Target::Ops => Program::generate(&mut Unstructured::new(&bytes), ops).unwrap_or_default(),
+        Target::Der => {
+            bytes[0] = 1; // the structure-aware mode
+            Program::from_der_fuzz_bytes(&bytes)
+        }
+    }
 }
 
 /// What to run.
@@ -33,6 +57,8 @@ pub fn program(seed: u64, index: u64, ops: usize) -> Program {
 pub struct Config {
     /// The campaign's seed.
     pub seed: u64,
+    /// What the programs exercise.
+    pub target: Target,
     /// Ops per program.
     pub ops: usize,
     /// Stop after this long, if set.
@@ -97,7 +123,7 @@ where
         {
             break;
         }
-        let program = program(config.seed, index, config.ops);
+        let program = program_for(config.target, config.seed, index, config.ops);
         let (mut left, mut right) = make();
         let result = lockstep::run(&program, &mut left, &mut right);
         stats.programs += 1;

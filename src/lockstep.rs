@@ -24,7 +24,8 @@ use crate::program::{C, Op, Program, S, SlotTable, Tag};
 pub struct Outcome {
     /// The normalised return value.
     pub ret: Ret,
-    /// The libssl error reason the call queued, 0 for none.
+    /// The libssl error the call queued (`ERR_PACK` of library and
+    /// reason; see [`crate::backend::error_text`]), 0 for none.
     pub error: u32,
     /// Deaths and remove callbacks during the call, in order.
     pub events: Vec<Event>,
@@ -77,6 +78,8 @@ pub struct Step {
     pub phase: Phase,
     /// `None` if the op was illegal and skipped.
     pub ret: Option<Ret>,
+    /// The error both sides queued (see [`crate::backend::error_text`]).
+    pub error: u32,
     /// The events both sides showed.
     pub events: Vec<Event>,
 }
@@ -207,8 +210,8 @@ fn diff(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     cmp("ret".into(), a.ret.to_string(), b.ret.to_string());
     cmp(
         "error reason".into(),
-        a.error.to_string(),
-        b.error.to_string(),
+        crate::backend::error_text(a.error),
+        crate::backend::error_text(b.error),
     );
     cmp(
         "events".into(),
@@ -307,7 +310,7 @@ impl fmt::Display for Divergence {
                 side,
                 "  [{name}] ret {}  error {}  events {}",
                 o.ret,
-                o.error,
+                crate::backend::error_text(o.error),
                 events_text(&o.events)
             );
         }
@@ -353,6 +356,7 @@ pub fn run_with(
                 op: op.clone(),
                 phase,
                 ret: None,
+                error: 0,
                 events: vec![],
             });
             return Ok(());
@@ -375,7 +379,7 @@ pub fn run_with(
             }));
         }
         let made = match &a.ret {
-            Ret::Obj(t) => *t,
+            Ret::Obj(t) | Ret::Decoded(t, _) => *t,
             _ => None,
         };
         table.after(op, made);
@@ -389,6 +393,7 @@ pub fn run_with(
             op: op.clone(),
             phase,
             ret: Some(a.ret.clone()),
+            error: a.error,
             events: std::mem::take(&mut a.events),
         });
         Ok(())

@@ -24,6 +24,8 @@ use std::fmt::{self, Write as _};
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod der_gen;
+
 /// Number of session slots.
 pub const SESSION_SLOTS: usize = 8;
 /// Number of `SSL` slots.
@@ -140,6 +142,11 @@ pub enum Op {
     /// `i2d_SSL_SESSION`: returns the length (the snapshot compares the
     /// bytes).
     Encode(S),
+    /// `d2i_SSL_SESSION(NULL, ...)` of these bytes into an empty slot.
+    Decode(Vec<u8>, S),
+    /// `d2i_SSL_SESSION(&s, ...)`: decodes into the session in place (only
+    /// while no cache holds it).
+    DecodeInto(S, Vec<u8>),
     /// `is_resumable`.
     IsResumable(S),
     /// `has_ticket`.
@@ -180,6 +187,8 @@ impl Op {
             Op::SetMaxEarlyData(..) => "set_max_early_data",
             Op::SetCipher(..) => "set_cipher",
             Op::Encode(_) => "encode",
+            Op::Decode(..) => "decode",
+            Op::DecodeInto(..) => "decode_into",
             Op::IsResumable(_) => "is_resumable",
             Op::HasTicket(_) => "has_ticket",
         }
@@ -205,6 +214,7 @@ impl Op {
             | Op::SetMaxEarlyData(s, _)
             | Op::SetCipher(s, _)
             | Op::Encode(s)
+            | Op::DecodeInto(s, _)
             | Op::IsResumable(s)
             | Op::HasTicket(s) => Some(s),
             Op::SslSet(_, s) => s,
@@ -215,7 +225,9 @@ impl Op {
     /// The empty session slot the op fills, if any.
     pub fn destination(&self) -> Option<S> {
         match *self {
-            Op::New(d) | Op::Dup(_, d) | Op::UpRef(_, d) | Op::SslGet1(_, d) => Some(d),
+            Op::New(d) | Op::Dup(_, d) | Op::UpRef(_, d) | Op::SslGet1(_, d) | Op::Decode(_, d) => {
+                Some(d)
+            }
             _ => None,
         }
     }
@@ -295,7 +307,7 @@ impl SlotTable {
             Op::SslNew(c) => !ssl(c),
             Op::CtxFree => self.ctx && !self.ssls.iter().any(|&b| b),
             Op::CtxNew => !self.ctx,
-            Op::SetId(s, _) | Op::SetProtocolVersion(s, _) => {
+            Op::SetId(s, _) | Op::SetProtocolVersion(s, _) | Op::DecodeInto(s, _) => {
                 self.object(s).is_some_and(|o| !self.cached.contains(&o))
             }
             _ => op.ssls().into_iter().all(ssl),
@@ -307,7 +319,9 @@ impl SlotTable {
     /// returned NULL. Cache membership is updated by the caller.
     pub fn after(&mut self, op: &Op, made: Option<Tag>) {
         match *op {
-            Op::New(d) | Op::Dup(_, d) | Op::SslGet1(_, d) => self.sessions[d.index()] = made,
+            Op::New(d) | Op::Dup(_, d) | Op::SslGet1(_, d) | Op::Decode(_, d) => {
+                self.sessions[d.index()] = made
+            }
             Op::UpRef(s, d) => self.sessions[d.index()] = self.sessions[s.index()],
             Op::Free(s) => self.sessions[s.index()] = None,
             Op::SslNew(c) => self.ssls[c.index()] = true,
@@ -438,6 +452,15 @@ impl fmt::Display for Op {
             },
             Op::Encode(s) => {
                 let _ = write!(o, " {s}");
+            }
+            Op::Decode(b, d) => {
+                o.push(' ');
+                write_hex(&mut o, b);
+                let _ = write!(o, " -> {d}");
+            }
+            Op::DecodeInto(s, b) => {
+                let _ = write!(o, " {s} ");
+                write_hex(&mut o, b);
             }
         }
         f.write_str(&o)
@@ -703,6 +726,12 @@ fn parse_op(toks: &[Token]) -> Result<Op, String> {
             }
         }
         "encode" => Op::Encode(a.s()?),
+        "decode" => {
+            let der = a.bytes("DER bytes")?;
+            a.arrow()?;
+            Op::Decode(der, a.s()?)
+        }
+        "decode_into" => Op::DecodeInto(a.s()?, a.bytes("DER bytes")?),
         "is_resumable" => Op::IsResumable(a.s()?),
         "has_ticket" => Op::HasTicket(a.s()?),
         other => return Err(format!("unknown op `{other}`")),
@@ -931,7 +960,7 @@ impl Gen<'_, '_> {
         let kind = if !has_sessions && !self.one_in(8)? {
             0
         } else {
-            self.u.int_in_range(0..=99u8)?
+            self.u.int_in_range(0..=103u8)?
         };
         Ok(match kind {
             0..=9 => Op::New(self.empty_s(t)?),
@@ -979,6 +1008,8 @@ impl Gen<'_, '_> {
             94 => Op::SetMaxEarlyData(self.full_s(t)?, self.pick(&[0, 1, 16384, u32::MAX])?),
             95..=96 => Op::IsResumable(self.full_s(t)?),
             97 => Op::HasTicket(self.full_s(t)?),
+            100..=102 => Op::Decode(self.session_der()?, self.empty_s(t)?),
+            103 => Op::DecodeInto(self.full_s(t)?, self.session_der()?),
             _ => Op::New(self.empty_s(t)?),
         })
     }
@@ -1047,6 +1078,53 @@ impl Program {
             return p;
         }
         Program::generate(&mut Unstructured::new(data), ARBITRARY_MAX_OPS).unwrap_or_default()
+    }
+}
+
+impl Program {
+    /// The program that puts `der` through both decoders every way the call
+    /// language allows: into a new session, into a fresh `new` session
+    /// (reused in place), and — with `second`, or `der` again — into the
+    /// decoded session itself; each result is duplicated. Every step
+    /// compares the outcome, the events and every field, encoding included.
+    pub fn der_probe(der: Vec<u8>, second: Option<Vec<u8>>) -> Program {
+        let again = second.unwrap_or_else(|| der.clone());
+        Program {
+            ops: vec![
+                Op::Decode(der.clone(), S(0)),
+                Op::Dup(S(0), S(1)),
+                Op::New(S(2)),
+                Op::DecodeInto(S(2), der),
+                Op::Dup(S(2), S(3)),
+                Op::DecodeInto(S(0), again),
+                Op::Dup(S(0), S(4)),
+            ],
+        }
+    }
+
+    /// The program a `der` fuzzer's input stands for: a text program if
+    /// the input is one (so corpora can be readable); otherwise the first
+    /// byte picks the mode — even: the rest is raw DER; odd: the rest
+    /// builds two mostly-valid encodings through `arbitrary` — and the
+    /// result goes through [`Program::der_probe`].
+    pub fn from_der_fuzz_bytes(data: &[u8]) -> Program {
+        if let Ok(text) = std::str::from_utf8(data)
+            && let Ok(p) = Program::parse(text)
+            && !p.ops.is_empty()
+        {
+            return p;
+        }
+        let Some((&mode, rest)) = data.split_first() else {
+            return Program::default();
+        };
+        if mode & 1 == 0 {
+            return Program::der_probe(rest.to_vec(), None);
+        }
+        let mut u = Unstructured::new(rest);
+        let mut g = Gen { u: &mut u };
+        let first = g.session_der().unwrap_or_default();
+        let second = g.session_der().ok();
+        Program::der_probe(first, second)
     }
 }
 

@@ -206,7 +206,9 @@ fn map_slots(op: &Op, fs: impl Fn(S) -> S, fc: impl Fn(C) -> C) -> Op {
         | Op::SetProtocolVersion(a, _)
         | Op::SetMaxEarlyData(a, _)
         | Op::SetCipher(a, _)
-        | Op::Encode(a) => *a = fs(*a),
+        | Op::Encode(a)
+        | Op::DecodeInto(a, _)
+        | Op::Decode(_, a) => *a = fs(*a),
         Op::FreeNull | Op::CacheFlush(_) | Op::CacheSize(_) | Op::CtxFree | Op::CtxNew => {}
     }
     op
@@ -328,6 +330,18 @@ pub fn shrink_against_libssl(program: &Program) -> Option<Program> {
     };
     let signature = run(program)?;
     Some(shrink(program, &signature, &mut |p| run(p)))
+}
+
+/// What a fuzz target does with one program: runs it against the system
+/// libssl and, if it diverges, prints the full report and panics with the
+/// one-line signature `divergence:<op>:<what differed>` followed by the
+/// shrunk program in text form.
+pub fn check_for_fuzzer(program: &Program) {
+    if let Err(d) = crate::lockstep::check_against_libssl(program) {
+        let min = shrink_against_libssl(program).unwrap_or_else(|| program.clone());
+        eprintln!("{d}");
+        panic!("{}\nminimal program:\n{min}", d.signature());
+    }
 }
 
 #[cfg(test)]

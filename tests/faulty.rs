@@ -13,6 +13,7 @@ use sessdiff::shrink;
 fn config() -> Config {
     Config {
         seed: 1,
+        target: campaign::Target::Ops,
         ops: 32,
         duration: None,
         programs: Some(500),
@@ -81,8 +82,12 @@ fn a_sharing_dup_is_caught_and_shrunk() {
 fn an_extra_release_is_caught_and_shrunk() {
     let (sig, min) = hunt(Fault::FreeReleasesTwice);
     assert!(sig.starts_with("divergence:"), "{sig}");
-    // Two references to one object; the drain's first free kills it.
-    assert_eq!(min.to_string(), "new s0\nup_ref s0 -> s1\n");
+    // Two references to one object; a single release (the drain's first
+    // free, or the one a call makes) kills it.
+    assert!(
+        min.to_string().starts_with("new s0\nup_ref s0 -> s1\n") && min.ops.len() <= 3,
+        "{min}"
+    );
 }
 
 #[test]

@@ -107,7 +107,7 @@ fn s4_a_dups_time_does_not_touch_the_cache() {
 fn s5_id_limits_and_error_reason() {
     let t = check(
         "new s0
-         set_id s0 010101010101010101010101010101010101010101010101010101010101010101 => 0
+         set_id s0 010101010101010101010101010101010101010101010101010101010101010101 => 0 err SSL:408
          set_id s0 0101010101010101010101010101010101010101010101010101010101010101 => 1
          is_resumable s0 => 1
          set_id s0 \"\"  => 1
@@ -120,7 +120,7 @@ fn s5_id_limits_and_error_reason() {
 fn s5_id_context_and_master_key_limits() {
     check(
         "new s0
-         set_sid_ctx s0 000000000000000000000000000000000000000000000000000000000000000000 => 0
+         set_sid_ctx s0 000000000000000000000000000000000000000000000000000000000000000000 => 0 err SSL:273
          set_sid_ctx s0 \"\" => 1
          set_master_key s0 \"\" => 1
          set_master_key s0 4d4d => 1",

@@ -27,7 +27,11 @@ pub struct FuzzArgs {
     /// The campaign's seed; the same seed gives the same programs.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Ops per program.
+    /// What to exercise: `ops`, random call programs; `der`, mostly-valid
+    /// session DER through every decode path.
+    #[arg(long, value_enum, default_value_t = campaign::Target::Ops)]
+    target: campaign::Target,
+    /// Ops per program (for `--target ops`).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
     ops: u16,
     /// Where to write a divergent program.
@@ -56,14 +60,19 @@ fn line(s: &Stats) -> String {
 pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     let config = Config {
         seed: args.seed,
+        target: args.target,
         ops: args.ops as usize,
         duration: Some(Duration::from_secs_f64(args.seconds)),
         programs: args.programs,
     };
     let version = ossl::version();
+    let what = match config.target {
+        campaign::Target::Ops => format!("{} ops per program", config.ops),
+        campaign::Target::Der => "DER probes".to_string(),
+    };
     eprintln!(
-        "sessdiff fuzz: seed {}, {} ops per program, {} s, against {version}",
-        config.seed, config.ops, args.seconds
+        "sessdiff fuzz: seed {}, {what}, {} s, against {version}",
+        config.seed, args.seconds
     );
     let tty = std::io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(

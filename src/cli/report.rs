@@ -272,6 +272,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let (stats, found) = campaign::run(
         &Config {
             seed: 1,
+            target: campaign::Target::Ops,
             ops: 32,
             duration: Some(Duration::from_secs(args.fuzz_seconds)),
             programs: None,

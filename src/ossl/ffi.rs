@@ -152,4 +152,14 @@ unsafe extern "C" {
     pub fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, c: *const SSL_CIPHER) -> c_int;
     pub fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER;
     pub fn i2d_SSL_SESSION(s: *const SSL_SESSION, pp: *mut *mut c_uchar) -> c_int;
+    pub fn d2i_SSL_SESSION(
+        a: *mut *mut SSL_SESSION,
+        pp: *mut *const c_uchar,
+        length: c_long,
+    ) -> *mut SSL_SESSION;
+    pub fn SSL_SESSION_get0_ticket(
+        s: *const SSL_SESSION,
+        tick: *mut *const c_uchar,
+        len: *mut usize,
+    );
 }

@@ -159,11 +159,12 @@ pub fn clear_errors() {
     unsafe { ffi::ERR_clear_error() }
 }
 
-/// The reason code of the newest queued error, or 0.
-pub fn last_error_reason() -> u32 {
+/// The newest queued error as `ERR_PACK(lib, 0, reason)` (library in
+/// bits 23–30, reason below), or 0.
+pub fn last_error() -> u32 {
     // SAFETY: no arguments.
     let e = unsafe { ffi::ERR_peek_last_error() };
-    (e & 0x7F_FFFF) as u32
+    (e & 0x7FFF_FFFF) as u32
 }
 
 /// The version string of the libssl in use, e.g. "OpenSSL 3.0.19 27 Jan 2026".
@@ -285,6 +286,40 @@ impl Session {
         NonNull::new(unsafe { ffi::SSL_SESSION_new() })
             .map(|ptr| Session { ptr })
             .ok_or(Hazard::Allocation)
+    }
+
+    /// `d2i_SSL_SESSION(NULL, ...)`: a new session from `der`, tagged
+    /// `tag`, and the bytes libssl used; `None` if libssl refused it.
+    pub fn decode(tag: u64, der: &[u8]) -> Option<(Session, usize)> {
+        let idx = tag_index();
+        let mut p = der.as_ptr();
+        let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
+        // SAFETY: `p` and `len` describe `der`; a NULL `a` makes libssl
+        // allocate the result, which we then own.
+        let s = Session::adopt(unsafe { ffi::d2i_SSL_SESSION(ptr::null_mut(), &mut p, len) })?;
+        // SAFETY: a fresh session we own.
+        unsafe { ffi::SSL_SESSION_set_ex_data(s.raw(), idx, encode_tag(Some(tag))) };
+        let used = p as usize - der.as_ptr() as usize;
+        Some((s, used))
+    }
+
+    /// `d2i_SSL_SESSION(&s, ...)`: decodes `der` into this session in
+    /// place. Returns the bytes used, or `None` if libssl refused the input
+    /// (the session may be left partly overwritten). Refused for a cached
+    /// session: it would change the key behind the cache's back.
+    pub fn decode_into(&self, der: &[u8]) -> Result<Option<usize>, Hazard> {
+        if cached_anywhere(self.raw()) {
+            return Err(Hazard::KeyOfCachedSession);
+        }
+        let mut a = self.raw();
+        let mut p = der.as_ptr();
+        let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
+        // SAFETY: `a` is our live session, which libssl reuses and never
+        // frees (on failure `*a` is still the object it worked on); `p` and
+        // `len` describe `der`.
+        let r = unsafe { ffi::d2i_SSL_SESSION(&mut a, &mut p, len) };
+        debug_assert!(r.is_null() || r == self.raw());
+        Ok((!r.is_null()).then(|| p as usize - der.as_ptr() as usize))
     }
 
     /// Makes this reference shareable between threads for reference
@@ -552,6 +587,19 @@ impl View<'_> {
         unsafe {
             ffi::SSL_SESSION_get0_alpn_selected(self.raw(), &mut p, &mut n);
             copy_bytes(p, n)
+        }
+    }
+
+    /// `SSL_SESSION_get0_ticket`: the buffer, if not NULL, and the length
+    /// libssl records (which d2i can leave set with a NULL buffer).
+    pub fn ticket(&self) -> (Option<Vec<u8>>, usize) {
+        let (mut p, mut n) = (ptr::null(), 0usize);
+        // SAFETY: valid out-pointers. A non-NULL ticket holds `n` bytes:
+        // every path that sets the buffer sets its length with it.
+        unsafe {
+            ffi::SSL_SESSION_get0_ticket(self.raw(), &mut p, &mut n);
+            let bytes = (!p.is_null()).then(|| std::slice::from_raw_parts(p, n).to_vec());
+            (bytes, n)
         }
     }
 
@@ -947,7 +995,7 @@ mod tests {
         let s = Session::new(1, 5).unwrap();
         clear_errors();
         assert_eq!(s.set1_id(&[0; 33]), Ok(0));
-        assert_eq!(last_error_reason(), 408);
+        assert_eq!(last_error(), (20 << 23) | 408);
         assert_eq!(s.set1_id(b"ab"), Ok(1));
         assert_eq!(s.set1_id_context(b"ctx"), 1);
         assert_eq!(s.set1_master_key(&[0; 513]), 0);

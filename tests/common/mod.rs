@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use sessdiff::backend::error_text;
 use sessdiff::lockstep::{self, Phase, Trace};
 use sessdiff::program::Program;
 
@@ -10,8 +11,10 @@ use sessdiff::program::Program;
 /// Each line is an op, optionally followed by `=> RET` or
 /// `=> RET | EVENTS`: the result both sides must return and the exact
 /// events (deaths `free(#N)` and remove callbacks `rm(#N)`, where `N` is
-/// the step that made the object) the call must cause; no `|` means no
-/// events. `=> skipped` expects the op to be illegal. A last line
+/// the step that made the object, `#?` for an object never tagged) the
+/// call must cause; no `|` means no events. A queued error follows the
+/// result as `err LIB:REASON` (e.g. `NULL err SSL:254`); none means none
+/// was queued. `=> skipped` expects the op to be illegal. A last line
 /// `drain => EVENTS` checks the events of the whole drain.
 pub fn check(annotated: &str) -> Trace {
     let mut text = String::new();
@@ -39,12 +42,15 @@ pub fn check(annotated: &str) -> Trace {
         let got = match &step.ret {
             None => "skipped".to_string(),
             Some(r) => {
-                let ev: Vec<String> = step.events.iter().map(|e| e.to_string()).collect();
-                if ev.is_empty() {
-                    r.to_string()
-                } else {
-                    format!("{r} | {}", ev.join(" "))
+                let mut got = r.to_string();
+                if step.error != 0 {
+                    got = format!("{got} err {}", error_text(step.error));
                 }
+                let ev: Vec<String> = step.events.iter().map(|e| e.to_string()).collect();
+                if !ev.is_empty() {
+                    got = format!("{got} | {}", ev.join(" "));
+                }
+                got
             }
         };
         assert_eq!(&got, exp, "step {i}: {}\n{trace}", step.op);
