@@ -16,4 +16,5 @@ if [ ! -d "$work" ] || [ -z "$(ls -A "$work")" ]; then
   exit 2
 fi
 cargo +nightly fuzz cmin "$target" "$work"
-cargo run --release --quiet -- import "$work" --out "corpora/$target/coverage"
+case $target in der) kind=der ;; *) kind=ops ;; esac
+cargo run --release --quiet -- import --target "$kind" "$work" --out "corpora/$target/coverage"

@@ -31,6 +31,15 @@ pub enum Target {
     Der,
 }
 
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Target::Ops => "ops",
+            Target::Der => "der",
+        })
+    }
+}
+
 /// Program `index` of the `ops` campaign with `seed`, of at most `ops` ops.
 pub fn program(seed: u64, index: u64, ops: usize) -> Program {
     program_for(Target::Ops, seed, index, ops)

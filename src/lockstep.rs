@@ -441,6 +441,37 @@ pub fn run_with(
     Ok(trace)
 }
 
+/// Runs the legal ops of `program` on one backend alone, with no
+/// comparison, calling `each` after every op; stops at the first error
+/// `each` returns. For tools that need one side only (collecting the
+/// sessions a corpus builds, properties of the native side).
+pub fn run_alone<B: Backend, E>(
+    program: &Program,
+    backend: &mut B,
+    mut each: impl FnMut(&B) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut table = SlotTable::default();
+    for (i, op) in program.ops.iter().enumerate() {
+        if !table.is_legal(op) {
+            continue;
+        }
+        let (ret, _) = backend.apply(i as Tag, op);
+        let made = match ret {
+            Ret::Obj(t) | Ret::Decoded(t, _) => t,
+            _ => None,
+        };
+        table.after(op, made);
+        let mut summary = State::default();
+        backend.fill_summary(&mut summary);
+        table.cached = summary
+            .cache
+            .map(|c| c.members.into_iter().collect())
+            .unwrap_or_default();
+        each(backend)?;
+    }
+    Ok(())
+}
+
 /// Runs `program` on the native implementation and the system libssl.
 pub fn run_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
     let mut native = NativeBackend::new();

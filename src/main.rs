@@ -24,6 +24,7 @@ enum Command {
     Shrink(cli::shrink::ShrinkArgs),
     Generate(cli::generate::GenerateArgs),
     Import(cli::import::ImportArgs),
+    Encodings(cli::encodings::EncodingsArgs),
     Report(cli::report::ReportArgs),
 }
 
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Shrink(a) => cli::shrink::run(a),
         Command::Generate(a) => cli::generate::run(a),
         Command::Import(a) => cli::import::run(a),
+        Command::Encodings(a) => cli::encodings::run(a),
         Command::Report(a) => cli::report::run(a),
     };
     match result {

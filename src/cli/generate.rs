@@ -18,7 +18,10 @@ pub struct GenerateArgs {
     /// The campaign's seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Ops per program.
+    /// What the programs exercise: `ops` or `der`.
+    #[arg(long, value_enum, default_value_t = campaign::Target::Ops)]
+    target: campaign::Target,
+    /// Ops per program (for `--target ops`).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
     ops: u16,
     /// The folder to write `seed<S>-program<I>.txt` files into.
@@ -28,11 +31,11 @@ pub struct GenerateArgs {
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     for i in 0..args.count {
-        let p = campaign::program(args.seed, i, args.ops as usize);
+        let p = campaign::program_for(args.target, args.seed, i, args.ops as usize);
         let path = args.out.join(format!("seed{}-program{i}.txt", args.seed));
         let header = format!(
-            "sessdiff generate --seed {} --ops {} (program {i})",
-            args.seed, args.ops
+            "sessdiff generate --target {} --seed {} --ops {} (program {i})",
+            args.target, args.seed, args.ops
         );
         corpus::write_program(&path, &header, &p)?;
     }

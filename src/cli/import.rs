@@ -8,14 +8,18 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use sessdiff::campaign::Target;
 use sessdiff::corpus;
 use sessdiff::program::Program;
 
-/// Decode every file of a libFuzzer corpus (as the `ops` target does) and
+/// Decode every file of a libFuzzer corpus (as the fuzz target does) and
 /// write the programs as deduplicated text files, named by a hash of their
 /// text, so a campaign's finds can be reviewed and kept.
 #[derive(Args)]
 pub struct ImportArgs {
+    /// The fuzz target whose inputs these are: `ops` or `der`.
+    #[arg(long, value_enum, default_value_t = Target::Ops)]
+    target: Target,
     /// libFuzzer corpus folders or files.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -48,7 +52,10 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         for f in files {
             let data = std::fs::read(&f).with_context(|| format!("{}", f.display()))?;
             read += 1;
-            let program = Program::from_fuzz_bytes(&data);
+            let program = match args.target {
+                Target::Ops => Program::from_fuzz_bytes(&data),
+                Target::Der => Program::from_der_fuzz_bytes(&data),
+            };
             if program.ops.is_empty() {
                 continue;
             }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod encodings;
 pub mod fuzz;
 pub mod generate;
 pub mod import;
