@@ -1,6 +1,6 @@
-//! Every regression program under `corpora/` replays against the system
-//! libssl without divergence; a faulty backend makes the replay fail and
-//! name the file.
+//! Every regression program under `corpora/` (the `ops` and `der`
+//! targets' seeds) replays against the system libssl without divergence;
+//! a faulty backend makes the replay fail and name the file.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +31,13 @@ fn replay<B: Backend>(dir: &Path, make: impl Fn() -> B) -> Result<usize, String>
 fn the_ops_corpus_replays_cleanly() {
     let n = replay(&ops_corpus(), NativeBackend::new).unwrap_or_else(|e| panic!("{e}"));
     assert!(n >= 30, "only {n} programs in corpora/ops");
+}
+
+#[test]
+fn the_der_corpus_replays_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/der");
+    let n = replay(&dir, NativeBackend::new).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n >= 60, "only {n} programs in corpora/der");
 }
 
 #[test]
