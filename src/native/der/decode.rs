@@ -675,3 +675,77 @@ fn c_string(b: &Option<Cow<'_, [u8]>>) -> Option<Buf> {
 fn buffer(b: &Option<Cow<'_, [u8]>>) -> Option<Buf> {
     b.as_deref().map(Buf::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::Session;
+    use proptest::prelude::*;
+
+    /// A valid encoding to mutate.
+    fn valid() -> Vec<u8> {
+        let s = Session::new();
+        s.set_cipher(Some(0x1301));
+        s.set_protocol_version(0x0304);
+        s.set1_id(&[1, 2, 3, 4]).unwrap();
+        s.set1_hostname(Some(b"a.example"));
+        s.read().encode().unwrap()
+    }
+
+    #[test]
+    fn fields_are_in_template_order() {
+        let tags: Vec<u32> = FIELDS
+            .iter()
+            .filter_map(|f| match f.1 {
+                Tagging::Explicit(n) | Tagging::Implicit(n) => Some(n),
+                Tagging::Plain => None,
+            })
+            .collect();
+        assert_eq!(tags, (0..=19).collect::<Vec<_>>());
+        assert_eq!(Field::KexGroup.to_string(), "[19] kex_group");
+    }
+
+    #[test]
+    fn library_codes() {
+        assert_eq!(
+            DecodeErrorKind::UnknownVersion(2).libssl_error(),
+            (20 << 23) | 254
+        );
+        assert_eq!(DecodeErrorKind::UnknownCipher(0x1306).libssl_error(), 0);
+        assert!(!DecodeErrorKind::UnknownCipher(0x1306).is_parse_error());
+        assert!(DecodeErrorKind::MissingEoc.is_parse_error());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// Any bytes: no panic; an accepted input used at most its length
+        /// and its re-encoding decodes again.
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if let Ok((s, used)) = Session::decode(&bytes) {
+                prop_assert!(used <= bytes.len());
+                let der = s.read().encode().expect("a decoded session has a cipher");
+                prop_assert!(Session::decode(&der).is_ok());
+            }
+        }
+
+        /// A valid encoding with bytes flipped, cut or inserted.
+        #[test]
+        fn never_panics_on_mutated_encodings(
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), 0..3u8), 1..6),
+        ) {
+            let mut der = valid();
+            for (at, byte, how) in edits {
+                let at = at % (der.len() + 1);
+                match how {
+                    0 if at < der.len() => der[at] = byte,
+                    1 => der.insert(at, byte),
+                    _ => der.truncate(at),
+                }
+            }
+            if let Ok((_, used)) = Session::decode(&der) {
+                prop_assert!(used <= der.len());
+            }
+        }
+    }
+}
