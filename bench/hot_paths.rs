@@ -16,7 +16,9 @@
 //! * `contended` — `up_ref + free` on one shared session, from one thread
 //!   and from two at once (time per operation per thread);
 //! * `encode` — the DER encoding of the rich session with a cipher
-//!   (`i2d_SSL_SESSION` twice, for the length and the bytes, as callers do).
+//!   (`i2d_SSL_SESSION` twice, for the length and the bytes, as callers do);
+//! * `decode` — `d2i_SSL_SESSION` of that encoding with a ticket added, and
+//!   the release of the new session.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -58,6 +60,55 @@ fn encode(c: &mut Criterion) {
     l.set_cipher(Some(0x1301));
     let v = l.view();
     g.bench_function("libssl", |b| b.iter(|| black_box(v.encoding())));
+    g.finish();
+}
+
+/// The rich session's encoding with TLS 1.3 and a 160-byte ticket, as
+/// libssl writes it.
+fn rich_der() -> Vec<u8> {
+    let l = libssl_rich();
+    l.set_cipher(Some(0x1301));
+    l.set_protocol_version(0x0304).unwrap();
+    l.set_time(BASE_TIME);
+    let der = l.view().encoding();
+    // Splice [10] in before [16] (the ALPN): a ticket has no setter, but
+    // resumed sessions carry one.
+    let header = match der[1] {
+        0x81 => 3,
+        0x82 => 4,
+        _ => 2,
+    };
+    let alpn = [0xb0, 0x04, 0x04, 0x02, b'h', b'2'];
+    let at = der
+        .windows(6)
+        .position(|w| w == alpn)
+        .expect("[16] is there");
+    let mut body = der[header..at].to_vec();
+    body.extend([0xaa, 0x81, 0xa3, 0x04, 0x81, 0xa0]);
+    body.extend([0x74; 160]);
+    body.extend(&der[at..]);
+    let mut out = vec![0x30, 0x82];
+    out.extend((body.len() as u16).to_be_bytes());
+    out.extend(body);
+    out
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    let der = rich_der();
+    let (n, _) = native::Session::decode(&der).expect("native decodes it");
+    let (l, _) = ossl::Session::decode_plain(&der).expect("libssl decodes it");
+    assert_eq!(
+        n.read().encode(),
+        Some(l.view().encoding()),
+        "the same session"
+    );
+    g.bench_function("native", |b| {
+        b.iter(|| black_box(native::Session::decode(black_box(&der))))
+    });
+    g.bench_function("libssl", |b| {
+        b.iter(|| black_box(ossl::Session::decode_plain(black_box(&der))))
+    });
     g.finish();
 }
 
@@ -305,6 +356,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = up_ref_free, get1_free, new_free, dup_free, encode, cache_add_remove, flush_half, contended
+    targets = up_ref_free, get1_free, new_free, dup_free, encode, decode, cache_add_remove, flush_half, contended
 }
 criterion_main!(benches);

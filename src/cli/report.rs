@@ -249,6 +249,14 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         r("encode/native", "encode/libssl").map(|x| x <= 0.5),
     );
     push(
+        "decode (d2i) + free",
+        "decode/native",
+        "decode/libssl",
+        "—".into(),
+        "≤ 0.5 (2× faster)".into(),
+        r("decode/native", "decode/libssl").map(|x| x <= 0.5),
+    );
+    push(
         "contended up_ref + free, 1 thread",
         "contended/native/1",
         "contended/libssl/1",

@@ -292,13 +292,21 @@ impl Session {
     /// `tag`, and the bytes libssl used; `None` if libssl refused it.
     pub fn decode(tag: u64, der: &[u8]) -> Option<(Session, usize)> {
         let idx = tag_index();
+        let (s, used) = Session::decode_plain(der)?;
+        // SAFETY: a fresh session we own.
+        unsafe { ffi::SSL_SESSION_set_ex_data(s.raw(), idx, encode_tag(Some(tag))) };
+        Some((s, used))
+    }
+
+    /// A bare `d2i_SSL_SESSION(NULL, ...)`, with no tag (and, as with
+    /// [`Session::plain`], no callbacks until the tag index is registered):
+    /// libssl's own cost, for benchmarks.
+    pub fn decode_plain(der: &[u8]) -> Option<(Session, usize)> {
         let mut p = der.as_ptr();
         let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
         // SAFETY: `p` and `len` describe `der`; a NULL `a` makes libssl
         // allocate the result, which we then own.
         let s = Session::adopt(unsafe { ffi::d2i_SSL_SESSION(ptr::null_mut(), &mut p, len) })?;
-        // SAFETY: a fresh session we own.
-        unsafe { ffi::SSL_SESSION_set_ex_data(s.raw(), idx, encode_tag(Some(tag))) };
         let used = p as usize - der.as_ptr() as usize;
         Some((s, used))
     }
