@@ -11,7 +11,7 @@ if [ -n "${TOOLCHAIN:-}" ]; then toolchain=("+$TOOLCHAIN"); fi
 # default (address) is what a plain run outside the builder gets.
 cargo "${toolchain[@]}" fuzz build -O
 
-targets=(ops)
+targets=(ops der)
 for t in "${targets[@]}"; do
   cp "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "$OUT/"
   # Seeds: the reviewed text programs, which the target reads as programs.

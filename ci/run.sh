@@ -44,6 +44,9 @@ valgrind --error-exitcode=1 --leak-check=full -q target/release/sessdiff replay 
 step "differential campaign: 60 s against the system libssl"
 target/release/sessdiff fuzz --seconds 60 --seed 1 --out target/ci/divergences
 
+step "DER campaign: 30 s of mostly-valid encodings through every decode path"
+target/release/sessdiff fuzz --target der --seconds 30 --seed 1 --out target/ci/divergences
+
 step "cargo-fuzz (nightly, ASan)"
 cargo +nightly --version
 cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
@@ -51,6 +54,9 @@ cargo +nightly fuzz build
 
 step "libFuzzer: target ops for 60 s over the regression corpora"
 bash scripts/fuzz.sh ops 60 | tail -n 3
+
+step "libFuzzer: target der for 60 s over the regression corpora"
+bash scripts/fuzz.sh der 60 | tail -n 3
 
 step "libFuzzer catches a planted refcount bug"
 bash scripts/check-faulty.sh 60

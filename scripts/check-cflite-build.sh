@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs .clusterfuzzlite/build.sh outside Docker, with $SRC, $OUT and $WORK
 # in temporary folders, and checks that the fuzzers and their seed corpora
-# land in $OUT and that the fuzzer runs.
+# land in $OUT and that each fuzzer runs clean on its seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,12 +17,19 @@ cp "$SRC/sessdiff/.clusterfuzzlite/build.sh" "$SRC/"
 bash "$SRC/build.sh"
 
 fail() { echo "check-cflite-build: FAIL: $*" >&2; exit 1; }
-[ -x "$OUT/ops" ] || fail "\$OUT/ops is missing"
-[ -s "$OUT/ops_seed_corpus.zip" ] || fail "\$OUT/ops_seed_corpus.zip is missing"
-[ -s "$OUT/ops.options" ] || fail "\$OUT/ops.options is missing"
-seeds=$(python3 -m zipfile -l "$OUT/ops_seed_corpus.zip" | tail -n +2 | wc -l)
-[ "$seeds" -ge 30 ] || fail "only $seeds seeds in the corpus zip"
-mkdir -p "$WORK/seeds"
-(cd "$WORK/seeds" && python3 -m zipfile -e "$OUT/ops_seed_corpus.zip" .)
-"$OUT/ops" -runs=0 "$WORK/seeds" >"$WORK/run.log" 2>&1 || { tail -n 30 "$WORK/run.log"; fail "the fuzzer failed on its seeds"; }
-echo "check-cflite-build: OK: \$OUT has ops, ops.options and ops_seed_corpus.zip ($seeds seeds); the seeds run clean"
+report=()
+for t in ops der; do
+  [ -x "$OUT/$t" ] || fail "\$OUT/$t is missing"
+  [ -s "$OUT/${t}_seed_corpus.zip" ] || fail "\$OUT/${t}_seed_corpus.zip is missing"
+  [ -s "$OUT/$t.options" ] || fail "\$OUT/$t.options is missing"
+  seeds=$(python3 -m zipfile -l "$OUT/${t}_seed_corpus.zip" | tail -n +2 | wc -l)
+  [ "$seeds" -ge 30 ] || fail "only $seeds seeds in the $t corpus zip"
+  mkdir -p "$WORK/seeds-$t"
+  (cd "$WORK/seeds-$t" && python3 -m zipfile -e "$OUT/${t}_seed_corpus.zip" .)
+  "$OUT/$t" -runs=0 "$WORK/seeds-$t" >"$WORK/run-$t.log" 2>&1 || {
+    tail -n 30 "$WORK/run-$t.log"
+    fail "the $t fuzzer failed on its seeds"
+  }
+  report+=("$t ($seeds seeds)")
+done
+echo "check-cflite-build: OK: \$OUT has a fuzzer, its options and its seed corpus for ${report[*]}; the seeds run clean"

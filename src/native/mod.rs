@@ -1,6 +1,6 @@
 //! A native, safe-Rust implementation of libssl 3.0's session objects:
-//! [`Session`] (`SSL_SESSION`), [`Ssl`] (an `SSL`'s session slot) and
-//! [`Cache`] (an `SSL_CTX`'s session cache).
+//! [`Session`] (`SSL_SESSION`, with its DER codec), [`Ssl`] (an `SSL`'s
+//! session slot) and [`Cache`] (an `SSL_CTX`'s session cache).
 //!
 //! It reproduces the behaviour described in `SEMANTICS.md` exactly —
 //! reference counts, object deaths, ex_data callbacks, the cache's key,
@@ -19,6 +19,22 @@
 //! assert!(!cache.add(&s)); // already cached
 //! assert!(cache.remove(&s));
 //! assert!(!s.read().is_resumable()); // remove marks its argument
+//! ```
+//!
+//! Sessions encode and decode as libssl's `i2d_SSL_SESSION` and
+//! `d2i_SSL_SESSION` do, with typed errors:
+//!
+//! ```
+//! use sessdiff::native::{DecodeErrorKind, Session};
+//!
+//! let s = Session::new();
+//! s.set_cipher(Some(0x1301));
+//! s.set_protocol_version(0x0304);
+//! let der = s.read().encode().unwrap();
+//! let (copy, used) = Session::decode(&der).unwrap();
+//! assert_eq!((used, copy.read().cipher()), (der.len(), Some(0x1301)));
+//! let e = Session::decode(&der[..der.len() - 1]).unwrap_err();
+//! assert!(matches!(e.kind, DecodeErrorKind::NotASequence(_)));
 //! ```
 #![forbid(unsafe_code)]
 
