@@ -7,7 +7,8 @@
 //!    then quarters, down to single ops;
 //! 2. **simplify arguments**: ids and byte strings shorter (empty, one
 //!    byte), numbers smaller (0, 1, the birth time), `none` for optional
-//!    values;
+//!    values, DER without its trailing bytes or without one field of its
+//!    SEQUENCE at a time;
 //! 3. **renumber slots**: move every use of a slot to a lower one (merging
 //!    two slots when the divergence survives it).
 //!
@@ -226,6 +227,59 @@ fn simpler_bytes(b: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// One definite-length element at the start of `b`: (header length,
+/// content length), or `None` if it is not one.
+fn element(b: &[u8]) -> Option<(usize, usize)> {
+    let first = *b.get(1)?;
+    let (hdr, len) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let octets = b.get(2..2 + n)?;
+        (
+            2 + n,
+            octets.iter().fold(0, |v, &o| (v << 8) | usize::from(o)),
+        )
+    };
+    (b[0] & 0x1f != 0x1f && b.len() >= hdr + len).then_some((hdr, len))
+}
+
+/// Simpler DER inputs: without what follows the outer element, then
+/// without each element of the outer SEQUENCE in turn (lengths fixed up).
+fn simpler_der(b: &[u8]) -> Vec<Vec<u8>> {
+    let Some((hdr, len)) = element(b) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    if b.len() > hdr + len {
+        out.push(b[..hdr + len].to_vec());
+    }
+    let body = &b[hdr..hdr + len];
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while at < body.len() {
+        // What cannot be read as one element stays as one opaque piece.
+        let end = element(&body[at..]).map_or(body.len(), |(h, l)| at + h + l);
+        fields.push(at..end);
+        at = end;
+    }
+    for skip in (0..fields.len()).rev() {
+        let rest: Vec<u8> = fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .flat_map(|(_, r)| body[r.clone()].iter().copied())
+            .collect();
+        let mut der = Vec::with_capacity(rest.len() + 4);
+        crate::native::der_element(&mut der, b[0], &rest);
+        out.push(der);
+    }
+    out
+}
+
 fn simpler_int(v: i64) -> Vec<i64> {
     [0, 1, BIRTH_TIME, v / 2]
         .into_iter()
@@ -291,6 +345,14 @@ fn simpler(op: &Op) -> Vec<Op> {
         Op::SetCipher(s, Some(c)) if *c != 0x1301 => {
             vec![Op::SetCipher(*s, None), Op::SetCipher(*s, Some(0x1301))]
         }
+        Op::Decode(b, d) => simpler_der(b)
+            .into_iter()
+            .map(|b| Op::Decode(b, *d))
+            .collect(),
+        Op::DecodeInto(s, b) => simpler_der(b)
+            .into_iter()
+            .map(|b| Op::DecodeInto(*s, b))
+            .collect(),
         _ => vec![],
     }
 }
@@ -367,6 +429,20 @@ mod tests {
         .unwrap();
         let min = shrink(&p, "sig", &mut oracle);
         assert_eq!(min.to_string(), "set_id s0 07\ncache_add s0\n");
+    }
+
+    #[test]
+    fn der_loses_trailing_bytes_and_fields_that_do_not_matter() {
+        // A pretend divergence: a decode whose input holds a [6] element.
+        let mut oracle = |p: &Program| {
+            p.ops
+                .iter()
+                .any(|o| matches!(o, Op::Decode(b, _) if b.windows(2).any(|w| w == [0xa6, 0x03])))
+                .then(|| "sig".to_string())
+        };
+        let p = Program::parse("decode 300c02010102020304a603040161ffff -> s2\n").unwrap();
+        let min = shrink(&p, "sig", &mut oracle);
+        assert_eq!(min.to_string(), "decode 3005a603040161 -> s0\n");
     }
 
     #[test]

@@ -48,6 +48,7 @@ mod time;
 
 pub use cache::{Cache, DEFAULT_CACHE_SIZE, RemoveCallback};
 pub use ciphers::{KNOWN_CIPHERS, cipher_known};
+pub(crate) use der::tlv as der_element;
 pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Field};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};

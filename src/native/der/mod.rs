@@ -26,7 +26,8 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
     }
 }
 
-fn tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
+/// Appends the element `tag` with `content`, in DER's minimal length form.
+pub(crate) fn tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
     out.push(tag);
     push_len(out, content.len());
     out.extend_from_slice(content);
