@@ -1,4 +1,5 @@
-//! Deliberately faulty backends, to show that the harness catches bugs.
+//! Deliberately faulty backends, to show that the harness catches bugs in
+//! reference counting and in the DER codec.
 //! Compiled only with the `faults` feature; never used by `sessdiff fuzz`.
 //!
 //! Each wraps the real [`NativeBackend`] and changes one call — the model
@@ -19,11 +20,24 @@ pub enum Fault {
     DupShares,
     /// `free` also releases another slot's reference to the same object.
     FreeReleasesTwice,
+    /// `decode` loses the host name (`[6]`) of what it decodes.
+    DecodeDropsHostname,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 3] = [Fault::Get1Leaks, Fault::DupShares, Fault::FreeReleasesTwice];
+    pub const ALL: [Fault; 4] = [
+        Fault::Get1Leaks,
+        Fault::DupShares,
+        Fault::FreeReleasesTwice,
+        Fault::DecodeDropsHostname,
+    ];
+
+    /// Whether the fault is in the DER codec (found by the `der` target)
+    /// rather than in reference counting (found by `ops`).
+    pub fn in_codec(self) -> bool {
+        self == Fault::DecodeDropsHostname
+    }
 }
 
 impl FromStr for Fault {
@@ -33,8 +47,10 @@ impl FromStr for Fault {
             "get1-leaks" => Ok(Fault::Get1Leaks),
             "dup-shares" => Ok(Fault::DupShares),
             "free-releases-twice" => Ok(Fault::FreeReleasesTwice),
+            "decode-drops-hostname" => Ok(Fault::DecodeDropsHostname),
             _ => Err(format!(
-                "unknown fault `{s}` (get1-leaks, dup-shares, free-releases-twice)"
+                "unknown fault `{s}` (get1-leaks, dup-shares, free-releases-twice, \
+                 decode-drops-hostname)"
             )),
         }
     }
@@ -83,6 +99,13 @@ impl Backend for FaultyBackend {
                     }
                 }
                 self.inner.apply(step, op)
+            }
+            (Fault::DecodeDropsHostname, Op::Decode(_, dst)) => {
+                let r = self.inner.apply(step, op);
+                if let Some(s) = self.inner.session(*dst) {
+                    s.set1_hostname(None);
+                }
+                r
             }
             (Fault::Get1Leaks, Op::SslGet1(_, dst)) => {
                 let r = self.inner.apply(step, op);

@@ -43,11 +43,14 @@ fn the_der_corpus_replays_cleanly() {
 #[test]
 fn a_faulty_backend_fails_naming_a_file() {
     for fault in Fault::ALL {
-        let err =
-            replay(&ops_corpus(), || FaultyBackend::new(fault)).expect_err("the fault is caught");
+        let target = if fault.in_codec() { "der" } else { "ops" };
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpora")
+            .join(target);
+        let err = replay(&dir, || FaultyBackend::new(fault)).expect_err("the fault is caught");
         let first = err.lines().next().unwrap();
         assert!(
-            first.contains("corpora/ops/") && first.contains(".txt: divergence:"),
+            first.contains(&format!("corpora/{target}/")) && first.contains(".txt: divergence:"),
             "{fault:?}: {first}"
         );
     }

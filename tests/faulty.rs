@@ -1,19 +1,19 @@
-//! The harness catches reference-count bugs: a native backend with a bug
-//! swapped in (the model itself is not edited) must diverge from libssl
-//! within a few hundred random programs, and the shrinker must cut the
-//! reproducer to a handful of ops.
+//! The harness catches reference-count and codec bugs: a native backend
+//! with a bug swapped in (the model itself is not edited) must diverge from
+//! libssl within a few hundred random programs (DER probes for a codec
+//! bug), and the shrinker must cut the reproducer to a handful of ops.
 
 use sessdiff::backend::{NativeBackend, OsslBackend};
-use sessdiff::campaign::{self, Config};
+use sessdiff::campaign::{self, Config, Target};
 use sessdiff::faults::{Fault, FaultyBackend};
 use sessdiff::lockstep;
-use sessdiff::program::Program;
+use sessdiff::program::{Op, Program};
 use sessdiff::shrink;
 
-fn config() -> Config {
+fn config(target: Target) -> Config {
     Config {
         seed: 1,
-        target: campaign::Target::Ops,
+        target,
         ops: 32,
         duration: None,
         programs: Some(500),
@@ -32,7 +32,11 @@ fn run_faulty(fault: Fault, p: &Program) -> Option<String> {
 /// shrunk form; returns the signature and the shrunk program.
 fn hunt(fault: Fault) -> (String, Program) {
     let (stats, found) = campaign::run(
-        &config(),
+        &config(if fault.in_codec() {
+            Target::Der
+        } else {
+            Target::Ops
+        }),
         || (FaultyBackend::new(fault), OsslBackend::new().unwrap()),
         |_| {},
     );
@@ -91,13 +95,32 @@ fn an_extra_release_is_caught_and_shrunk() {
 }
 
 #[test]
+fn a_decoder_that_drops_the_host_name_is_caught_and_shrunk() {
+    let (sig, min) = hunt(Fault::DecodeDropsHostname);
+    assert_eq!(sig, "divergence:decode:session_hostname");
+    // The decode alone, its input cut down to a few fields around [6].
+    assert_eq!(min.ops.len(), 1, "{min}");
+    let Op::Decode(der, _) = &min.ops[0] else {
+        panic!("{min}")
+    };
+    assert!(der.contains(&0xa6) && der.len() < 100, "{min}");
+}
+
+#[test]
 fn the_real_native_backend_is_not_flagged() {
-    let (stats, found) = campaign::run(
-        &config(),
-        || (NativeBackend::new(), OsslBackend::new().unwrap()),
-        |_| {},
-    );
-    assert!(found.is_none(), "{}", found.unwrap().divergence);
-    assert_eq!(stats.programs, 500);
-    assert!(stats.ops > 500 * 20, "most ops are legal: {}", stats.ops);
+    for target in [Target::Ops, Target::Der] {
+        let (stats, found) = campaign::run(
+            &config(target),
+            || (NativeBackend::new(), OsslBackend::new().unwrap()),
+            |_| {},
+        );
+        assert!(found.is_none(), "{}", found.unwrap().divergence);
+        assert_eq!(stats.programs, 500);
+        let per_program = if target == Target::Ops { 20 } else { 3 };
+        assert!(
+            stats.ops > 500 * per_program,
+            "{target}: most ops are legal: {}",
+            stats.ops
+        );
+    }
 }
