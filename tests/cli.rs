@@ -104,3 +104,51 @@ fn shrink_refuses_a_program_that_does_not_diverge() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not diverge"));
 }
+
+#[test]
+fn fuzz_runs_der_probes_and_encodings_writes_probe_programs() {
+    let d = temp_dir("der");
+    let out = sessdiff(&[
+        "fuzz",
+        "--target",
+        "der",
+        "--programs",
+        "300",
+        "--seconds",
+        "60",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("300 programs") && text.contains("no divergence"),
+        "{text}"
+    );
+
+    // The three encodings one program goes through, as probes that replay.
+    let src = d.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("a.txt"),
+        "new s0\nset_cipher s0 0x1301\nset_protocol_version s0 0x0304\n\
+         dup s0 -> s1\nset_id s1 0102\n",
+    )
+    .unwrap();
+    let probes = d.join("probes");
+    let out = sessdiff(&[
+        "encodings",
+        src.to_str().unwrap(),
+        "--out",
+        probes.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("1 programs, 3 distinct encodings, 3 new files"),
+        "{text}"
+    );
+    let out = sessdiff(&["replay", probes.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("3 passed, 0 diverged"), "{text}");
+}
