@@ -553,8 +553,16 @@ impl Backend for NativeBackend {
     }
 
     fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
-        if let Op::Decode(der, d) = op {
-            return self.decode(step, der, *d);
+        match op {
+            Op::Decode(der, d) => return self.decode(step, der, *d),
+            Op::Reencode(s, d) => {
+                let Some(src) = &self.sessions[s.index()] else {
+                    return (refused_empty(s), 0);
+                };
+                let der = src.read().encode().unwrap_or_default();
+                return self.decode(step, &der, *d);
+            }
+            _ => {}
         }
         let r = if op.session().is_some() && !matches!(op, Op::SslSet(..)) {
             self.apply_session_op(step, op)
@@ -667,6 +675,18 @@ impl OsslBackend {
             cipher: v.cipher(),
             ticket: v.ticket(),
             encoding: v.encoding(),
+        }
+    }
+
+    fn decode(&mut self, step: Tag, der: &[u8], d: S) -> Ret {
+        let t0 = wall_clock();
+        match ossl::Session::decode(step, der) {
+            Some((s, used)) => {
+                pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
+                self.sessions[d.index()] = Some(s);
+                Ret::Decoded(Some(step), used)
+            }
+            None => Ret::Decoded(None, 0),
         }
     }
 
@@ -816,16 +836,10 @@ impl OsslBackend {
             }
             Op::SetCipher(s, c) => Ret::Int(sess(&self.sessions, *s)?.set_cipher(*c) as i64),
             Op::Encode(s) => Ret::Int(sess(&self.sessions, *s)?.view().encoding().len() as i64),
-            Op::Decode(der, d) => {
-                let t0 = wall_clock();
-                match ossl::Session::decode(step, der) {
-                    Some((s, used)) => {
-                        pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
-                        self.sessions[d.index()] = Some(s);
-                        Ret::Decoded(Some(step), used)
-                    }
-                    None => Ret::Decoded(None, 0),
-                }
+            Op::Decode(der, d) => self.decode(step, der, *d),
+            Op::Reencode(s, d) => {
+                let der = sess(&self.sessions, *s)?.view().encoding();
+                self.decode(step, &der, *d)
             }
             Op::DecodeInto(s, der) => {
                 let s = sess(&self.sessions, *s)?;

@@ -147,6 +147,9 @@ pub enum Op {
     /// `d2i_SSL_SESSION(&s, ...)`: decodes into the session in place (only
     /// while no cache holds it).
     DecodeInto(S, Vec<u8>),
+    /// `d2i_SSL_SESSION` of the session's own `i2d_SSL_SESSION` into an
+    /// empty slot: each side decodes what it encoded.
+    Reencode(S, S),
     /// `is_resumable`.
     IsResumable(S),
     /// `has_ticket`.
@@ -189,6 +192,7 @@ impl Op {
             Op::Encode(_) => "encode",
             Op::Decode(..) => "decode",
             Op::DecodeInto(..) => "decode_into",
+            Op::Reencode(..) => "reencode",
             Op::IsResumable(_) => "is_resumable",
             Op::HasTicket(_) => "has_ticket",
         }
@@ -215,6 +219,7 @@ impl Op {
             | Op::SetCipher(s, _)
             | Op::Encode(s)
             | Op::DecodeInto(s, _)
+            | Op::Reencode(s, _)
             | Op::IsResumable(s)
             | Op::HasTicket(s) => Some(s),
             Op::SslSet(_, s) => s,
@@ -225,9 +230,12 @@ impl Op {
     /// The empty session slot the op fills, if any.
     pub fn destination(&self) -> Option<S> {
         match *self {
-            Op::New(d) | Op::Dup(_, d) | Op::UpRef(_, d) | Op::SslGet1(_, d) | Op::Decode(_, d) => {
-                Some(d)
-            }
+            Op::New(d)
+            | Op::Dup(_, d)
+            | Op::UpRef(_, d)
+            | Op::SslGet1(_, d)
+            | Op::Decode(_, d)
+            | Op::Reencode(_, d) => Some(d),
             _ => None,
         }
     }
@@ -319,9 +327,11 @@ impl SlotTable {
     /// returned NULL. Cache membership is updated by the caller.
     pub fn after(&mut self, op: &Op, made: Option<Tag>) {
         match *op {
-            Op::New(d) | Op::Dup(_, d) | Op::SslGet1(_, d) | Op::Decode(_, d) => {
-                self.sessions[d.index()] = made
-            }
+            Op::New(d)
+            | Op::Dup(_, d)
+            | Op::SslGet1(_, d)
+            | Op::Decode(_, d)
+            | Op::Reencode(_, d) => self.sessions[d.index()] = made,
             Op::UpRef(s, d) => self.sessions[d.index()] = self.sessions[s.index()],
             Op::Free(s) => self.sessions[s.index()] = None,
             Op::SslNew(c) => self.ssls[c.index()] = true,
@@ -390,7 +400,7 @@ impl fmt::Display for Op {
             | Op::HasTicket(s) => {
                 let _ = write!(o, " {s}");
             }
-            Op::Dup(a, b) | Op::UpRef(a, b) => {
+            Op::Dup(a, b) | Op::UpRef(a, b) | Op::Reencode(a, b) => {
                 let _ = write!(o, " {a} -> {b}");
             }
             Op::FreeNull | Op::CtxFree | Op::CtxNew => {}
@@ -669,14 +679,14 @@ fn parse_op(toks: &[Token]) -> Result<Op, String> {
     };
     let op = match name {
         "new" => Op::New(a.s()?),
-        "dup" | "up_ref" => {
+        "dup" | "up_ref" | "reencode" => {
             let src = a.s()?;
             a.arrow()?;
             let dst = a.s()?;
-            if name == "dup" {
-                Op::Dup(src, dst)
-            } else {
-                Op::UpRef(src, dst)
+            match name {
+                "dup" => Op::Dup(src, dst),
+                "up_ref" => Op::UpRef(src, dst),
+                _ => Op::Reencode(src, dst),
             }
         }
         "free" => Op::Free(a.s()?),
@@ -960,7 +970,7 @@ impl Gen<'_, '_> {
         let kind = if !has_sessions && !self.one_in(8)? {
             0
         } else {
-            self.u.int_in_range(0..=103u8)?
+            self.u.int_in_range(0..=104u8)?
         };
         Ok(match kind {
             0..=9 => Op::New(self.empty_s(t)?),
@@ -1010,6 +1020,7 @@ impl Gen<'_, '_> {
             97 => Op::HasTicket(self.full_s(t)?),
             100..=102 => Op::Decode(self.session_der()?, self.empty_s(t)?),
             103 => Op::DecodeInto(self.full_s(t)?, self.session_der()?),
+            104 => Op::Reencode(self.full_s(t)?, self.empty_s(t)?),
             _ => Op::New(self.empty_s(t)?),
         })
     }

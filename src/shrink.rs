@@ -179,7 +179,7 @@ fn map_slots(op: &Op, fs: impl Fn(S) -> S, fc: impl Fn(C) -> C) -> Op {
         | Op::CacheRemove(a)
         | Op::IsResumable(a)
         | Op::HasTicket(a) => *a = fs(*a),
-        Op::Dup(a, b) | Op::UpRef(a, b) => {
+        Op::Dup(a, b) | Op::UpRef(a, b) | Op::Reencode(a, b) => {
             *a = fs(*a);
             *b = fs(*b);
         }

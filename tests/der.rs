@@ -488,3 +488,21 @@ fn errors_name_the_rule_and_the_offset() {
         "offset 13: session id of 33 bytes (at most 32)"
     );
 }
+
+#[test]
+fn reencode_decodes_what_each_side_encoded() {
+    // A session built through setters: libssl's bytes through libssl's
+    // decoder, the native bytes through the native decoder.
+    check(
+        "new s0
+         reencode s0 -> s1 => NULL err ASN1:224
+         set_cipher s0 0x1301
+         reencode s0 -> s1 => NULL err SSL:259 | free(#?)
+         set_protocol_version s0 0x0304
+         set_hostname s0 \"a.example\"
+         set_alpn s0 6832
+         reencode s0 -> s1 => #7 (70 bytes used)
+         dup s1 -> s2 => #8
+         encode s2 => 70",
+    );
+}
