@@ -12,7 +12,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::native::{self, ExCallbacks, ExClass, ExIndex, SessionId};
+use crate::native::{self, ExCallbacks, ExClass, ExIndex, SessionId, wall_clock};
 use crate::ossl;
 use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
@@ -202,13 +202,6 @@ pub fn error_text(code: u32) -> String {
         20 => format!("SSL:{reason}"),
         lib => format!("lib{lib}:{reason}"),
     }
-}
-
-/// The wall clock in whole seconds, as `time(NULL)` reads it.
-fn wall_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Keeps runs deterministic where `d2i_SSL_SESSION` reads the clock (a

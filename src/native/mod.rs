@@ -53,7 +53,7 @@ pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Field};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};
 pub use ssl::Ssl;
-pub use time::Expiry;
+pub use time::{Expiry, wall_clock};
 
 /// The longest session id or id context, in bytes.
 pub const MAX_ID_LENGTH: usize = 32;

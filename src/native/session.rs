@@ -1,12 +1,11 @@
 //! `SSL_SESSION`: a reference-counted session object.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cache::CacheShared;
 use super::der::DecodeError;
 use super::exdata::{ExClass, ExData, ExIndex, ExValue};
-use super::time::Expiry;
+use super::time::{Expiry, wall_clock as now};
 use super::{Error, MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH};
 
 /// A session id or id context: at most 32 bytes, stored inline.
@@ -307,13 +306,6 @@ impl std::fmt::Debug for Session {
 fn empty_class() -> &'static Arc<ExClass> {
     static EMPTY: std::sync::OnceLock<Arc<ExClass>> = std::sync::OnceLock::new();
     EMPTY.get_or_init(|| Arc::new(ExClass::new()))
-}
-
-fn now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
 }
 
 impl Session {

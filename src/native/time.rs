@@ -1,9 +1,21 @@
-//! Expiry arithmetic of libssl 3.0 (`ssl_session_calculate_timeout`).
+//! Time: the clock sessions read, and the expiry arithmetic of libssl 3.0
+//! (`ssl_session_calculate_timeout`).
 //!
 //! A session expires at `time + timeout`, computed with wrapping two's
 //! complement arithmetic exactly as the shipped 3.0.19 binary does it. When
 //! the sum does not fit in an `i64`, the `overflowed` flag is set and the
 //! session never expires.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The clock sessions are timed by where libssl calls `time(NULL)`: whole
+/// seconds since the epoch (negative before it).
+pub fn wall_clock() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
 
 /// Where a session sits in expiry order: `(overflowed, calc)`, compared
 /// lexicographically. Every overflowed session sorts above (expires later
