@@ -1078,14 +1078,18 @@ impl Program {
 }
 
 impl Program {
+    /// A fuzzer's input read as a text program, if it is one with at least
+    /// one op (so text corpora can seed libFuzzer).
+    fn from_text_bytes(data: &[u8]) -> Option<Program> {
+        let p = Program::parse(std::str::from_utf8(data).ok()?).ok()?;
+        (!p.ops.is_empty()).then_some(p)
+    }
+
     /// The program a fuzzer's input stands for: the input itself if it is
     /// a text program (so text corpora can seed libFuzzer), otherwise the
     /// program [`Arbitrary`] decodes from the bytes.
     pub fn from_fuzz_bytes(data: &[u8]) -> Program {
-        if let Ok(text) = std::str::from_utf8(data)
-            && let Ok(p) = Program::parse(text)
-            && !p.ops.is_empty()
-        {
+        if let Some(p) = Program::from_text_bytes(data) {
             return p;
         }
         Program::generate(&mut Unstructured::new(data), ARBITRARY_MAX_OPS).unwrap_or_default()
@@ -1119,10 +1123,7 @@ impl Program {
     /// builds two mostly-valid encodings through `arbitrary` — and the
     /// result goes through [`Program::der_probe`].
     pub fn from_der_fuzz_bytes(data: &[u8]) -> Program {
-        if let Ok(text) = std::str::from_utf8(data)
-            && let Ok(p) = Program::parse(text)
-            && !p.ops.is_empty()
-        {
+        if let Some(p) = Program::from_text_bytes(data) {
             return p;
         }
         let Some((&mode, rest)) = data.split_first() else {
