@@ -24,16 +24,8 @@ pub struct FuzzArgs {
     /// Stop after this many programs (whichever limit comes first).
     #[arg(long)]
     programs: Option<u64>,
-    /// The campaign's seed; the same seed gives the same programs.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// What to exercise: `ops`, random call programs; `der`, mostly-valid
-    /// session DER through every decode path.
-    #[arg(long, value_enum, default_value_t = campaign::Target::Ops)]
-    target: campaign::Target,
-    /// Ops per program (for `--target ops`).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
-    ops: u16,
+    #[command(flatten)]
+    campaign: super::CampaignArgs,
     /// Where to write a divergent program.
     #[arg(long, default_value = "divergences")]
     out: PathBuf,
@@ -59,9 +51,9 @@ fn line(s: &Stats) -> String {
 
 pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     let config = Config {
-        seed: args.seed,
-        target: args.target,
-        ops: args.ops as usize,
+        seed: args.campaign.seed,
+        target: args.campaign.target,
+        ops: args.campaign.ops as usize,
         duration: Some(Duration::from_secs_f64(args.seconds)),
         programs: args.programs,
     };

@@ -15,15 +15,8 @@ pub struct GenerateArgs {
     /// How many programs.
     #[arg(long, default_value_t = 100)]
     count: u64,
-    /// The campaign's seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// What the programs exercise: `ops` or `der`.
-    #[arg(long, value_enum, default_value_t = campaign::Target::Ops)]
-    target: campaign::Target,
-    /// Ops per program (for `--target ops`).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
-    ops: u16,
+    #[command(flatten)]
+    campaign: super::CampaignArgs,
     /// The folder to write `seed<S>-program<I>.txt` files into.
     #[arg(long)]
     out: PathBuf,
@@ -31,11 +24,12 @@ pub struct GenerateArgs {
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     for i in 0..args.count {
-        let p = campaign::program_for(args.target, args.seed, i, args.ops as usize);
-        let path = args.out.join(format!("seed{}-program{i}.txt", args.seed));
+        let super::CampaignArgs { seed, target, ops } = args.campaign;
+        let p = campaign::program_for(target, seed, i, ops as usize);
+        let path = args.out.join(format!("seed{seed}-program{i}.txt"));
         let header = format!(
             "sessdiff generate --target {} --seed {} --ops {} (program {i})",
-            args.target, args.seed, args.ops
+            target, seed, ops
         );
         corpus::write_program(&path, &header, &p)?;
     }
