@@ -2,13 +2,16 @@
 //! reference counting and in the DER codec.
 //! Compiled only with the `faults` feature; never used by `sessdiff fuzz`.
 //!
-//! Each wraps the real [`NativeBackend`] and changes one call — the model
-//! itself is not edited.
+//! Most wrap the real [`NativeBackend`] and change one call or what one
+//! snapshot shows; the model itself is not edited. Faults that must sit
+//! inside the model's own code (to show that the backend really calls it)
+//! are planted through [`crate::native::planted`].
 
 use std::str::FromStr;
 
 use crate::backend::{Backend, Event, NativeBackend, Ret, State};
-use crate::native::Session;
+use crate::native::planted::{self, ModelFault};
+use crate::native::{self, Session};
 use crate::program::{Op, S, Tag};
 
 /// A bug to plant.
@@ -22,38 +25,98 @@ pub enum Fault {
     FreeReleasesTwice,
     /// `decode` loses the host name (`[6]`) of what it decodes.
     DecodeDropsHostname,
+    /// The encoding shows the host name's last byte flipped (`[6]` keeps
+    /// its length).
+    EncodeFlipsHostnameByte,
+    /// The encoding shows the host name without its last byte (`[6]` and
+    /// the SEQUENCE one byte shorter).
+    EncodeDropsHostnameByte,
+    /// `native::Ssl::copy_session_id` keeps the old session when the
+    /// source `SSL` has none (planted inside the model).
+    CopySessionIdKeepsOld,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 4] = [
+    pub const ALL: [Fault; 7] = [
         Fault::Get1Leaks,
         Fault::DupShares,
         Fault::FreeReleasesTwice,
         Fault::DecodeDropsHostname,
+        Fault::EncodeFlipsHostnameByte,
+        Fault::EncodeDropsHostnameByte,
+        Fault::CopySessionIdKeepsOld,
     ];
+
+    /// The fault's name on the command line and in `SESSDIFF_FAULT`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Get1Leaks => "get1-leaks",
+            Fault::DupShares => "dup-shares",
+            Fault::FreeReleasesTwice => "free-releases-twice",
+            Fault::DecodeDropsHostname => "decode-drops-hostname",
+            Fault::EncodeFlipsHostnameByte => "encode-flips-hostname-byte",
+            Fault::EncodeDropsHostnameByte => "encode-drops-hostname-byte",
+            Fault::CopySessionIdKeepsOld => "copy-session-id-keeps-old",
+        }
+    }
 
     /// Whether the fault is in the DER codec (found by the `der` target)
     /// rather than in reference counting (found by `ops`).
     pub fn in_codec(self) -> bool {
         self == Fault::DecodeDropsHostname
     }
+
+    /// The fault planted inside the model, if it is one.
+    fn in_model(self) -> Option<ModelFault> {
+        match self {
+            Fault::CopySessionIdKeepsOld => Some(ModelFault::CopySessionIdKeepsOld),
+            _ => None,
+        }
+    }
 }
 
 impl FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Fault, String> {
-        match s {
-            "get1-leaks" => Ok(Fault::Get1Leaks),
-            "dup-shares" => Ok(Fault::DupShares),
-            "free-releases-twice" => Ok(Fault::FreeReleasesTwice),
-            "decode-drops-hostname" => Ok(Fault::DecodeDropsHostname),
-            _ => Err(format!(
-                "unknown fault `{s}` (get1-leaks, dup-shares, free-releases-twice, \
-                 decode-drops-hostname)"
-            )),
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Fault::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown fault `{s}` ({})", names.join(", "))
+            })
+    }
+}
+
+/// `der` with the content of its `[6]` element changed by `edit` (which
+/// sees the host name's bytes), lengths fixed up; `der` itself if it has
+/// no `[6]` with a short-form OCTET STRING inside.
+fn edit_hostname(der: &[u8], edit: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+    let Some(elements) = native::elements(der) else {
+        return der.to_vec();
+    };
+    let mut body = Vec::new();
+    let mut edited = false;
+    for e in &elements {
+        let bytes = &der[e.offset..e.offset + e.len];
+        if e.field == Some(native::Field::Hostname) && bytes.len() >= 4 && bytes[1] < 0x80 {
+            let mut host = bytes[4..].to_vec();
+            edit(&mut host);
+            let mut inner = Vec::new();
+            native::der_tlv(&mut inner, 0x04, &host);
+            native::der_tlv(&mut body, bytes[0], &inner);
+            edited = true;
+        } else {
+            body.extend_from_slice(bytes);
         }
     }
+    if !edited {
+        return der.to_vec();
+    }
+    let mut out = Vec::new();
+    native::der_tlv(&mut out, der[0], &body);
+    out
 }
 
 /// The native backend with one [`Fault`].
@@ -65,10 +128,17 @@ pub struct FaultyBackend {
 impl FaultyBackend {
     /// A fresh world with `fault` planted.
     pub fn new(fault: Fault) -> FaultyBackend {
+        planted::plant(fault.in_model());
         FaultyBackend {
             inner: NativeBackend::new(),
             fault,
         }
+    }
+}
+
+impl Drop for FaultyBackend {
+    fn drop(&mut self) {
+        planted::plant(None);
     }
 }
 
@@ -122,12 +192,22 @@ impl Backend for FaultyBackend {
         self.inner.take_events()
     }
 
-    fn fill_state(&self, out: &mut State) {
-        self.inner.fill_state(out)
-    }
-
-    fn fill_summary(&self, out: &mut State) {
-        self.inner.fill_summary(out)
+    fn fill(&self, out: &mut State, full: bool) {
+        self.inner.fill(out, full);
+        let edit: fn(&mut Vec<u8>) = match self.fault {
+            Fault::EncodeFlipsHostnameByte => |h| {
+                if let Some(last) = h.last_mut() {
+                    *last ^= 1;
+                }
+            },
+            Fault::EncodeDropsHostnameByte => |h| {
+                h.pop();
+            },
+            _ => return,
+        };
+        for (_, s) in &mut out.sessions {
+            s.encoding = edit_hostname(&s.encoding, edit);
+        }
     }
 
     fn abandon(&mut self) {

@@ -15,7 +15,7 @@
 //! Each candidate is kept only if `reproduces` still reports the same
 //! signature, so the result diverges exactly as the input did.
 
-use crate::program::{BIRTH_TIME, C, Op, Program, S, SESSION_SLOTS, SSL_SLOTS};
+use crate::program::{C, Program, S, SESSION_SLOTS, SSL_SLOTS};
 
 /// The most candidates one shrink tries.
 const BUDGET: usize = 20_000;
@@ -61,7 +61,7 @@ impl Shrinker<'_> {
     fn simplify_args(&mut self, p: &mut Program) -> bool {
         let mut changed = false;
         for i in 0..p.ops.len() {
-            for cand_op in simpler(&p.ops[i]) {
+            for cand_op in p.ops[i].simpler() {
                 let mut cand = p.clone();
                 cand.ops[i] = cand_op;
                 if self.keeps(&cand) {
@@ -91,7 +91,7 @@ impl Shrinker<'_> {
                     ops: p
                         .ops
                         .iter()
-                        .map(|o| map_slots(o, |s| if s == S(hi) { S(lo) } else { s }, |c| c))
+                        .map(|o| o.renamed(|s| if s == S(hi) { S(lo) } else { s }, |c| c))
                         .collect(),
                 };
                 if self.keeps(&cand) {
@@ -110,7 +110,7 @@ impl Shrinker<'_> {
                     ops: p
                         .ops
                         .iter()
-                        .map(|o| map_slots(o, |s| s, |c| if c == C(hi) { C(lo) } else { c }))
+                        .map(|o| o.renamed(|s| s, |c| if c == C(hi) { C(lo) } else { c }))
                         .collect(),
                 };
                 if self.keeps(&cand) {
@@ -131,13 +131,14 @@ fn canonical(p: &Program) -> Program {
     let mut c_map = [None::<u8>; SSL_SLOTS];
     let (mut ns, mut nc) = (0u8, 0u8);
     for op in &p.ops {
-        for s in op.session().into_iter().chain(op.destination()) {
+        let e = op.effects();
+        for s in e.session_slots() {
             s_map[s.index()].get_or_insert_with(|| {
                 ns += 1;
                 ns - 1
             });
         }
-        for c in op.ssls() {
+        for c in e.ssl_slots() {
             c_map[c.index()].get_or_insert_with(|| {
                 nc += 1;
                 nc - 1
@@ -149,8 +150,7 @@ fn canonical(p: &Program) -> Program {
             .ops
             .iter()
             .map(|o| {
-                map_slots(
-                    o,
+                o.renamed(
                     |s| S(s_map[s.index()].unwrap_or(s.0)),
                     |c| C(c_map[c.index()].unwrap_or(c.0)),
                 )
@@ -162,199 +162,13 @@ fn canonical(p: &Program) -> Program {
 fn uses_s(p: &Program, s: S) -> bool {
     p.ops
         .iter()
-        .any(|o| o.session() == Some(s) || o.destination() == Some(s))
+        .any(|o| o.effects().session_slots().any(|x| x == s))
 }
 
 fn uses_c(p: &Program, c: C) -> bool {
-    p.ops.iter().any(|o| o.ssls().contains(&c))
-}
-
-/// `op` with its slots renamed.
-fn map_slots(op: &Op, fs: impl Fn(S) -> S, fc: impl Fn(C) -> C) -> Op {
-    let mut op = op.clone();
-    match &mut op {
-        Op::New(a)
-        | Op::Free(a)
-        | Op::CacheAdd(a)
-        | Op::CacheRemove(a)
-        | Op::IsResumable(a)
-        | Op::HasTicket(a) => *a = fs(*a),
-        Op::Dup(a, b) | Op::UpRef(a, b) | Op::Reencode(a, b) => {
-            *a = fs(*a);
-            *b = fs(*b);
-        }
-        Op::SslNew(c) | Op::SslFree(c) | Op::SslGet0(c) | Op::SslClear(c) => *c = fc(*c),
-        Op::SslSet(c, s) => {
-            *c = fc(*c);
-            *s = s.map(&fs);
-        }
-        Op::SslGet1(c, s) => {
-            *c = fc(*c);
-            *s = fs(*s);
-        }
-        Op::SslCopySessionId(a, b) => {
-            *a = fc(*a);
-            *b = fc(*b);
-        }
-        Op::SetId(a, _)
-        | Op::SetSidCtx(a, _)
-        | Op::SetMasterKey(a, _)
-        | Op::SetTime(a, _)
-        | Op::SetTimeout(a, _)
-        | Op::SetHostname(a, _)
-        | Op::SetAlpn(a, _)
-        | Op::SetTicketAppdata(a, _)
-        | Op::SetProtocolVersion(a, _)
-        | Op::SetMaxEarlyData(a, _)
-        | Op::SetCipher(a, _)
-        | Op::Encode(a)
-        | Op::DecodeInto(a, _)
-        | Op::Decode(_, a) => *a = fs(*a),
-        Op::FreeNull | Op::CacheFlush(_) | Op::CacheSize(_) | Op::CtxFree | Op::CtxNew => {}
-    }
-    op
-}
-
-fn simpler_bytes(b: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    if !b.is_empty() {
-        out.push(vec![]);
-    }
-    if b.len() > 1 {
-        out.push(vec![1]);
-        out.push(b[..b.len() / 2].to_vec());
-    }
-    out
-}
-
-/// One definite-length element at the start of `b`: (header length,
-/// content length), or `None` if it is not one.
-fn element(b: &[u8]) -> Option<(usize, usize)> {
-    let first = *b.get(1)?;
-    let (hdr, len) = if first < 0x80 {
-        (2, usize::from(first))
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let octets = b.get(2..2 + n)?;
-        (
-            2 + n,
-            octets.iter().fold(0, |v, &o| (v << 8) | usize::from(o)),
-        )
-    };
-    (b[0] & 0x1f != 0x1f && b.len() >= hdr + len).then_some((hdr, len))
-}
-
-/// Simpler DER inputs: without what follows the outer element, then
-/// without each element of the outer SEQUENCE in turn (lengths fixed up).
-fn simpler_der(b: &[u8]) -> Vec<Vec<u8>> {
-    let Some((hdr, len)) = element(b) else {
-        return vec![];
-    };
-    let mut out = Vec::new();
-    if b.len() > hdr + len {
-        out.push(b[..hdr + len].to_vec());
-    }
-    let body = &b[hdr..hdr + len];
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while at < body.len() {
-        // What cannot be read as one element stays as one opaque piece.
-        let end = element(&body[at..]).map_or(body.len(), |(h, l)| at + h + l);
-        fields.push(at..end);
-        at = end;
-    }
-    for skip in (0..fields.len()).rev() {
-        let rest: Vec<u8> = fields
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .flat_map(|(_, r)| body[r.clone()].iter().copied())
-            .collect();
-        let mut der = Vec::with_capacity(rest.len() + 4);
-        crate::native::der_element(&mut der, b[0], &rest);
-        out.push(der);
-    }
-    out
-}
-
-fn simpler_int(v: i64) -> Vec<i64> {
-    [0, 1, BIRTH_TIME, v / 2]
-        .into_iter()
-        .filter(|&c| c.unsigned_abs() < v.unsigned_abs() || (c != v && c == 0))
-        .collect()
-}
-
-/// Simpler versions of `op`, simplest first.
-fn simpler(op: &Op) -> Vec<Op> {
-    match op {
-        Op::SetId(s, b) => simpler_bytes(b)
-            .into_iter()
-            .map(|b| Op::SetId(*s, b))
-            .collect(),
-        Op::SetSidCtx(s, b) => simpler_bytes(b)
-            .into_iter()
-            .map(|b| Op::SetSidCtx(*s, b))
-            .collect(),
-        Op::SetMasterKey(s, b) => simpler_bytes(b)
-            .into_iter()
-            .map(|b| Op::SetMasterKey(*s, b))
-            .collect(),
-        Op::SetHostname(s, Some(h)) => {
-            let mut v = vec![Op::SetHostname(*s, None)];
-            v.extend(
-                simpler_bytes(h)
-                    .into_iter()
-                    .map(|b| Op::SetHostname(*s, Some(b))),
-            );
-            v
-        }
-        Op::SetAlpn(s, Some(b)) => {
-            let mut v = vec![Op::SetAlpn(*s, None)];
-            v.extend(
-                simpler_bytes(b)
-                    .into_iter()
-                    .map(|b| Op::SetAlpn(*s, Some(b))),
-            );
-            v
-        }
-        Op::SetTicketAppdata(s, Some(b)) => {
-            let mut v = vec![Op::SetTicketAppdata(*s, None)];
-            v.extend(
-                simpler_bytes(b)
-                    .into_iter()
-                    .map(|b| Op::SetTicketAppdata(*s, Some(b))),
-            );
-            v
-        }
-        Op::SetTime(s, t) => simpler_int(*t)
-            .into_iter()
-            .map(|t| Op::SetTime(*s, t))
-            .collect(),
-        Op::SetTimeout(s, t) => simpler_int(*t)
-            .into_iter()
-            .map(|t| Op::SetTimeout(*s, t))
-            .collect(),
-        Op::CacheFlush(t) => simpler_int(*t).into_iter().map(Op::CacheFlush).collect(),
-        Op::CacheSize(n) => simpler_int(*n).into_iter().map(Op::CacheSize).collect(),
-        Op::SetMaxEarlyData(s, v) if *v != 0 => vec![Op::SetMaxEarlyData(*s, 0)],
-        Op::SetProtocolVersion(s, v) if *v != 0x0304 => vec![Op::SetProtocolVersion(*s, 0x0304)],
-        Op::SslSet(c, Some(_)) => vec![Op::SslSet(*c, None)],
-        Op::SetCipher(s, Some(c)) if *c != 0x1301 => {
-            vec![Op::SetCipher(*s, None), Op::SetCipher(*s, Some(0x1301))]
-        }
-        Op::Decode(b, d) => simpler_der(b)
-            .into_iter()
-            .map(|b| Op::Decode(b, *d))
-            .collect(),
-        Op::DecodeInto(s, b) => simpler_der(b)
-            .into_iter()
-            .map(|b| Op::DecodeInto(*s, b))
-            .collect(),
-        _ => vec![],
-    }
+    p.ops
+        .iter()
+        .any(|o| o.effects().ssl_slots().any(|x| x == c))
 }
 
 /// Shrinks `program`, whose divergence is of kind `signature` (usually
@@ -409,6 +223,7 @@ pub fn check_for_fuzzer(program: &Program) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::program::Op;
 
     /// A pretend divergence: any program that adds a session whose id was
     /// set to something containing 0x07.

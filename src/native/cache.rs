@@ -291,12 +291,11 @@ impl Cache {
         }
     }
 
-    /// New references to the cached sessions, from the list's tail (first
-    /// to expire) to its head.
-    pub fn sessions(&self) -> Vec<Session> {
-        let mut out = Vec::new();
-        self.for_each(|s| out.push(s.clone()));
-        out
+    /// Whether an entry is keyed by `version` and `id`: the lookup of
+    /// `SSL_has_matching_session_id`, under the cache's lock. An id over 32
+    /// bytes matches nothing.
+    pub fn has_key(&self, version: i32, id: &[u8]) -> bool {
+        SessionId::new(id).is_some_and(|id| self.shared.lock().table.contains_key(&(version, id)))
     }
 }
 

@@ -42,17 +42,20 @@ mod cache;
 mod ciphers;
 mod der;
 mod exdata;
+#[cfg(feature = "faults")]
+pub mod planted;
 mod session;
 mod ssl;
 mod time;
 
 pub use cache::{Cache, DEFAULT_CACHE_SIZE, RemoveCallback};
 pub use ciphers::{KNOWN_CIPHERS, cipher_known};
-pub(crate) use der::tlv as der_element;
-pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Field};
+#[cfg(feature = "faults")]
+pub(crate) use der::tlv as der_tlv;
+pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};
-pub use ssl::Ssl;
+pub use ssl::{Ssl, TLS_ANY_VERSION};
 pub use time::{Expiry, wall_clock};
 
 /// The longest session id or id context, in bytes.

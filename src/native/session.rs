@@ -383,6 +383,12 @@ impl Session {
         Ok(parsed.consumed)
     }
 
+    /// `SSL_SESSION_free`: releases one reference (the same as `drop`);
+    /// `None`, NULL, is allowed and does nothing.
+    pub fn free(session: Option<Session>) {
+        drop(session);
+    }
+
     /// `SSL_SESSION_up_ref`: another owned reference (the same as `clone`).
     pub fn up_ref(&self) -> Session {
         self.clone()

@@ -1,12 +1,18 @@
 //! The session slot of an `SSL` object, without handshakes.
 
+use super::cache::Cache;
 use super::session::Session;
 
 /// `X509_V_OK`: the verify result of a new `SSL`.
 const X509_V_OK: i64 = 0;
 
-/// An `SSL` as far as sessions go: the session it would resume and the
-/// verify result copied from it.
+/// `TLS_ANY_VERSION`: the version of an `SSL` made with `TLS_method`
+/// before a handshake (`SSL_new` copies `ctx->method->version`).
+pub const TLS_ANY_VERSION: i32 = 0x10000;
+
+/// An `SSL` as far as sessions go: the session it would resume, the
+/// verify result copied from it, and the protocol version that keys its
+/// cache lookups.
 ///
 /// Without handshakes libssl's `ssl_clear_bad_session` never acts, so
 /// nothing here touches a cache.
@@ -14,6 +20,7 @@ const X509_V_OK: i64 = 0;
 pub struct Ssl {
     session: Option<Session>,
     verify_result: i64,
+    version: i32,
 }
 
 impl Default for Ssl {
@@ -28,6 +35,7 @@ impl Ssl {
         Ssl {
             session: None,
             verify_result: X509_V_OK,
+            version: TLS_ANY_VERSION,
         }
     }
 
@@ -55,8 +63,34 @@ impl Ssl {
     /// `SSL_copy_session_id(self, from)`'s effect on sessions:
     /// `set_session(from.session())`.
     pub fn copy_session_id(&mut self, from: &Ssl) {
-        let s = from.get1_session();
-        self.set_session(s.as_ref());
+        #[cfg(feature = "faults")]
+        if super::planted::is(super::planted::ModelFault::CopySessionIdKeepsOld)
+            && from.session.is_none()
+        {
+            return;
+        }
+        self.set_session(from.session());
+    }
+
+    /// `SSL_copy_session_id(ssl, ssl)`: an `SSL` copying from itself sets
+    /// its own session again (a new reference taken, the old released, the
+    /// verify result copied), which changes no count.
+    pub fn copy_own_session_id(&mut self) {
+        let own = self.session.take();
+        self.set_session(own.as_ref());
+    }
+
+    /// `SSL_has_matching_session_id(self, id)`: whether `cache` (the one of
+    /// the ctx this `SSL` was made from) holds a session keyed by this
+    /// `SSL`'s version and `id`. Changes nothing.
+    pub fn has_matching_session_id(&self, cache: &Cache, id: &[u8]) -> bool {
+        cache.has_key(self.version, id)
+    }
+
+    /// The protocol version (`SSL_version`): [`TLS_ANY_VERSION`] without a
+    /// handshake.
+    pub fn version(&self) -> i32 {
+        self.version
     }
 
     /// `SSL_clear` without a handshake: keeps the session and, as libssl
@@ -84,5 +118,36 @@ mod tests {
         assert_eq!(ssl.verify_result(), 1);
         ssl.set_session(None);
         assert!(ssl.session().is_none());
+    }
+
+    #[test]
+    fn copying_its_own_session_changes_nothing() {
+        let s = Session::new();
+        let mut ssl = Ssl::new();
+        ssl.set_session(Some(&s));
+        ssl.copy_own_session_id();
+        assert!(Session::ptr_eq(ssl.session().unwrap(), &s));
+        let mut empty = Ssl::new();
+        empty.copy_own_session_id();
+        assert!(empty.session().is_none());
+        ssl.copy_session_id(&empty);
+        assert!(ssl.session().is_none());
+    }
+
+    #[test]
+    fn matching_ids_are_keyed_by_the_ssl_version() {
+        let cache = Cache::new();
+        let ssl = Ssl::new();
+        let s = Session::new();
+        s.set1_id(b"abcd").unwrap();
+        s.set_protocol_version(0x0304);
+        assert!(cache.add(&s));
+        assert!(!ssl.has_matching_session_id(&cache, b"abcd"));
+        assert!(cache.remove(&s));
+        s.set_protocol_version(ssl.version());
+        assert!(cache.add(&s));
+        assert!(ssl.has_matching_session_id(&cache, b"abcd"));
+        assert!(!ssl.has_matching_session_id(&cache, b"abc"));
+        assert!(!ssl.has_matching_session_id(&cache, &[0; 33]));
     }
 }

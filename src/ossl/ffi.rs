@@ -144,6 +144,12 @@ unsafe extern "C" {
     pub fn SSL_get_session(ssl: *const SSL) -> *mut SSL_SESSION;
     pub fn SSL_get1_session(ssl: *mut SSL) -> *mut SSL_SESSION;
     pub fn SSL_copy_session_id(to: *mut SSL, from: *const SSL) -> c_int;
+    pub fn SSL_has_matching_session_id(
+        ssl: *const SSL,
+        id: *const c_uchar,
+        id_len: c_uint,
+    ) -> c_int;
+    pub fn SSL_version(ssl: *const SSL) -> c_int;
     pub fn SSL_clear(ssl: *mut SSL) -> c_int;
     pub fn SSL_get_verify_result(ssl: *const SSL) -> c_long;
 

@@ -10,7 +10,8 @@
 //! (INTEGER padding, reordered or repeated fields, truncation, a flipped
 //! byte, trailing bytes) so that every rejection path is reached too.
 
-use super::{BIRTH_TIME, Gen, R};
+use super::BIRTH_TIME;
+use super::generate::{Gen, R};
 
 const SEQUENCE: u8 = 0x30;
 const INTEGER: u8 = 0x02;

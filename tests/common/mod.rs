@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use sessdiff::backend::error_text;
+use sessdiff::errcode;
 use sessdiff::lockstep::{self, Phase, Trace};
 use sessdiff::program::Program;
 
@@ -44,7 +44,7 @@ pub fn check(annotated: &str) -> Trace {
             Some(r) => {
                 let mut got = r.to_string();
                 if step.error != 0 {
-                    got = format!("{got} err {}", error_text(step.error));
+                    got = format!("{got} err {}", errcode::text(step.error));
                 }
                 let ev: Vec<String> = step.events.iter().map(|e| e.to_string()).collect();
                 if !ev.is_empty() {

@@ -65,38 +65,61 @@ pub enum Field {
     KexGroup,
 }
 
+impl Field {
+    /// The context tag of the field's `[n]`, or `None` for the five
+    /// untagged fields at the start.
+    pub fn tag(self) -> Option<u8> {
+        FIELDS.iter().find(|f| f.0 == self).and_then(|f| match f.1 {
+            Tagging::Plain => None,
+            Tagging::Implicit(n) | Tagging::Explicit(n) => u8::try_from(n).ok(),
+        })
+    }
+
+    /// The field's name in `SSL_SESSION_ASN1` (`hostname`, `time`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Version => "version",
+            Field::SslVersion => "ssl_version",
+            Field::Cipher => "cipher",
+            Field::SessionId => "session_id",
+            Field::MasterKey => "master_key",
+            Field::KeyArg => "key_arg",
+            Field::Time => "time",
+            Field::Timeout => "timeout",
+            Field::Peer => "peer",
+            Field::SidCtx => "session_id_context",
+            Field::VerifyResult => "verify_result",
+            Field::Hostname => "hostname",
+            Field::PskIdentityHint => "psk_identity_hint",
+            Field::PskIdentity => "psk_identity",
+            Field::TicketLifetimeHint => "tick_lifetime_hint",
+            Field::Ticket => "ticket",
+            Field::CompId => "comp_id",
+            Field::SrpUsername => "srp_username",
+            Field::Flags => "flags",
+            Field::TicketAgeAdd => "tick_age_add",
+            Field::MaxEarlyData => "max_early_data",
+            Field::AlpnSelected => "alpn_selected",
+            Field::MaxFragmentLenMode => "max_fragment_len_mode",
+            Field::TicketAppdata => "ticket_appdata",
+            Field::KexGroup => "kex_group",
+        }
+    }
+
+    /// The field's place in the template (0 for `version`).
+    pub fn position(self) -> usize {
+        FIELDS
+            .iter()
+            .position(|f| f.0 == self)
+            .unwrap_or(usize::MAX)
+    }
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (tag, name) = match self {
-            Field::Version => (None, "version"),
-            Field::SslVersion => (None, "ssl_version"),
-            Field::Cipher => (None, "cipher"),
-            Field::SessionId => (None, "session_id"),
-            Field::MasterKey => (None, "master_key"),
-            Field::KeyArg => (Some(0), "key_arg"),
-            Field::Time => (Some(1), "time"),
-            Field::Timeout => (Some(2), "timeout"),
-            Field::Peer => (Some(3), "peer"),
-            Field::SidCtx => (Some(4), "session_id_context"),
-            Field::VerifyResult => (Some(5), "verify_result"),
-            Field::Hostname => (Some(6), "hostname"),
-            Field::PskIdentityHint => (Some(7), "psk_identity_hint"),
-            Field::PskIdentity => (Some(8), "psk_identity"),
-            Field::TicketLifetimeHint => (Some(9), "tick_lifetime_hint"),
-            Field::Ticket => (Some(10), "ticket"),
-            Field::CompId => (Some(11), "comp_id"),
-            Field::SrpUsername => (Some(12), "srp_username"),
-            Field::Flags => (Some(13), "flags"),
-            Field::TicketAgeAdd => (Some(14), "tick_age_add"),
-            Field::MaxEarlyData => (Some(15), "max_early_data"),
-            Field::AlpnSelected => (Some(16), "alpn_selected"),
-            Field::MaxFragmentLenMode => (Some(17), "max_fragment_len_mode"),
-            Field::TicketAppdata => (Some(18), "ticket_appdata"),
-            Field::KexGroup => (Some(19), "kex_group"),
-        };
-        match tag {
-            Some(t) => write!(f, "[{t}] {name}"),
-            None => f.write_str(name),
+        match self.tag() {
+            Some(t) => write!(f, "[{t}] {}", self.name()),
+            None => f.write_str(self.name()),
         }
     }
 }
@@ -197,16 +220,10 @@ pub enum DecodeErrorKind {
     CompIdBadLength(usize),
 }
 
-/// libssl's library codes, as `ERR_GET_LIB`.
-const LIB_ASN1: u32 = 13;
-const LIB_SSL: u32 = 20;
-
-const fn packed(lib: u32, reason: u32) -> u32 {
-    (lib << 23) | reason
-}
+use crate::errcode::{LIB_ASN1, LIB_SSL, RFLAG_COMMON, pack as packed};
 
 /// `ERR_R_NESTED_ASN1_ERROR` (266 with the common-reason flag).
-const NESTED: u32 = 266 | (2 << 18);
+const NESTED: u32 = 266 | RFLAG_COMMON;
 
 impl DecodeErrorKind {
     /// The newest error libssl's `d2i_SSL_SESSION` leaves queued for the
@@ -375,6 +392,54 @@ const FIELDS: [(Field, Tagging, Kind); 25] = {
         (Field::KexGroup, Explicit(19), Int(U32)),
     ]
 };
+
+/// One element of a session encoding's outer SEQUENCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    /// The template field it is, if the template has one with its tag.
+    pub field: Option<Field>,
+    /// Where the element starts in the encoding.
+    pub offset: usize,
+    /// The element, header included.
+    pub len: usize,
+}
+
+/// The elements of `der`'s outer SEQUENCE, named by the template: the
+/// `n`-th untagged element is the `n`-th untagged field, `[n]` is the field
+/// tagged `n`. `None` unless `der` is a definite-length SEQUENCE whose
+/// content is whole definite-length elements (what `i2d` writes).
+pub fn elements(der: &[u8]) -> Option<Vec<Element>> {
+    let outer = ber::header(der).ok()?;
+    if !outer.is(0, 16) || outer.indefinite {
+        return None;
+    }
+    let end = outer.hdr_len.checked_add(outer.len)?;
+    let mut at = outer.hdr_len;
+    let mut untagged = FIELDS.iter().filter(|f| f.1 == Tagging::Plain);
+    let mut out = Vec::new();
+    while at < end {
+        let h = ber::header(&der[at..end]).ok()?;
+        if h.indefinite {
+            return None;
+        }
+        let field = if h.class == ber::CONTEXT {
+            FIELDS
+                .iter()
+                .find(|f| matches!(f.1, Tagging::Implicit(n) | Tagging::Explicit(n) if n == h.tag))
+                .map(|f| f.0)
+        } else {
+            untagged.next().map(|f| f.0)
+        };
+        let len = h.hdr_len + h.len;
+        out.push(Element {
+            field,
+            offset: at,
+            len,
+        });
+        at += len;
+    }
+    Some(out)
+}
 
 /// A decoded value.
 enum Value<'a> {

@@ -11,7 +11,7 @@ mod ber;
 mod decode;
 
 pub(crate) use decode::parse;
-pub use decode::{Asn1Problem, DecodeError, DecodeErrorKind, Field};
+pub use decode::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 
 use super::session::SessionData;
 

@@ -11,11 +11,22 @@
 //! counts are opaque in libssl; the drain is how each count is compared.
 //!
 //! At the first difference both worlds are abandoned — the libssl one is
-//! leaked, never freed — and a [`Divergence`] is returned.
+//! leaked, never freed — and a [`Divergence`] is returned. Its differences
+//! are typed ([`compare`]); its [signature](Divergence::signature) is
+//! `divergence:<phase><op>:<field key>`, e.g.
+//! `divergence:set_hostname:session.encoding.hostname` or
+//! `divergence:drain_ctx_free:events`, where the phase is empty for a
+//! program op, `drain_` for a release of the drain and `end_` for the
+//! final check.
 
 use std::fmt::{self, Write as _};
 
+pub mod compare;
+
+pub use compare::{Difference, Field};
+
 use crate::backend::{Backend, Event, NativeBackend, OsslBackend, Ret, State};
+use crate::errcode;
 use crate::ossl;
 use crate::program::{C, Op, Program, S, SlotTable, Tag};
 
@@ -24,8 +35,8 @@ use crate::program::{C, Op, Program, S, SlotTable, Tag};
 pub struct Outcome {
     /// The normalised return value.
     pub ret: Ret,
-    /// The libssl error the call queued (`ERR_PACK` of library and
-    /// reason; see [`crate::backend::error_text`]), 0 for none.
+    /// The libssl error the call queued (packed as [`crate::errcode`]
+    /// says), 0 for none.
     pub error: u32,
     /// Deaths and remove callbacks during the call, in order.
     pub events: Vec<Event>,
@@ -51,11 +62,7 @@ pub enum Snapshots {
 fn observe(b: &mut dyn Backend, step: Tag, op: &Op, full: bool, out: &mut Outcome) {
     (out.ret, out.error) = b.apply(step, op);
     out.events = b.take_events();
-    if full {
-        b.fill_state(&mut out.state);
-    } else {
-        b.fill_summary(&mut out.state);
-    }
+    b.fill(&mut out.state, full);
 }
 
 /// Which part of a run a step belongs to.
@@ -78,7 +85,7 @@ pub struct Step {
     pub phase: Phase,
     /// `None` if the op was illegal and skipped.
     pub ret: Option<Ret>,
-    /// The error both sides queued (see [`crate::backend::error_text`]).
+    /// The error both sides queued (see [`crate::errcode`]).
     pub error: u32,
     /// The events both sides showed.
     pub events: Vec<Event>,
@@ -126,17 +133,6 @@ impl fmt::Display for Trace {
     }
 }
 
-/// One observable that differed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
-    /// What it is, e.g. `ret`, `events`, `session #3 time`.
-    pub what: String,
-    /// The left backend's value.
-    pub left: String,
-    /// The right backend's value.
-    pub right: String,
-}
-
 /// The first point where two backends disagreed.
 #[derive(Debug, Clone)]
 pub struct Divergence {
@@ -170,19 +166,14 @@ impl Divergence {
         format!("divergence:{phase}{}:{}", self.op.name(), self.kind())
     }
 
-    /// What differed first, without object tags (`events`, `ret`,
-    /// `session_time`, …): the part of the signature that the shrinker
-    /// preserves, since removing ops may move a divergence to another op.
+    /// The stable key of what differed first (`events`, `ret`,
+    /// `session.time`, …; see [`compare`]): the part of the signature that
+    /// the shrinker preserves, since removing ops may move a divergence to
+    /// another op.
     pub fn kind(&self) -> String {
-        let first = self
-            .differences
+        self.differences
             .first()
-            .map_or("nothing", |d| d.what.as_str());
-        first
-            .split_whitespace()
-            .filter(|w| !w.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("_")
+            .map_or_else(|| "nothing".into(), |d| d.field.key())
     }
 }
 
@@ -196,81 +187,6 @@ fn events_text(ev: &[Event]) -> String {
         .join(" ")
 }
 
-fn diff(a: &Outcome, b: &Outcome) -> Vec<Difference> {
-    let mut out = Vec::new();
-    let mut cmp = |what: String, l: String, r: String| {
-        if l != r {
-            out.push(Difference {
-                what,
-                left: l,
-                right: r,
-            });
-        }
-    };
-    cmp("ret".into(), a.ret.to_string(), b.ret.to_string());
-    cmp(
-        "error reason".into(),
-        crate::backend::error_text(a.error),
-        crate::backend::error_text(b.error),
-    );
-    cmp(
-        "events".into(),
-        events_text(&a.events),
-        events_text(&b.events),
-    );
-    let (sa, sb) = (&a.state, &b.state);
-    cmp(
-        "live sessions".into(),
-        sa.live.to_string(),
-        sb.live.to_string(),
-    );
-    cmp(
-        "cache".into(),
-        format!("{:?}", sa.cache),
-        format!("{:?}", sb.cache),
-    );
-    for (i, (x, y)) in sa.ssls.iter().zip(&sb.ssls).enumerate() {
-        cmp(
-            format!("ssl {}", C(i as u8)),
-            format!("{x:?}"),
-            format!("{y:?}"),
-        );
-    }
-    let keys = |s: &State| {
-        s.sessions
-            .iter()
-            .map(|(t, _)| format!("#{t}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    cmp("reachable sessions".into(), keys(sa), keys(sb));
-    for (tag, x) in &sa.sessions {
-        let Some((_, y)) = sb.sessions.iter().find(|(t, _)| t == tag) else {
-            continue;
-        };
-        if x == y {
-            continue;
-        }
-        // Field by field, through their Debug forms.
-        let fx = format!("{x:#?}");
-        let fy = format!("{y:#?}");
-        for (lx, ly) in fx.lines().zip(fy.lines()) {
-            if lx != ly {
-                let field = lx.trim().split(':').next().unwrap_or("?").to_string();
-                let val = |l: &str| {
-                    l.split_once(':')
-                        .map_or(l, |(_, v)| v)
-                        .trim()
-                        .trim_end_matches(',')
-                        .to_string()
-                };
-                cmp(format!("session #{tag} {field}"), val(lx), val(ly));
-            }
-        }
-    }
-    out
-}
-
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let phase = match self.phase {
@@ -282,13 +198,12 @@ impl fmt::Display for Divergence {
         writeln!(f, "signature: {}", self.signature())?;
         writeln!(f, "libssl:    {}", self.libssl_version)?;
         let (l, r) = self.names;
-        let w = self
+        let names: Vec<String> = self
             .differences
             .iter()
-            .map(|d| d.what.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
+            .map(|d| d.field.to_string())
+            .collect();
+        let w = names.iter().map(String::len).max().unwrap_or(4).max(4);
         let lw = self
             .differences
             .iter()
@@ -298,8 +213,8 @@ impl fmt::Display for Divergence {
             .clamp(l.len(), 60);
         writeln!(f)?;
         writeln!(f, "  {:w$}  {:lw$}  {}", "", l, r)?;
-        for d in &self.differences {
-            writeln!(f, "  {:w$}  {:lw$}  {}", d.what, d.left, d.right)?;
+        for (name, d) in names.iter().zip(&self.differences) {
+            writeln!(f, "  {name:w$}  {:lw$}  {}", d.left, d.right)?;
         }
         let (a, b) = &*self.outcomes;
         writeln!(f)?;
@@ -310,7 +225,7 @@ impl fmt::Display for Divergence {
                 side,
                 "  [{name}] ret {}  error {}  events {}",
                 o.ret,
-                crate::backend::error_text(o.error),
+                errcode::text(o.error),
                 events_text(&o.events)
             );
         }
@@ -372,7 +287,7 @@ pub fn run_with(
                 op: op.clone(),
                 phase,
                 names: (left.name(), right.name()),
-                differences: diff(&a, &b),
+                differences: compare::diff(&a, &b),
                 outcomes: Box::new((a.clone(), b.clone())),
                 libssl_version: ossl::version(),
                 trace: std::mem::take(trace),
@@ -429,7 +344,7 @@ pub fn run_with(
             phase: Phase::End,
             names: (left.name(), right.name()),
             differences: vec![Difference {
-                what: "live sessions after the drain".into(),
+                field: Field::LiveAfterDrain,
                 left: live_l.to_string(),
                 right: live_r.to_string(),
             }],
@@ -462,7 +377,7 @@ pub fn run_alone<B: Backend, E>(
         };
         table.after(op, made);
         let mut summary = State::default();
-        backend.fill_summary(&mut summary);
+        backend.fill(&mut summary, false);
         table.cached = summary
             .cache
             .map(|c| c.members.into_iter().collect())

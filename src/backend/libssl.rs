@@ -1,0 +1,307 @@
+//! [`OsslBackend`]: the linked libssl as a backend, through the safe types
+//! of [`crate::ossl`]. Every op is the one libssl call it names.
+
+use super::{
+    Backend, Event, Ret, SessionSnapshot, State, UNTAGGED, Walk, int, pin_clock_time, refused_empty,
+};
+use crate::native::{SessionId, wall_clock};
+use crate::ossl;
+use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
+
+/// The system libssl as a backend. Its events come from [`ossl`]'s
+/// per-thread log; one world per thread at a time.
+pub struct OsslBackend {
+    sessions: [Option<ossl::Session>; SESSION_SLOTS],
+    ssls: [Option<ossl::Ssl>; SSL_SLOTS],
+    ctx: Option<ossl::Ctx>,
+    live_base: i64,
+}
+
+impl OsslBackend {
+    /// A world with a ctx and nothing else.
+    pub fn new() -> Result<OsslBackend, ossl::Hazard> {
+        let ctx = ossl::Ctx::new()?;
+        ossl::take_events();
+        Ok(OsslBackend {
+            sessions: Default::default(),
+            ssls: Default::default(),
+            ctx: Some(ctx),
+            live_base: ossl::live_sessions(),
+        })
+    }
+
+    fn snapshot(v: &ossl::View<'_>) -> SessionSnapshot {
+        SessionSnapshot {
+            id: SessionId::new(v.id().as_bytes()).unwrap_or_default(),
+            sid_ctx: SessionId::new(v.id_context().as_bytes()).unwrap_or_default(),
+            master_key: v.master_key(),
+            time: v.time(),
+            timeout: v.timeout(),
+            protocol_version: v.protocol_version(),
+            hostname: v.hostname(),
+            alpn_selected: v.alpn_selected(),
+            ticket_appdata: v.ticket_appdata(),
+            max_early_data: v.max_early_data(),
+            ticket_lifetime_hint: v.ticket_lifetime_hint(),
+            compress_id: v.compress_id(),
+            max_fragment_length: v.max_fragment_length(),
+            is_resumable: v.is_resumable(),
+            has_ticket: v.has_ticket(),
+            cipher: v.cipher(),
+            ticket: v.ticket(),
+            encoding: v.encoding(),
+        }
+    }
+
+    fn decode(&mut self, step: Tag, der: &[u8], d: S) -> Ret {
+        let t0 = wall_clock();
+        match ossl::Session::decode(step, der) {
+            Some((s, used)) => {
+                pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
+                self.sessions[d.index()] = Some(s);
+                Ret::Decoded(Some(step), used)
+            }
+            None => Ret::Decoded(None, 0),
+        }
+    }
+
+    fn call(&mut self, step: Tag, op: &Op) -> Result<Ret, Ret> {
+        fn hz(h: ossl::Hazard) -> Ret {
+            Ret::Refused(h.to_string())
+        }
+        let tag = |v: ossl::View<'_>| v.tag().unwrap_or(UNTAGGED);
+        let sess = |sessions: &[Option<ossl::Session>; SESSION_SLOTS], s: S| {
+            sessions[s.index()].clone().ok_or_else(|| refused_empty(s))
+        };
+        Ok(match op {
+            Op::New(d) => {
+                let s = ossl::Session::new(step, BIRTH_TIME).map_err(hz)?;
+                self.sessions[d.index()] = Some(s);
+                Ret::Obj(Some(step))
+            }
+            Op::Dup(s, d) => {
+                let copy = sess(&self.sessions, *s)?.dup(step);
+                let ret = Ret::Obj(copy.as_ref().map(|c| tag(c.view())));
+                self.sessions[d.index()] = copy;
+                ret
+            }
+            Op::UpRef(s, d) => {
+                self.sessions[d.index()] = Some(sess(&self.sessions, *s)?);
+                Ret::Int(1)
+            }
+            Op::Free(s) => {
+                self.sessions[s.index()]
+                    .take()
+                    .ok_or_else(|| refused_empty(s))?;
+                Ret::Void
+            }
+            Op::FreeNull => {
+                ossl::Session::free_null();
+                Ret::Void
+            }
+            Op::SslNew(c) => {
+                let ctx = self.ctx.as_ref().ok_or_else(|| refused_empty("the ctx"))?;
+                self.ssls[c.index()] = Some(ossl::Ssl::new(ctx).map_err(hz)?);
+                Ret::Void
+            }
+            Op::SslFree(c) => {
+                self.ssls[c.index()]
+                    .take()
+                    .ok_or_else(|| refused_empty(c))?;
+                Ret::Void
+            }
+            Op::SslSet(c, s) => {
+                let s = s.map(|s| sess(&self.sessions, s)).transpose()?;
+                let ssl = self.ssls[c.index()]
+                    .as_mut()
+                    .ok_or_else(|| refused_empty(c))?;
+                Ret::Int(ssl.set_session(s.as_ref()) as i64)
+            }
+            Op::SslGet0(c) => {
+                let ssl = self.ssls[c.index()]
+                    .as_ref()
+                    .ok_or_else(|| refused_empty(c))?;
+                Ret::Obj(ssl.session().map(tag))
+            }
+            Op::SslGet1(c, d) => {
+                let ssl = self.ssls[c.index()]
+                    .as_ref()
+                    .ok_or_else(|| refused_empty(c))?;
+                let got = ssl.get1_session();
+                let ret = Ret::Obj(got.as_ref().map(|s| tag(s.view())));
+                self.sessions[d.index()] = got;
+                ret
+            }
+            Op::SslCopySessionId(t, f) => {
+                if self.ssls[f.index()].is_none() {
+                    return Err(refused_empty(f));
+                }
+                if t == f {
+                    let ssl = self.ssls[t.index()]
+                        .as_mut()
+                        .ok_or_else(|| refused_empty(t))?;
+                    Ret::Int(ssl.copy_own_session_id() as i64)
+                } else {
+                    let [to, from] = self
+                        .ssls
+                        .get_disjoint_mut([t.index(), f.index()])
+                        .expect("distinct slots");
+                    let (to, from) = (to.as_mut(), from.as_ref());
+                    let to = to.ok_or_else(|| refused_empty(t))?;
+                    Ret::Int(to.copy_session_id(from.expect("checked")) as i64)
+                }
+            }
+            Op::SslHasMatchingId(c, id) => {
+                let ssl = self.ssls[c.index()]
+                    .as_ref()
+                    .ok_or_else(|| refused_empty(c))?;
+                Ret::Int(ssl.has_matching_session_id(id) as i64)
+            }
+            Op::SslClear(c) => {
+                let ssl = self.ssls[c.index()]
+                    .as_mut()
+                    .ok_or_else(|| refused_empty(c))?;
+                Ret::Int(ssl.clear() as i64)
+            }
+            Op::CacheAdd(s) => {
+                let s = sess(&self.sessions, *s)?;
+                let ctx = self.ctx.as_mut().ok_or_else(|| refused_empty("the ctx"))?;
+                Ret::Int(ctx.add(&s).map_err(hz)? as i64)
+            }
+            Op::CacheRemove(s) => {
+                let s = sess(&self.sessions, *s)?;
+                let ctx = self.ctx.as_mut().ok_or_else(|| refused_empty("the ctx"))?;
+                Ret::Int(ctx.remove(&s) as i64)
+            }
+            Op::CacheFlush(t) => {
+                self.ctx
+                    .as_mut()
+                    .ok_or_else(|| refused_empty("the ctx"))?
+                    .flush(*t);
+                Ret::Void
+            }
+            Op::CacheSize(n) => Ret::Int(
+                self.ctx
+                    .as_mut()
+                    .ok_or_else(|| refused_empty("the ctx"))?
+                    .set_cache_size(*n),
+            ),
+            Op::CtxFree => {
+                self.ctx.take().ok_or_else(|| refused_empty("the ctx"))?;
+                Ret::Void
+            }
+            Op::CtxNew => {
+                self.ctx = Some(ossl::Ctx::new().map_err(hz)?);
+                Ret::Void
+            }
+            Op::SetId(s, id) => Ret::Int(sess(&self.sessions, *s)?.set1_id(id).map_err(hz)? as i64),
+            Op::SetSidCtx(s, v) => Ret::Int(sess(&self.sessions, *s)?.set1_id_context(v) as i64),
+            Op::SetMasterKey(s, v) => Ret::Int(sess(&self.sessions, *s)?.set1_master_key(v) as i64),
+            Op::SetTime(s, t) => Ret::Int(sess(&self.sessions, *s)?.set_time(*t)),
+            Op::SetTimeout(s, t) => Ret::Int(sess(&self.sessions, *s)?.set_timeout(*t)),
+            Op::SetHostname(s, h) => Ret::Int(
+                sess(&self.sessions, *s)?
+                    .set1_hostname(h.as_deref())
+                    .map_err(hz)? as i64,
+            ),
+            Op::SetAlpn(s, v) => {
+                Ret::Int(sess(&self.sessions, *s)?.set1_alpn_selected(v.as_deref()) as i64)
+            }
+            Op::SetTicketAppdata(s, v) => {
+                Ret::Int(sess(&self.sessions, *s)?.set1_ticket_appdata(v.as_deref()) as i64)
+            }
+            Op::SetProtocolVersion(s, v) => Ret::Int(
+                sess(&self.sessions, *s)?
+                    .set_protocol_version(*v)
+                    .map_err(hz)? as i64,
+            ),
+            Op::SetMaxEarlyData(s, v) => {
+                Ret::Int(sess(&self.sessions, *s)?.set_max_early_data(*v) as i64)
+            }
+            Op::SetCipher(s, c) => Ret::Int(sess(&self.sessions, *s)?.set_cipher(*c) as i64),
+            Op::Encode(s) => Ret::Int(sess(&self.sessions, *s)?.view().encoding().len() as i64),
+            Op::Decode(der, d) => self.decode(step, der, *d),
+            Op::Reencode(s, d) => {
+                let der = sess(&self.sessions, *s)?.view().encoding();
+                self.decode(step, &der, *d)
+            }
+            Op::DecodeInto(s, der) => {
+                let s = sess(&self.sessions, *s)?;
+                let t0 = wall_clock();
+                let used = s.decode_into(der).map_err(hz)?;
+                // The clock check must not queue errors: set_time queues none.
+                pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
+                Ret::Decoded(used.map(|_| tag(s.view())), used.unwrap_or(0))
+            }
+            Op::IsResumable(s) => int(sess(&self.sessions, *s)?.view().is_resumable()),
+            Op::HasTicket(s) => int(sess(&self.sessions, *s)?.view().has_ticket()),
+        })
+    }
+}
+
+impl Backend for OsslBackend {
+    fn name(&self) -> &'static str {
+        "libssl"
+    }
+
+    fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+        ossl::clear_errors();
+        let ret = self.call(step, op).unwrap_or_else(|r| r);
+        (ret, ossl::last_error())
+    }
+
+    fn take_events(&mut self) -> Vec<Event> {
+        ossl::take_events()
+            .into_iter()
+            .map(|e| match e {
+                ossl::Observed::Removed(t) => Event::Removed(t.unwrap_or(UNTAGGED)),
+                ossl::Observed::Died(t) => Event::Died(t.unwrap_or(UNTAGGED)),
+            })
+            .collect()
+    }
+
+    fn fill(&self, out: &mut State, full: bool) {
+        let live = ossl::live_sessions() - self.live_base;
+        let counters = self
+            .ctx
+            .as_ref()
+            .map(|c| (c.sess_number(), c.cache_full(), c.cache_size()));
+        let mut w = Walk::start(out, live, counters, full);
+        let tag = |v: &ossl::View<'_>| v.tag().unwrap_or(UNTAGGED);
+        if w.full() {
+            for s in self.sessions.iter().flatten() {
+                let v = s.view();
+                w.session(tag(&v), || Self::snapshot(&v));
+            }
+            for (c, ssl) in C::all().zip(&self.ssls) {
+                let Some(ssl) = ssl else { continue };
+                let session = ssl.session();
+                if let Some(v) = &session {
+                    w.session(tag(v), || Self::snapshot(v));
+                }
+                w.ssl(c, session.as_ref().map(tag), ssl.verify_result());
+            }
+        }
+        if let Some(ctx) = &self.ctx {
+            ctx.for_each_member(|v| {
+                w.member(tag(&v));
+                w.session(tag(&v), || Self::snapshot(&v));
+            });
+        }
+        w.finish();
+    }
+
+    fn abandon(&mut self) {
+        // After a divergence nothing here can be vouched for: leak it all.
+        std::mem::forget(std::mem::take(&mut self.sessions));
+        std::mem::forget(std::mem::take(&mut self.ssls));
+        std::mem::forget(self.ctx.take());
+    }
+}
+
+impl Drop for OsslBackend {
+    /// A world that was not drained is leaked, never freed.
+    fn drop(&mut self) {
+        self.abandon();
+    }
+}

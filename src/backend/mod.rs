@@ -1,0 +1,349 @@
+//! The [`Backend`] trait — apply one [`Op`] to a world of handles — and its
+//! two implementations: [`NativeBackend`] over [`crate::native`]
+//! (`native.rs`) and [`OsslBackend`] over libssl ([`crate::ossl`],
+//! `libssl.rs`). Both build their snapshots through one walk, [`Walk`].
+//!
+//! Both report the same things in the same normalised form: the call's
+//! [`Ret`] (pointers as "which object"), the libssl error reason the call
+//! queued, the [`Event`]s (deaths and remove callbacks) it caused, and a
+//! [`State`] snapshot of everything reachable. Deaths come from each side's
+//! own release path (ex_data free callbacks), never from bookkeeping here,
+//! so a reference-count bug in either shows.
+
+use std::fmt;
+
+use crate::native::{SessionId, wall_clock};
+use crate::program::{C, Op, SSL_SLOTS, Tag};
+
+mod libssl;
+mod native;
+
+pub use libssl::OsslBackend;
+pub use native::NativeBackend;
+
+/// The tag reported for a session that never got one.
+pub const UNTAGGED: Tag = Tag::MAX;
+
+/// What a call returned, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ret {
+    /// A `void` call.
+    Void,
+    /// An integer result (`int`, `long`, a boolean as 0/1).
+    Int(i64),
+    /// A session pointer: which object, or NULL.
+    Obj(Option<Tag>),
+    /// What `d2i_SSL_SESSION` returned (which object, or NULL) and how far
+    /// it moved `*pp` (0 when it returned NULL).
+    Decoded(Option<Tag>, usize),
+    /// The backend refused the call (a harness bug or a guarded hazard).
+    Refused(String),
+}
+
+impl fmt::Display for Ret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ret::Void => f.write_str("void"),
+            Ret::Int(i) => write!(f, "{i}"),
+            Ret::Obj(None) => f.write_str("NULL"),
+            Ret::Obj(Some(t)) => write!(f, "#{t}"),
+            Ret::Decoded(None, _) => f.write_str("NULL"),
+            Ret::Decoded(Some(t), used) => write!(f, "#{t} ({used} bytes used)"),
+            Ret::Refused(why) => write!(f, "refused ({why})"),
+        }
+    }
+}
+
+/// Something observed through a callback during a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Event {
+    /// The cache's remove callback ran with this object.
+    Removed(Tag),
+    /// This object's last reference went away.
+    Died(Tag),
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Removed(UNTAGGED) => f.write_str("rm(#?)"),
+            Event::Died(UNTAGGED) => f.write_str("free(#?)"),
+            Event::Removed(t) => write!(f, "rm(#{t})"),
+            Event::Died(t) => write!(f, "free(#{t})"),
+        }
+    }
+}
+
+/// Every field of a session that the API can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSnapshot {
+    /// `get_id`.
+    pub id: SessionId,
+    /// `get0_id_context`.
+    pub sid_ctx: SessionId,
+    /// `get_master_key`.
+    pub master_key: Vec<u8>,
+    /// `get_time`.
+    pub time: i64,
+    /// `get_timeout`.
+    pub timeout: i64,
+    /// `get_protocol_version`.
+    pub protocol_version: i32,
+    /// `get0_hostname`.
+    pub hostname: Option<Vec<u8>>,
+    /// `get0_alpn_selected`.
+    pub alpn_selected: Option<Vec<u8>>,
+    /// `get0_ticket_appdata`.
+    pub ticket_appdata: Option<Vec<u8>>,
+    /// `get_max_early_data`.
+    pub max_early_data: u32,
+    /// `get_ticket_lifetime_hint`.
+    pub ticket_lifetime_hint: u64,
+    /// `get_compress_id`.
+    pub compress_id: u32,
+    /// `get_max_fragment_length`.
+    pub max_fragment_length: u8,
+    /// `is_resumable`.
+    pub is_resumable: bool,
+    /// `has_ticket`.
+    pub has_ticket: bool,
+    /// `get0_cipher`'s protocol id.
+    pub cipher: Option<u16>,
+    /// `get0_ticket`: the buffer, if not NULL, and the recorded length.
+    pub ticket: (Option<Vec<u8>>, usize),
+    /// `i2d_SSL_SESSION`, empty when nothing is written.
+    pub encoding: Vec<u8>,
+}
+
+/// What an `SSL` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SslSnapshot {
+    /// `SSL_get0_session`.
+    pub session: Option<Tag>,
+    /// `SSL_get_verify_result`.
+    pub verify_result: i64,
+}
+
+/// What the cache shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSnapshot {
+    /// `SSL_CTX_sess_number`.
+    pub number: i64,
+    /// `SSL_CTX_sess_cache_full`.
+    pub cache_full: i64,
+    /// `SSL_CTX_sess_get_cache_size`.
+    pub size: i64,
+    /// The cached objects, sorted.
+    pub members: Vec<Tag>,
+}
+
+/// A snapshot of a world after a call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Sessions made and not yet dead.
+    pub live: i64,
+    /// Every session reachable from a slot, an `SSL` or the cache, sorted
+    /// by tag.
+    pub sessions: Vec<(Tag, SessionSnapshot)>,
+    /// The `SSL` slots.
+    pub ssls: [Option<SslSnapshot>; SSL_SLOTS],
+    /// The cache, if the ctx exists.
+    pub cache: Option<CacheSnapshot>,
+}
+
+/// Applies calls to one world of sessions, `SSL`s and a cache.
+///
+/// The caller (the lockstep runner) guarantees that every op is legal for
+/// the harness's slot table; a backend that finds a slot empty anyway
+/// returns [`Ret::Refused`] rather than touching anything.
+pub trait Backend {
+    /// A short name for reports ("native", "libssl").
+    fn name(&self) -> &'static str;
+    /// Applies `op`; objects it makes are tagged `step`. Returns the result
+    /// and the libssl error the call queued (packed as
+    /// [`crate::errcode`] says; 0 for none).
+    fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32);
+    /// The events recorded since the last call.
+    fn take_events(&mut self) -> Vec<Event>;
+    /// Overwrites `out` with a snapshot of everything reachable, reusing
+    /// its buffers (the lockstep runner calls this after every call). With
+    /// `full` false only the cheap part is taken: the live count and the
+    /// cache (counters and members); no session or `SSL` is listed.
+    fn fill(&self, out: &mut State, full: bool);
+    /// A new snapshot of everything reachable.
+    fn state(&self) -> State {
+        let mut s = State::default();
+        self.fill(&mut s, true);
+        s
+    }
+    /// Gives the world up without releasing anything the backend can no
+    /// longer vouch for (called after a divergence).
+    fn abandon(&mut self);
+}
+
+/// Keeps runs deterministic where `d2i_SSL_SESSION` reads the clock (a
+/// time absent or 0 becomes "now"): after a decode that started at `t0`,
+/// a session whose time lies between `t0 - 1` and now gets
+/// [`BIRTH_TIME`](crate::program::BIRTH_TIME)
+/// instead, through `pin`. (`time(NULL)` reads a coarse clock that can lag
+/// a second behind at a boundary, hence the `- 1`.) Both backends apply
+/// the same rule to their own result, so a side that took its time from
+/// the input while the other took the clock still shows as a difference.
+fn pin_clock_time(t0: i64, time: i64, pin: impl FnOnce() -> i64) {
+    if (t0 - 1..=wall_clock()).contains(&time) {
+        pin();
+    }
+}
+
+fn int(ok: bool) -> Ret {
+    Ret::Int(ok as i64)
+}
+
+fn refused_empty(what: impl fmt::Display) -> Ret {
+    Ret::Refused(format!("{what} is empty"))
+}
+
+/// The one snapshot walk both backends share: each feeds it what it can
+/// reach — slot sessions, then each `SSL`, then the cache's members — and
+/// the walk reads every object once, in any number of places, and sorts
+/// what it gathered. Buffers of the previous snapshot in `out` are reused.
+pub(crate) struct Walk<'o> {
+    out: &'o mut State,
+    sessions: Vec<(Tag, SessionSnapshot)>,
+    full: bool,
+}
+
+impl<'o> Walk<'o> {
+    /// Starts a snapshot into `out`: `live` sessions, the cache's counters
+    /// (`number`, `cache_full`, `size`) if the ctx exists. With `full`
+    /// false only the summary is taken: the live count and the cache.
+    pub(crate) fn start(
+        out: &'o mut State,
+        live: i64,
+        cache: Option<(i64, i64, i64)>,
+        full: bool,
+    ) -> Walk<'o> {
+        out.live = live;
+        out.ssls = Default::default();
+        let mut members = out.cache.take().map(|c| c.members).unwrap_or_default();
+        members.clear();
+        out.cache = cache.map(|(number, cache_full, size)| CacheSnapshot {
+            number,
+            cache_full,
+            size,
+            members,
+        });
+        let mut sessions = std::mem::take(&mut out.sessions);
+        sessions.clear();
+        Walk {
+            out,
+            sessions,
+            full,
+        }
+    }
+
+    /// Whether session snapshots are taken (a full walk).
+    pub(crate) fn full(&self) -> bool {
+        self.full
+    }
+
+    /// A reachable session with `tag`; `read` is called only the first time
+    /// a tag is met, and only in a full walk.
+    pub(crate) fn session(&mut self, tag: Tag, read: impl FnOnce() -> SessionSnapshot) {
+        if self.full && !self.sessions.iter().any(|(t, _)| *t == tag) {
+            self.sessions.push((tag, read()));
+        }
+    }
+
+    /// `SSL` slot `c` and the tag of its session, if any.
+    pub(crate) fn ssl(&mut self, c: C, session: Option<Tag>, verify_result: i64) {
+        if self.full {
+            self.out.ssls[c.index()] = Some(SslSnapshot {
+                session,
+                verify_result,
+            });
+        }
+    }
+
+    /// A session the cache holds.
+    pub(crate) fn member(&mut self, tag: Tag) {
+        if let Some(c) = &mut self.out.cache {
+            c.members.push(tag);
+        }
+    }
+
+    /// Sorts what was gathered into `out`.
+    pub(crate) fn finish(self) {
+        let Walk {
+            out, mut sessions, ..
+        } = self;
+        sessions.sort_unstable_by_key(|(t, _)| *t);
+        out.sessions = sessions;
+        if let Some(c) = &mut out.cache {
+            c.members.sort_unstable();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(time: i64) -> SessionSnapshot {
+        SessionSnapshot {
+            id: SessionId::default(),
+            sid_ctx: SessionId::default(),
+            master_key: vec![],
+            time,
+            timeout: 0,
+            protocol_version: 0,
+            hostname: None,
+            alpn_selected: None,
+            ticket_appdata: None,
+            max_early_data: 0,
+            ticket_lifetime_hint: 0,
+            compress_id: 0,
+            max_fragment_length: 0,
+            is_resumable: false,
+            has_ticket: false,
+            cipher: None,
+            ticket: (None, 0),
+            encoding: vec![],
+        }
+    }
+
+    #[test]
+    fn the_walk_reads_each_object_once_and_sorts() {
+        let mut state = State::default();
+        let mut reads = 0;
+        let mut w = Walk::start(&mut state, 3, Some((2, 0, 20480)), true);
+        for (tag, t) in [(9, 1), (4, 2), (9, 3)] {
+            w.session(tag, || {
+                reads += 1;
+                snap(t)
+            });
+        }
+        w.ssl(C(1), Some(9), 0);
+        w.member(9);
+        w.member(4);
+        w.finish();
+        assert_eq!(reads, 2);
+        let tags: Vec<_> = state.sessions.iter().map(|(t, s)| (*t, s.time)).collect();
+        assert_eq!(tags, [(4, 2), (9, 1)]);
+        assert_eq!(state.cache.as_ref().unwrap().members, [4, 9]);
+        assert_eq!(state.ssls[1].as_ref().unwrap().session, Some(9));
+        assert_eq!(state.live, 3);
+    }
+
+    #[test]
+    fn a_summary_lists_no_session_and_no_ssl() {
+        let mut state = State::default();
+        let mut w = Walk::start(&mut state, 1, None, false);
+        w.session(1, || panic!("a summary reads no session"));
+        w.ssl(C(0), None, 0);
+        w.member(1);
+        w.finish();
+        assert!(state.sessions.is_empty() && state.ssls.iter().all(Option::is_none));
+        assert!(state.cache.is_none());
+    }
+}

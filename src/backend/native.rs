@@ -1,0 +1,374 @@
+//! [`NativeBackend`]: the native model as a backend. Every op is a call
+//! into [`crate::native`]; nothing here re-implements a rule of the model.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{Backend, Event, Ret, SessionSnapshot, State, UNTAGGED, Walk, int, pin_clock_time};
+use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
+use crate::native::{self, ExCallbacks, ExClass, ExIndex, SessionId, wall_clock};
+use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
+
+/// The error libssl queues for a native error.
+fn queued(e: native::Error) -> u32 {
+    match e {
+        native::Error::IdTooLong => pack(LIB_SSL, 408),
+        native::Error::IdContextTooLong => pack(LIB_SSL, 273),
+        // ERR_R_MALLOC_FAILURE, with its fatal and common flags: every
+        // failure of ssl_session_dup_intern raises it.
+        native::Error::DupFailed => pack(LIB_SSL, 256 | RFLAG_COMMON | RFLAG_FATAL),
+        native::Error::MasterKeyTooLong | native::Error::NegativeTimeout => 0,
+    }
+}
+
+#[derive(Default)]
+struct NativeLog {
+    events: Vec<Event>,
+    live: i64,
+    dup_tag: Tag,
+}
+
+fn lock(log: &Mutex<NativeLog>) -> MutexGuard<'_, NativeLog> {
+    log.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The native implementation as a backend. Its events come from an ex_data
+/// index whose callbacks log deaths and give dups their tag, and from the
+/// cache's remove callback.
+pub struct NativeBackend {
+    log: Arc<Mutex<NativeLog>>,
+    class: Arc<ExClass>,
+    idx: ExIndex,
+    sessions: [Option<native::Session>; SESSION_SLOTS],
+    ssls: [Option<native::Ssl>; SSL_SLOTS],
+    cache: Option<native::Cache>,
+}
+
+impl Default for NativeBackend {
+    fn default() -> Self {
+        NativeBackend::new()
+    }
+}
+
+impl NativeBackend {
+    /// A world with a cache and nothing else.
+    pub fn new() -> NativeBackend {
+        let log = Arc::new(Mutex::new(NativeLog::default()));
+        let mut class = ExClass::new();
+        let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
+        let idx = class.register(ExCallbacks {
+            new: Some(Box::new(move || {
+                lock(&l_new).live += 1;
+                None
+            })),
+            dup: Some(Box::new(move |_| Some(Some(lock(&l_dup).dup_tag)))),
+            free: Some(Box::new(move |_, tag| {
+                let mut l = lock(&l_free);
+                l.live -= 1;
+                l.events.push(Event::Died(tag.unwrap_or(UNTAGGED)));
+            })),
+        });
+        let mut b = NativeBackend {
+            log,
+            class: Arc::new(class),
+            idx,
+            sessions: Default::default(),
+            ssls: Default::default(),
+            cache: None,
+        };
+        b.cache = Some(b.new_cache());
+        b
+    }
+
+    fn new_cache(&self) -> native::Cache {
+        let (log, idx) = (self.log.clone(), self.idx);
+        native::Cache::with_remove_callback(Box::new(move |s| {
+            let tag = s.read().ex_data(idx).unwrap_or(UNTAGGED);
+            lock(&log).events.push(Event::Removed(tag));
+        }))
+    }
+
+    /// The session's tag (its birth step), or [`UNTAGGED`].
+    pub fn tag(&self, s: &native::Session) -> Tag {
+        s.read().ex_data(self.idx).unwrap_or(UNTAGGED)
+    }
+
+    /// The session in slot `s`, if any.
+    pub fn session(&self, s: S) -> Option<&native::Session> {
+        self.sessions[s.index()].as_ref()
+    }
+
+    /// Puts `session` in slot `s` (what a faulty test backend may need).
+    pub fn put_session(&mut self, s: S, session: Option<native::Session>) {
+        self.sessions[s.index()] = session;
+    }
+
+    fn snapshot(s: &native::Session) -> SessionSnapshot {
+        let d = s.read();
+        SessionSnapshot {
+            id: SessionId::new(d.id()).unwrap_or_default(),
+            sid_ctx: SessionId::new(d.id_context()).unwrap_or_default(),
+            master_key: d.master_key().to_vec(),
+            time: d.time(),
+            timeout: d.timeout(),
+            protocol_version: d.protocol_version(),
+            hostname: d.hostname().map(<[u8]>::to_vec),
+            alpn_selected: d.alpn_selected().map(<[u8]>::to_vec),
+            ticket_appdata: d.ticket_appdata().map(<[u8]>::to_vec),
+            max_early_data: d.max_early_data(),
+            ticket_lifetime_hint: d.ticket_lifetime_hint(),
+            compress_id: d.compress_id(),
+            max_fragment_length: d.max_fragment_length(),
+            is_resumable: d.is_resumable(),
+            has_ticket: d.has_ticket(),
+            cipher: d.cipher(),
+            ticket: {
+                let (t, n) = d.ticket();
+                (t.map(<[u8]>::to_vec), n)
+            },
+            encoding: d.encode().unwrap_or_default(),
+        }
+    }
+
+    fn sess(&self, s: S) -> Result<&native::Session, Ret> {
+        self.sessions[s.index()]
+            .as_ref()
+            .ok_or_else(|| super::refused_empty(s))
+    }
+
+    fn ssl(&self, c: C) -> Result<&native::Ssl, Ret> {
+        self.ssls[c.index()]
+            .as_ref()
+            .ok_or_else(|| super::refused_empty(c))
+    }
+
+    fn ssl_mut(&mut self, c: C) -> Result<&mut native::Ssl, Ret> {
+        self.ssls[c.index()]
+            .as_mut()
+            .ok_or_else(|| super::refused_empty(c))
+    }
+
+    fn cache(&self) -> Result<&native::Cache, Ret> {
+        self.cache
+            .as_ref()
+            .ok_or_else(|| super::refused_empty("the ctx"))
+    }
+
+    /// `d2i_SSL_SESSION(NULL, ...)` of `der` into slot `d`.
+    fn decode(&mut self, step: Tag, der: &[u8], d: S) -> (Ret, u32) {
+        let t0 = wall_clock();
+        match native::Session::decode_in(&self.class, der, t0) {
+            Ok((s, used)) => {
+                s.set_ex_data(self.idx, Some(step));
+                let time = s.read().time();
+                pin_clock_time(t0, time, || s.set_time(BIRTH_TIME));
+                self.sessions[d.index()] = Some(s);
+                (Ret::Decoded(Some(step), used), 0)
+            }
+            Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error()),
+        }
+    }
+
+    fn call(&mut self, step: Tag, op: &Op) -> Result<(Ret, u32), Ret> {
+        let done = |r: Result<(), native::Error>| match r {
+            Ok(()) => (Ret::Int(1), 0),
+            Err(e) => (Ret::Int(0), queued(e)),
+        };
+        let one = (Ret::Int(1), 0);
+        Ok(match op {
+            Op::New(d) => {
+                let s = native::Session::new_in(&self.class, BIRTH_TIME);
+                s.set_ex_data(self.idx, Some(step));
+                self.sessions[d.index()] = Some(s);
+                (Ret::Obj(Some(step)), 0)
+            }
+            Op::Dup(s, d) => {
+                lock(&self.log).dup_tag = step;
+                let (copy, error) = match self.sess(*s)?.dup() {
+                    Ok(c) => (Some(c), 0),
+                    Err(e) => (None, queued(e)),
+                };
+                let ret = Ret::Obj(copy.as_ref().map(|c| self.tag(c)));
+                self.sessions[d.index()] = copy;
+                (ret, error)
+            }
+            Op::UpRef(s, d) => {
+                self.sessions[d.index()] = Some(self.sess(*s)?.up_ref());
+                one
+            }
+            Op::Free(s) => {
+                self.sess(*s)?;
+                native::Session::free(self.sessions[s.index()].take());
+                (Ret::Void, 0)
+            }
+            Op::FreeNull => {
+                native::Session::free(None);
+                (Ret::Void, 0)
+            }
+            Op::SslNew(c) => {
+                self.cache()?;
+                self.ssls[c.index()] = Some(native::Ssl::new());
+                (Ret::Void, 0)
+            }
+            Op::SslFree(c) => {
+                self.ssl(*c)?;
+                self.ssls[c.index()] = None;
+                (Ret::Void, 0)
+            }
+            Op::SslSet(c, s) => {
+                let session = s.map(|s| self.sess(s).cloned()).transpose()?;
+                self.ssl_mut(*c)?.set_session(session.as_ref());
+                one
+            }
+            Op::SslGet0(c) => (Ret::Obj(self.ssl(*c)?.session().map(|s| self.tag(s))), 0),
+            Op::SslGet1(c, d) => {
+                let got = self.ssl(*c)?.get1_session();
+                let ret = Ret::Obj(got.as_ref().map(|s| self.tag(s)));
+                self.sessions[d.index()] = got;
+                (ret, 0)
+            }
+            Op::SslCopySessionId(t, f) if t == f => {
+                self.ssl_mut(*t)?.copy_own_session_id();
+                one
+            }
+            Op::SslCopySessionId(t, f) => {
+                self.ssl(*f)?;
+                self.ssl(*t)?;
+                let [to, from] = self
+                    .ssls
+                    .get_disjoint_mut([t.index(), f.index()])
+                    .expect("distinct slots");
+                let (Some(to), Some(from)) = (to, from) else {
+                    unreachable!("both checked above")
+                };
+                to.copy_session_id(from);
+                one
+            }
+            Op::SslClear(c) => {
+                self.ssl_mut(*c)?.clear();
+                one
+            }
+            Op::SslHasMatchingId(c, id) => {
+                let found = self.ssl(*c)?.has_matching_session_id(self.cache()?, id);
+                (int(found), 0)
+            }
+            Op::CacheAdd(s) => (int(self.cache()?.add(self.sess(*s)?)), 0),
+            Op::CacheRemove(s) => (int(self.cache()?.remove(self.sess(*s)?)), 0),
+            Op::CacheFlush(t) => {
+                self.cache()?.flush(*t);
+                (Ret::Void, 0)
+            }
+            Op::CacheSize(n) => (Ret::Int(self.cache()?.set_size(*n)), 0),
+            Op::CtxFree => {
+                self.cache()?;
+                self.cache = None;
+                (Ret::Void, 0)
+            }
+            Op::CtxNew => {
+                self.cache = Some(self.new_cache());
+                (Ret::Void, 0)
+            }
+            Op::SetId(s, id) => done(self.sess(*s)?.set1_id(id)),
+            Op::SetSidCtx(s, v) => done(self.sess(*s)?.set1_id_context(v)),
+            Op::SetMasterKey(s, v) => done(self.sess(*s)?.set1_master_key(v)),
+            Op::SetTime(s, t) => (Ret::Int(self.sess(*s)?.set_time(*t)), 0),
+            Op::SetTimeout(s, t) => done(self.sess(*s)?.set_timeout(*t)),
+            Op::SetHostname(s, h) => {
+                self.sess(*s)?.set1_hostname(h.as_deref());
+                one
+            }
+            Op::SetAlpn(s, v) => {
+                self.sess(*s)?.set1_alpn_selected(v.as_deref());
+                one
+            }
+            Op::SetTicketAppdata(s, v) => {
+                self.sess(*s)?.set1_ticket_appdata(v.as_deref());
+                one
+            }
+            Op::SetProtocolVersion(s, v) => {
+                self.sess(*s)?.set_protocol_version(*v);
+                one
+            }
+            Op::SetMaxEarlyData(s, v) => {
+                self.sess(*s)?.set_max_early_data(*v);
+                one
+            }
+            Op::SetCipher(s, c) => {
+                self.sess(*s)?.set_cipher(*c);
+                one
+            }
+            Op::Encode(s) => {
+                let len = self.sess(*s)?.read().encode().map_or(0, |e| e.len());
+                (Ret::Int(len as i64), 0)
+            }
+            Op::Decode(der, d) => self.decode(step, der, *d),
+            Op::DecodeInto(s, der) => {
+                let s = self.sess(*s)?;
+                let t0 = wall_clock();
+                let r = s.decode_into(der, t0);
+                let time = s.read().time();
+                pin_clock_time(t0, time, || s.set_time(BIRTH_TIME));
+                match r {
+                    Ok(used) => (Ret::Decoded(Some(self.tag(s)), used), 0),
+                    Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error()),
+                }
+            }
+            Op::Reencode(s, d) => {
+                let der = self.sess(*s)?.read().encode().unwrap_or_default();
+                self.decode(step, &der, *d)
+            }
+            Op::IsResumable(s) => (int(self.sess(*s)?.read().is_resumable()), 0),
+            Op::HasTicket(s) => (int(self.sess(*s)?.read().has_ticket()), 0),
+        })
+    }
+}
+
+impl Backend for NativeBackend {
+    fn name(&self) -> &'static str {
+        "native"
+    }
+
+    fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+        self.call(step, op).unwrap_or_else(|refused| (refused, 0))
+    }
+
+    fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut lock(&self.log).events)
+    }
+
+    fn fill(&self, out: &mut State, full: bool) {
+        let live = lock(&self.log).live;
+        let counters = self
+            .cache
+            .as_ref()
+            .map(|c| (c.len() as i64, c.cache_full() as i64, c.size()));
+        let mut w = Walk::start(out, live, counters, full);
+        if w.full() {
+            for s in self.sessions.iter().flatten() {
+                w.session(self.tag(s), || Self::snapshot(s));
+            }
+            for (c, ssl) in C::all().zip(&self.ssls) {
+                let Some(ssl) = ssl else { continue };
+                if let Some(s) = ssl.session() {
+                    w.session(self.tag(s), || Self::snapshot(s));
+                }
+                w.ssl(c, ssl.session().map(|s| self.tag(s)), ssl.verify_result());
+            }
+        }
+        if let Some(cache) = &self.cache {
+            cache.for_each(|s| {
+                let tag = self.tag(s);
+                w.member(tag);
+                w.session(tag, || Self::snapshot(s));
+            });
+        }
+        w.finish();
+    }
+
+    fn abandon(&mut self) {
+        // Native objects are memory-safe to release; dropping the world
+        // only runs callbacks into a log nobody reads.
+        self.sessions = Default::default();
+        self.ssls = Default::default();
+        self.cache = None;
+    }
+}

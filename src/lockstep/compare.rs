@@ -1,0 +1,475 @@
+//! Typed comparison of two [`Outcome`]s: every observable is compared as
+//! the value it is, and a difference names its [`Field`].
+//!
+//! A field has two spellings. [`Field::key`] is stable — no object tags,
+//! no slot numbers — and is what signatures, the shrinker and any grouping
+//! of findings use:
+//!
+//! | key | what |
+//! |---|---|
+//! | `ret`, `error`, `events` | the call's result, queued error, events in order |
+//! | `live` | sessions made and not yet dead |
+//! | `cache`, `cache.number`, `cache.cache_full`, `cache.size`, `cache.members` | the ctx's existence, its counters and members |
+//! | `ssl`, `ssl.session`, `ssl.verify_result` | an `SSL`'s existence, its session, its verify result |
+//! | `sessions` | which objects are reachable |
+//! | `session.<getter>` | a field of a session both sides reach (`session.hostname`, `session.timeout`, …) |
+//! | `session.encoding.<field>` | one element of the DER encoding, by its `SSL_SESSION_ASN1` name (`session.encoding.hostname`) |
+//! | `session.encoding` | an encoding whose elements cannot be told apart |
+//! | `live_after_drain` | sessions left alive when everything was released |
+//!
+//! Its [`Display`](fmt::Display) is for people and says where:
+//! `ssl c1 session`, `session #3 encoding [6] hostname at byte 41`.
+
+use std::fmt::{self, Write as _};
+
+use super::Outcome;
+use crate::backend::{CacheSnapshot, Event, SessionSnapshot, SslSnapshot};
+use crate::errcode;
+use crate::native::{self, SessionId};
+use crate::program::{C, Tag};
+
+/// Where in a session's encoding two sides differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodingSpot {
+    /// The template field whose element differs (or is on one side only);
+    /// `None` when the encodings cannot be split into elements.
+    pub field: Option<native::Field>,
+    /// The offset of that element (or of the first differing byte) in the
+    /// left side's encoding.
+    pub offset: usize,
+}
+
+/// A field of a session snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionField {
+    /// A getter's value: `hostname`, `timeout`, …
+    Getter(&'static str),
+    /// Part of `i2d_SSL_SESSION`'s output.
+    Encoding(EncodingSpot),
+}
+
+/// What differed: a typed path into an [`Outcome`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// The call's normalised result.
+    Ret,
+    /// The error the call queued.
+    Error,
+    /// Deaths and remove callbacks, in order.
+    Events,
+    /// The number of live sessions.
+    Live,
+    /// Whether the ctx exists.
+    Cache,
+    /// `SSL_CTX_sess_number`.
+    CacheNumber,
+    /// `SSL_CTX_sess_cache_full`.
+    CacheFull,
+    /// `SSL_CTX_sess_get_cache_size`.
+    CacheSize,
+    /// The cached objects.
+    CacheMembers,
+    /// Whether the `SSL` slot holds an `SSL`.
+    Ssl(C),
+    /// The `SSL`'s session.
+    SslSession(C),
+    /// The `SSL`'s verify result.
+    SslVerifyResult(C),
+    /// Which objects are reachable.
+    Reachable,
+    /// A field of the session `Tag`, reachable on both sides.
+    Session(Tag, SessionField),
+    /// Sessions still alive after the drain.
+    LiveAfterDrain,
+}
+
+impl Field {
+    /// The stable name of the field (see the module's table).
+    pub fn key(&self) -> String {
+        match self {
+            Field::Ret => "ret".into(),
+            Field::Error => "error".into(),
+            Field::Events => "events".into(),
+            Field::Live => "live".into(),
+            Field::Cache => "cache".into(),
+            Field::CacheNumber => "cache.number".into(),
+            Field::CacheFull => "cache.cache_full".into(),
+            Field::CacheSize => "cache.size".into(),
+            Field::CacheMembers => "cache.members".into(),
+            Field::Ssl(_) => "ssl".into(),
+            Field::SslSession(_) => "ssl.session".into(),
+            Field::SslVerifyResult(_) => "ssl.verify_result".into(),
+            Field::Reachable => "sessions".into(),
+            Field::Session(_, SessionField::Getter(name)) => format!("session.{name}"),
+            Field::Session(_, SessionField::Encoding(spot)) => match spot.field {
+                Some(f) => format!("session.encoding.{}", f.name()),
+                None => "session.encoding".into(),
+            },
+            Field::LiveAfterDrain => "live_after_drain".into(),
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Ssl(c) => write!(f, "ssl {c}"),
+            Field::SslSession(c) => write!(f, "ssl {c} session"),
+            Field::SslVerifyResult(c) => write!(f, "ssl {c} verify_result"),
+            Field::Session(t, SessionField::Getter(name)) => write!(f, "session #{t} {name}"),
+            Field::Session(t, SessionField::Encoding(spot)) => match spot.field {
+                Some(field) => write!(f, "session #{t} encoding {field} at byte {}", spot.offset),
+                None => write!(f, "session #{t} encoding at byte {}", spot.offset),
+            },
+            other => f.write_str(&other.key()),
+        }
+    }
+}
+
+/// One observable that differed, with both values as people read them
+/// (byte strings in hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// What differed.
+    pub field: Field,
+    /// The left backend's value.
+    pub left: String,
+    /// The right backend's value.
+    pub right: String,
+}
+
+/// A value as a report shows it.
+trait Show {
+    fn show(&self) -> String;
+}
+
+macro_rules! show_display {
+    ($($t:ty),*) => {$(
+        impl Show for $t {
+            fn show(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+show_display!(i64, u64, u32, u8, i32, bool);
+
+/// Bytes in hex; `""` for none.
+fn hex(b: &[u8]) -> String {
+    if b.is_empty() {
+        return "\"\"".into();
+    }
+    let mut s = String::with_capacity(2 * b.len());
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+impl Show for Vec<u8> {
+    fn show(&self) -> String {
+        hex(self)
+    }
+}
+
+impl Show for SessionId {
+    fn show(&self) -> String {
+        hex(self.as_bytes())
+    }
+}
+
+impl Show for Option<Vec<u8>> {
+    fn show(&self) -> String {
+        self.as_deref().map_or_else(|| "NULL".into(), hex)
+    }
+}
+
+impl Show for Option<u16> {
+    fn show(&self) -> String {
+        self.map_or_else(|| "NULL".into(), |c| format!("0x{c:04x}"))
+    }
+}
+
+impl Show for (Option<Vec<u8>>, usize) {
+    fn show(&self) -> String {
+        format!("{} (length {})", self.0.show(), self.1)
+    }
+}
+
+fn tags(t: &[Tag]) -> String {
+    if t.is_empty() {
+        return "(none)".into();
+    }
+    t.iter()
+        .map(|t| format!("#{t}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn events(ev: &[Event]) -> String {
+    if ev.is_empty() {
+        return "(none)".into();
+    }
+    ev.iter()
+        .map(Event::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Collects differences.
+struct Diff(Vec<Difference>);
+
+impl Diff {
+    fn values<T: PartialEq + Show>(&mut self, field: Field, a: &T, b: &T) {
+        if a != b {
+            self.0.push(Difference {
+                field,
+                left: a.show(),
+                right: b.show(),
+            });
+        }
+    }
+
+    fn text(&mut self, field: Field, a: String, b: String) {
+        if a != b {
+            self.0.push(Difference {
+                field,
+                left: a,
+                right: b,
+            });
+        }
+    }
+}
+
+/// Everything that differs between `a` and `b`, in a fixed order: the
+/// call's result, error and events, the live count, the cache, each `SSL`,
+/// the reachable set, then each session both sides reach, field by field.
+pub fn diff(a: &Outcome, b: &Outcome) -> Vec<Difference> {
+    let mut d = Diff(Vec::new());
+    d.text(Field::Ret, a.ret.to_string(), b.ret.to_string());
+    d.text(Field::Error, errcode::text(a.error), errcode::text(b.error));
+    d.text(Field::Events, events(&a.events), events(&b.events));
+    let (sa, sb) = (&a.state, &b.state);
+    d.values(Field::Live, &sa.live, &sb.live);
+    cache(&mut d, sa.cache.as_ref(), sb.cache.as_ref());
+    for (c, (x, y)) in C::all().zip(sa.ssls.iter().zip(&sb.ssls)) {
+        ssl(&mut d, c, x.as_ref(), y.as_ref());
+    }
+    let reach = |s: &crate::backend::State| s.sessions.iter().map(|(t, _)| *t).collect::<Vec<_>>();
+    d.text(Field::Reachable, tags(&reach(sa)), tags(&reach(sb)));
+    for (tag, x) in &sa.sessions {
+        if let Some((_, y)) = sb.sessions.iter().find(|(t, _)| t == tag) {
+            session(&mut d, *tag, x, y);
+        }
+    }
+    d.0
+}
+
+fn cache(d: &mut Diff, a: Option<&CacheSnapshot>, b: Option<&CacheSnapshot>) {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let CacheSnapshot {
+                number,
+                cache_full,
+                size,
+                members,
+            } = a;
+            d.values(Field::CacheNumber, number, &b.number);
+            d.values(Field::CacheFull, cache_full, &b.cache_full);
+            d.values(Field::CacheSize, size, &b.size);
+            d.text(Field::CacheMembers, tags(members), tags(&b.members));
+        }
+        (None, None) => {}
+        _ => d.values(Field::Cache, &a.is_some(), &b.is_some()),
+    }
+}
+
+fn ssl(d: &mut Diff, c: C, a: Option<&SslSnapshot>, b: Option<&SslSnapshot>) {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let SslSnapshot {
+                session,
+                verify_result,
+            } = a;
+            let tag = |t: &Option<Tag>| t.map_or_else(|| "NULL".into(), |t| format!("#{t}"));
+            d.text(Field::SslSession(c), tag(session), tag(&b.session));
+            d.values(Field::SslVerifyResult(c), verify_result, &b.verify_result);
+        }
+        (None, None) => {}
+        _ => d.values(Field::Ssl(c), &a.is_some(), &b.is_some()),
+    }
+}
+
+/// Compares two snapshots of the session `tag`, every field by name. The
+/// destructuring makes a new snapshot field a compile error here until it
+/// is compared.
+fn session(d: &mut Diff, tag: Tag, a: &SessionSnapshot, b: &SessionSnapshot) {
+    if a == b {
+        return;
+    }
+    let SessionSnapshot {
+        id,
+        sid_ctx,
+        master_key,
+        time,
+        timeout,
+        protocol_version,
+        hostname,
+        alpn_selected,
+        ticket_appdata,
+        max_early_data,
+        ticket_lifetime_hint,
+        compress_id,
+        max_fragment_length,
+        is_resumable,
+        has_ticket,
+        cipher,
+        ticket,
+        encoding,
+    } = a;
+    let f = |name| Field::Session(tag, SessionField::Getter(name));
+    d.values(f("id"), id, &b.id);
+    d.values(f("sid_ctx"), sid_ctx, &b.sid_ctx);
+    d.values(f("master_key"), master_key, &b.master_key);
+    d.values(f("time"), time, &b.time);
+    d.values(f("timeout"), timeout, &b.timeout);
+    d.values(f("protocol_version"), protocol_version, &b.protocol_version);
+    d.values(f("hostname"), hostname, &b.hostname);
+    d.values(f("alpn_selected"), alpn_selected, &b.alpn_selected);
+    d.values(f("ticket_appdata"), ticket_appdata, &b.ticket_appdata);
+    d.values(f("max_early_data"), max_early_data, &b.max_early_data);
+    d.values(
+        f("ticket_lifetime_hint"),
+        ticket_lifetime_hint,
+        &b.ticket_lifetime_hint,
+    );
+    d.values(f("compress_id"), compress_id, &b.compress_id);
+    d.values(
+        f("max_fragment_length"),
+        max_fragment_length,
+        &b.max_fragment_length,
+    );
+    d.values(f("is_resumable"), is_resumable, &b.is_resumable);
+    d.values(f("has_ticket"), has_ticket, &b.has_ticket);
+    d.values(f("cipher"), cipher, &b.cipher);
+    d.values(f("ticket"), ticket, &b.ticket);
+    if encoding != &b.encoding {
+        d.0.push(encoding_difference(tag, encoding, &b.encoding));
+    }
+}
+
+/// Names the first element of two encodings that differs (or stands on one
+/// side only), with both its values in hex; the whole encodings, from the
+/// first differing byte, when they cannot be split into elements.
+fn encoding_difference(tag: Tag, a: &[u8], b: &[u8]) -> Difference {
+    let at =
+        |field, offset| Field::Session(tag, SessionField::Encoding(EncodingSpot { field, offset }));
+    if let (Some(ea), Some(eb)) = (native::elements(a), native::elements(b)) {
+        let bytes = |der: &[u8], e: &native::Element| hex(&der[e.offset..e.offset + e.len]);
+        let rank = |e: &native::Element| e.field.map_or(usize::MAX, |f| f.position());
+        let (mut i, mut j) = (0, 0);
+        while i < ea.len() || j < eb.len() {
+            let (x, y) = (ea.get(i), eb.get(j));
+            match (x, y) {
+                (Some(x), Some(y)) if x.field == y.field => {
+                    let (bx, by) = (bytes(a, x), bytes(b, y));
+                    if bx != by {
+                        return Difference {
+                            field: at(x.field, x.offset),
+                            left: bx,
+                            right: by,
+                        };
+                    }
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), y) if y.is_none_or(|y| rank(x) < rank(y)) => {
+                    return Difference {
+                        field: at(x.field, x.offset),
+                        left: bytes(a, x),
+                        right: "(absent)".into(),
+                    };
+                }
+                (_, Some(y)) => {
+                    return Difference {
+                        field: at(y.field, x.map_or(a.len(), |x| x.offset)),
+                        left: "(absent)".into(),
+                        right: bytes(b, y),
+                    };
+                }
+                (None, None) => break,
+                (Some(_), None) => unreachable!("handled by the arm above"),
+            }
+        }
+    }
+    let first = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    Difference {
+        field: at(None, first),
+        left: hex(&a[first.min(a.len())..]),
+        right: hex(&b[first.min(b.len())..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `SEQUENCE { INTEGER 1, [6] { OCTET STRING host } }`.
+    fn der(host: &[u8]) -> Vec<u8> {
+        let mut inner = vec![0x04, host.len() as u8];
+        inner.extend_from_slice(host);
+        let mut six = vec![0xa6, inner.len() as u8];
+        six.extend(inner);
+        let mut body = vec![0x02, 0x01, 0x01];
+        body.extend(six);
+        let mut out = vec![0x30, body.len() as u8];
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn a_changed_byte_names_its_element() {
+        let d = encoding_difference(3, &der(b"ab"), &der(b"ac"));
+        assert_eq!(d.field.key(), "session.encoding.hostname");
+        assert_eq!(d.left, "a60404026162");
+        assert_eq!(d.right, "a60404026163");
+        assert_eq!(
+            d.field.to_string(),
+            "session #3 encoding [6] hostname at byte 5"
+        );
+    }
+
+    #[test]
+    fn an_element_on_one_side_only_is_absent_on_the_other() {
+        let short = vec![0x30, 0x03, 0x02, 0x01, 0x01];
+        let d = encoding_difference(0, &der(b"x"), &short);
+        assert_eq!(
+            (d.left.as_str(), d.right.as_str()),
+            ("a603040178", "(absent)")
+        );
+        let d = encoding_difference(0, &short, &der(b"x"));
+        assert_eq!(
+            (d.left.as_str(), d.right.as_str()),
+            ("(absent)", "a603040178")
+        );
+    }
+
+    #[test]
+    fn unreadable_encodings_show_bytes_from_the_first_difference() {
+        let d = encoding_difference(1, &[0x30, 0x80, 1, 2], &[0x30, 0x80, 1, 3]);
+        assert_eq!(d.field.key(), "session.encoding");
+        assert_eq!((d.left.as_str(), d.right.as_str()), ("02", "03"));
+        assert_eq!(d.field.to_string(), "session #1 encoding at byte 3");
+    }
+
+    #[test]
+    fn keys_carry_no_tags_or_slots() {
+        assert_eq!(Field::SslSession(C(3)).key(), "ssl.session");
+        assert_eq!(Field::SslSession(C(3)).to_string(), "ssl c3 session");
+        let f = Field::Session(9, SessionField::Getter("hostname"));
+        assert_eq!(
+            (f.key().as_str(), f.to_string().as_str()),
+            ("session.hostname", "session #9 hostname")
+        );
+    }
+}

@@ -1,0 +1,477 @@
+//! [`Session`], one owned reference to an `SSL_SESSION`, and [`View`], a
+//! borrowed one for reading.
+
+use std::ffi::{CStr, CString, c_int, c_long, c_uint, c_void};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+
+use super::Hazard;
+use super::cipher::find_cipher;
+use super::ffi::{self, SSL_CTX, SSL_SESSION};
+use super::log::{CTXS, decode_tag, encode_tag, tag_index, with_dup_tag};
+
+/// Any pointer for `bytes` that libssl may read `bytes.len()` bytes from;
+/// never NULL, even for an empty slice (NULL is dereferenced, §14.3).
+pub(super) fn data_ptr(bytes: &[u8]) -> *const u8 {
+    static ZERO: u8 = 0;
+    if bytes.is_empty() {
+        &ZERO
+    } else {
+        bytes.as_ptr()
+    }
+}
+
+pub(super) fn cached_in(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> bool {
+    // SAFETY: `ctx` is alive (registered in CTXS) and `s` is a valid session.
+    unsafe {
+        let lh = ffi::SSL_CTX_sessions(ctx);
+        !lh.is_null() && ffi::OPENSSL_LH_retrieve(lh, s as *const c_void) == s as *mut c_void
+    }
+}
+
+fn cached_anywhere(s: *mut SSL_SESSION) -> bool {
+    CTXS.with_borrow(|ctxs| ctxs.iter().any(|&c| cached_in(c, s)))
+}
+
+/// One owned reference to an `SSL_SESSION`.
+pub struct Session {
+    ptr: NonNull<SSL_SESSION>,
+}
+
+impl Clone for Session {
+    /// `SSL_SESSION_up_ref`.
+    fn clone(&self) -> Session {
+        // SAFETY: we own a reference, so the object is alive.
+        let ok = unsafe { ffi::SSL_SESSION_up_ref(self.ptr.as_ptr()) };
+        assert_eq!(ok, 1, "SSL_SESSION_up_ref failed");
+        Session { ptr: self.ptr }
+    }
+}
+
+impl Drop for Session {
+    /// `SSL_SESSION_free`: releases this reference.
+    fn drop(&mut self) {
+        // SAFETY: we own exactly this reference.
+        unsafe { ffi::SSL_SESSION_free(self.ptr.as_ptr()) }
+    }
+}
+
+impl Session {
+    /// `SSL_SESSION_free(NULL)`, which libssl allows and ignores.
+    pub fn free_null() {
+        // SAFETY: NULL is documented to be a no-op.
+        unsafe { ffi::SSL_SESSION_free(ptr::null_mut()) }
+    }
+
+    /// `SSL_SESSION_new`, tagged `tag`, with its time set to `time` before
+    /// anything can observe the clock's value.
+    pub fn new(tag: u64, time: i64) -> Result<Session, Hazard> {
+        let idx = tag_index();
+        // SAFETY: plain constructor; NULL is checked.
+        let ptr = NonNull::new(unsafe { ffi::SSL_SESSION_new() }).ok_or(Hazard::Allocation)?;
+        // SAFETY: `ptr` is a fresh session we own.
+        unsafe {
+            ffi::SSL_SESSION_set_ex_data(ptr.as_ptr(), idx, encode_tag(Some(tag)));
+            ffi::SSL_SESSION_set_time(ptr.as_ptr(), time as c_long);
+        }
+        Ok(Session { ptr })
+    }
+
+    /// A bare `SSL_SESSION_new` (time from the clock, no tag). Until the
+    /// tag index is registered by [`Session::new`] or [`Ctx::new`], no
+    /// ex_data callback runs either: this is libssl's own cost, for
+    /// benchmarks.
+    pub fn plain() -> Result<Session, Hazard> {
+        // SAFETY: plain constructor; NULL is checked.
+        NonNull::new(unsafe { ffi::SSL_SESSION_new() })
+            .map(|ptr| Session { ptr })
+            .ok_or(Hazard::Allocation)
+    }
+
+    /// `d2i_SSL_SESSION(NULL, ...)`: a new session from `der`, tagged
+    /// `tag`, and the bytes libssl used; `None` if libssl refused it.
+    pub fn decode(tag: u64, der: &[u8]) -> Option<(Session, usize)> {
+        let idx = tag_index();
+        let (s, used) = Session::decode_plain(der)?;
+        // SAFETY: a fresh session we own.
+        unsafe { ffi::SSL_SESSION_set_ex_data(s.raw(), idx, encode_tag(Some(tag))) };
+        Some((s, used))
+    }
+
+    /// A bare `d2i_SSL_SESSION(NULL, ...)`, with no tag (and, as with
+    /// [`Session::plain`], no callbacks until the tag index is registered):
+    /// libssl's own cost, for benchmarks.
+    pub fn decode_plain(der: &[u8]) -> Option<(Session, usize)> {
+        let mut p = der.as_ptr();
+        let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
+        // SAFETY: `p` and `len` describe `der`; a NULL `a` makes libssl
+        // allocate the result, which we then own.
+        let s = Session::adopt(unsafe { ffi::d2i_SSL_SESSION(ptr::null_mut(), &mut p, len) })?;
+        let used = p as usize - der.as_ptr() as usize;
+        Some((s, used))
+    }
+
+    /// `d2i_SSL_SESSION(&s, ...)`: decodes `der` into this session in
+    /// place. Returns the bytes used, or `None` if libssl refused the input
+    /// (the session may be left partly overwritten). Refused for a cached
+    /// session: it would change the key behind the cache's back.
+    pub fn decode_into(&self, der: &[u8]) -> Result<Option<usize>, Hazard> {
+        if cached_anywhere(self.raw()) {
+            return Err(Hazard::KeyOfCachedSession);
+        }
+        let mut a = self.raw();
+        let mut p = der.as_ptr();
+        let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
+        // SAFETY: `a` is our live session, which libssl reuses and never
+        // frees (on failure `*a` is still the object it worked on); `p` and
+        // `len` describe `der`.
+        let r = unsafe { ffi::d2i_SSL_SESSION(&mut a, &mut p, len) };
+        debug_assert!(r.is_null() || r == self.raw());
+        Ok((!r.is_null()).then(|| p as usize - der.as_ptr() as usize))
+    }
+
+    /// Makes this reference shareable between threads for reference
+    /// counting only (see [`SharedSession`]).
+    pub fn into_shared(self) -> SharedSession {
+        SharedSession(self)
+    }
+
+    /// Adopts a reference returned by libssl, if not NULL.
+    pub(super) fn adopt(p: *mut SSL_SESSION) -> Option<Session> {
+        NonNull::new(p).map(|ptr| Session { ptr })
+    }
+
+    pub(super) fn raw(&self) -> *mut SSL_SESSION {
+        self.ptr.as_ptr()
+    }
+
+    /// A borrowed view for reading.
+    pub fn view(&self) -> View<'_> {
+        View {
+            ptr: self.ptr,
+            _life: PhantomData,
+        }
+    }
+
+    /// `SSL_SESSION_dup`; the copy is tagged `tag`. `None` if libssl failed.
+    pub fn dup(&self, tag: u64) -> Option<Session> {
+        // SAFETY: the source is alive.
+        let copy = with_dup_tag(tag, || unsafe { ffi::SSL_SESSION_dup(self.raw()) });
+        Session::adopt(copy)
+    }
+
+    /// `SSL_SESSION_set1_id`; refused for a cached session.
+    pub fn set1_id(&self, id: &[u8]) -> Result<c_int, Hazard> {
+        if cached_anywhere(self.raw()) {
+            return Err(Hazard::KeyOfCachedSession);
+        }
+        let len = c_uint::try_from(id.len()).unwrap_or(c_uint::MAX);
+        // SAFETY: valid session and buffer; libssl checks the length.
+        Ok(unsafe { ffi::SSL_SESSION_set1_id(self.raw(), data_ptr(id), len) })
+    }
+
+    /// `SSL_SESSION_set_protocol_version`; refused for a cached session.
+    pub fn set_protocol_version(&self, version: i32) -> Result<c_int, Hazard> {
+        if cached_anywhere(self.raw()) {
+            return Err(Hazard::KeyOfCachedSession);
+        }
+        // SAFETY: valid session.
+        Ok(unsafe { ffi::SSL_SESSION_set_protocol_version(self.raw(), version) })
+    }
+
+    /// `SSL_SESSION_set1_id_context`.
+    pub fn set1_id_context(&self, sid_ctx: &[u8]) -> c_int {
+        let len = c_uint::try_from(sid_ctx.len()).unwrap_or(c_uint::MAX);
+        // SAFETY: valid session and buffer; libssl checks the length.
+        unsafe { ffi::SSL_SESSION_set1_id_context(self.raw(), data_ptr(sid_ctx), len) }
+    }
+
+    /// `SSL_SESSION_set1_master_key`.
+    pub fn set1_master_key(&self, key: &[u8]) -> c_int {
+        // SAFETY: valid session and buffer; libssl checks the length.
+        unsafe { ffi::SSL_SESSION_set1_master_key(self.raw(), data_ptr(key), key.len()) }
+    }
+
+    /// `SSL_SESSION_set_time`.
+    pub fn set_time(&self, t: i64) -> i64 {
+        // SAFETY: valid session; a cached one is re-sorted under its owner's lock.
+        unsafe { ffi::SSL_SESSION_set_time(self.raw(), t as c_long) as i64 }
+    }
+
+    /// `SSL_SESSION_set_timeout`.
+    pub fn set_timeout(&self, t: i64) -> i64 {
+        // SAFETY: as set_time.
+        unsafe { ffi::SSL_SESSION_set_timeout(self.raw(), t as c_long) as i64 }
+    }
+
+    /// `SSL_SESSION_set1_hostname`; `None` passes NULL.
+    pub fn set1_hostname(&self, hostname: Option<&[u8]>) -> Result<c_int, Hazard> {
+        let c = hostname
+            .map(|h| CString::new(h).map_err(|_| Hazard::NulInHostname))
+            .transpose()?;
+        let p = c.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        // SAFETY: valid session; NULL or a C string.
+        Ok(unsafe { ffi::SSL_SESSION_set1_hostname(self.raw(), p) })
+    }
+
+    /// `SSL_SESSION_set1_alpn_selected`; `None` passes NULL and length 0.
+    pub fn set1_alpn_selected(&self, alpn: Option<&[u8]>) -> c_int {
+        let (p, n) = alpn.map_or((ptr::null(), 0), |a| (data_ptr(a), a.len()));
+        // SAFETY: valid session; NULL is allowed here.
+        unsafe { ffi::SSL_SESSION_set1_alpn_selected(self.raw(), p, n) }
+    }
+
+    /// `SSL_SESSION_set1_ticket_appdata`; `None` passes NULL and length 0.
+    pub fn set1_ticket_appdata(&self, data: Option<&[u8]>) -> c_int {
+        let (p, n) = data.map_or((ptr::null(), 0), |a| (data_ptr(a), a.len()));
+        // SAFETY: valid session; NULL is allowed here.
+        unsafe { ffi::SSL_SESSION_set1_ticket_appdata(self.raw(), p.cast(), n) }
+    }
+
+    /// `SSL_SESSION_set_cipher` with the cipher libssl knows by `code`:
+    /// NULL for `None` or an unknown code.
+    pub fn set_cipher(&self, code: Option<u16>) -> c_int {
+        let c = code.map_or(ptr::null(), find_cipher);
+        // SAFETY: valid session; NULL or a static cipher.
+        unsafe { ffi::SSL_SESSION_set_cipher(self.raw(), c) }
+    }
+
+    /// `SSL_SESSION_set_max_early_data`.
+    pub fn set_max_early_data(&self, v: u32) -> c_int {
+        // SAFETY: valid session.
+        unsafe { ffi::SSL_SESSION_set_max_early_data(self.raw(), v) }
+    }
+}
+
+/// A session reference that may cross threads, offering only what libssl
+/// makes thread-safe for a shared session: taking and releasing references
+/// (atomic counts). No setter or getter, so no data race.
+pub struct SharedSession(Session);
+
+// SAFETY: only `SSL_SESSION_up_ref` and `SSL_SESSION_free` are reachable,
+// and both are thread-safe (atomic reference counting, §11).
+unsafe impl Send for SharedSession {}
+// SAFETY: as above; `&SharedSession` allows only `up_ref_release`.
+unsafe impl Sync for SharedSession {}
+
+impl SharedSession {
+    /// `SSL_SESSION_up_ref` then `SSL_SESSION_free`.
+    pub fn up_ref_release(&self) {
+        drop(self.0.clone());
+    }
+}
+
+/// A borrowed `SSL_SESSION`, valid while what lent it is not changed.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub(super) ptr: NonNull<SSL_SESSION>,
+    pub(super) _life: PhantomData<&'a ()>,
+}
+
+/// Copies `len` bytes at `p`, or `None` for NULL.
+///
+/// # Safety
+/// `p` must be NULL or valid for reading `len` bytes.
+unsafe fn copy_bytes(p: *const u8, len: usize) -> Option<Vec<u8>> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: per the contract.
+        Some(unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
+    }
+}
+
+/// A session id or id context (at most 32 bytes), copied out of a session.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IdBuf {
+    len: u8,
+    bytes: [u8; 32],
+}
+
+impl IdBuf {
+    /// # Safety
+    /// `p` must be NULL or valid for reading `len` bytes.
+    unsafe fn copy(p: *const u8, len: c_uint) -> IdBuf {
+        let mut b = IdBuf {
+            len: 0,
+            bytes: [0; 32],
+        };
+        let n = (len as usize).min(32);
+        if !p.is_null() && n > 0 {
+            // SAFETY: per the contract.
+            b.bytes[..n].copy_from_slice(unsafe { std::slice::from_raw_parts(p, n) });
+            b.len = n as u8;
+        }
+        b
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+impl View<'_> {
+    fn raw(&self) -> *mut SSL_SESSION {
+        self.ptr.as_ptr()
+    }
+
+    /// The tag in ex_data, if any.
+    pub fn tag(&self) -> Option<u64> {
+        // SAFETY: the view's session is alive.
+        decode_tag(unsafe { ffi::SSL_SESSION_get_ex_data(self.raw(), tag_index()) })
+    }
+
+    /// True if both name the same object.
+    pub fn same(&self, other: &View<'_>) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// `SSL_SESSION_get_id`, copied without allocating.
+    pub fn id(&self) -> IdBuf {
+        let mut len: c_uint = 0;
+        // SAFETY: alive session; the buffer is inside it.
+        unsafe { IdBuf::copy(ffi::SSL_SESSION_get_id(self.raw(), &mut len), len) }
+    }
+
+    /// `SSL_SESSION_get0_id_context`, copied without allocating.
+    pub fn id_context(&self) -> IdBuf {
+        let mut len: c_uint = 0;
+        // SAFETY: as id.
+        unsafe { IdBuf::copy(ffi::SSL_SESSION_get0_id_context(self.raw(), &mut len), len) }
+    }
+
+    /// `SSL_SESSION_get_master_key` (allocates only for a non-empty key).
+    pub fn master_key(&self) -> Vec<u8> {
+        // SAFETY: with `outlen` 0 only the length is returned.
+        let n = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), ptr::null_mut(), 0) };
+        let mut buf = vec![0u8; n];
+        if n > 0 {
+            // SAFETY: the buffer has room for the whole key.
+            let got = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), buf.as_mut_ptr(), n) };
+            buf.truncate(got);
+        }
+        buf
+    }
+
+    /// `SSL_SESSION_get_time`.
+    pub fn time(&self) -> i64 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_time(self.raw()) as i64 }
+    }
+
+    /// `SSL_SESSION_get_timeout`.
+    pub fn timeout(&self) -> i64 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_timeout(self.raw()) as i64 }
+    }
+
+    /// `SSL_SESSION_get_protocol_version`.
+    pub fn protocol_version(&self) -> i32 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_protocol_version(self.raw()) }
+    }
+
+    /// `SSL_SESSION_get0_hostname`.
+    pub fn hostname(&self) -> Option<Vec<u8>> {
+        // SAFETY: NULL or a C string owned by the session.
+        unsafe {
+            let p = ffi::SSL_SESSION_get0_hostname(self.raw());
+            (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes().to_vec())
+        }
+    }
+
+    /// `SSL_SESSION_get0_alpn_selected`.
+    pub fn alpn_selected(&self) -> Option<Vec<u8>> {
+        let (mut p, mut n) = (ptr::null(), 0usize);
+        // SAFETY: both out-pointers are valid; the buffer is the session's.
+        unsafe {
+            ffi::SSL_SESSION_get0_alpn_selected(self.raw(), &mut p, &mut n);
+            copy_bytes(p, n)
+        }
+    }
+
+    /// `SSL_SESSION_get0_ticket`: the buffer, if not NULL, and the length
+    /// libssl records (which d2i can leave set with a NULL buffer).
+    pub fn ticket(&self) -> (Option<Vec<u8>>, usize) {
+        let (mut p, mut n) = (ptr::null(), 0usize);
+        // SAFETY: valid out-pointers. A non-NULL ticket holds `n` bytes:
+        // every path that sets the buffer sets its length with it.
+        unsafe {
+            ffi::SSL_SESSION_get0_ticket(self.raw(), &mut p, &mut n);
+            let bytes = (!p.is_null()).then(|| std::slice::from_raw_parts(p, n).to_vec());
+            (bytes, n)
+        }
+    }
+
+    /// `SSL_SESSION_get0_ticket_appdata`.
+    pub fn ticket_appdata(&self) -> Option<Vec<u8>> {
+        let (mut p, mut n) = (ptr::null_mut(), 0usize);
+        // SAFETY: as alpn_selected.
+        unsafe {
+            ffi::SSL_SESSION_get0_ticket_appdata(self.raw(), &mut p, &mut n);
+            copy_bytes(p as *const u8, n)
+        }
+    }
+
+    /// The protocol id of `SSL_SESSION_get0_cipher`, or `None` for NULL.
+    pub fn cipher(&self) -> Option<u16> {
+        // SAFETY: alive session; ciphers are static.
+        unsafe {
+            let c = ffi::SSL_SESSION_get0_cipher(self.raw());
+            (!c.is_null()).then(|| ffi::SSL_CIPHER_get_protocol_id(c))
+        }
+    }
+
+    /// `i2d_SSL_SESSION`: the DER encoding, empty when libssl writes
+    /// nothing (no cipher).
+    pub fn encoding(&self) -> Vec<u8> {
+        // SAFETY: with a NULL out-pointer only the length is returned.
+        let n = unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) };
+        if n <= 0 {
+            return Vec::new();
+        }
+        let mut buf = vec![0u8; n as usize];
+        let mut p = buf.as_mut_ptr();
+        // SAFETY: the buffer holds the `n` bytes i2d writes.
+        let written = unsafe { ffi::i2d_SSL_SESSION(self.raw(), &mut p) };
+        buf.truncate(written.max(0) as usize);
+        buf
+    }
+
+    /// `SSL_SESSION_get_max_early_data`.
+    pub fn max_early_data(&self) -> u32 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_max_early_data(self.raw()) }
+    }
+
+    /// `SSL_SESSION_get_ticket_lifetime_hint`.
+    pub fn ticket_lifetime_hint(&self) -> u64 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_ticket_lifetime_hint(self.raw()) as u64 }
+    }
+
+    /// `SSL_SESSION_get_compress_id`.
+    pub fn compress_id(&self) -> u32 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_compress_id(self.raw()) }
+    }
+
+    /// `SSL_SESSION_get_max_fragment_length`.
+    pub fn max_fragment_length(&self) -> u8 {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_get_max_fragment_length(self.raw()) }
+    }
+
+    /// `SSL_SESSION_is_resumable`.
+    pub fn is_resumable(&self) -> bool {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_is_resumable(self.raw()) != 0 }
+    }
+
+    /// `SSL_SESSION_has_ticket`.
+    pub fn has_ticket(&self) -> bool {
+        // SAFETY: alive session.
+        unsafe { ffi::SSL_SESSION_has_ticket(self.raw()) != 0 }
+    }
+}

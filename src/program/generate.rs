@@ -1,0 +1,261 @@
+//! Random programs: [`Program::generate`] decodes a program from bytes (a
+//! fuzzer's input or a seeded stream), choosing ops by the weights of the
+//! op table and values that reach libssl's interesting cases.
+
+use arbitrary::Unstructured;
+
+use super::op::{Op, OpKind};
+use super::{BIRTH_TIME, C, Program, S, SESSION_SLOTS, SSL_SLOTS, SlotTable, Tag};
+
+/// Chooses values that reach libssl's interesting cases: colliding ids,
+/// boundary lengths, overflowing and negative times, tiny cache sizes.
+pub(super) struct Gen<'a, 'b> {
+    pub(super) u: &'a mut Unstructured<'b>,
+}
+
+pub(super) type R<T> = arbitrary::Result<T>;
+
+/// The sum of the op table's weights.
+fn total_weight() -> u32 {
+    OpKind::ALL.iter().map(|k| k.weight()).sum()
+}
+
+impl Gen<'_, '_> {
+    pub(super) fn pick<T: Copy>(&mut self, xs: &[T]) -> R<T> {
+        self.u.choose(xs).copied()
+    }
+
+    pub(super) fn one_in(&mut self, n: u8) -> R<bool> {
+        self.u.ratio(1, n)
+    }
+
+    pub(super) fn id(&mut self) -> R<Vec<u8>> {
+        let k = self.pick(&[1u8, 2, 3, 0xff])?;
+        Ok(match self.u.int_in_range(0..=9u8)? {
+            0 => vec![],
+            1 | 2 => vec![k],
+            3..=5 => vec![k; 4],
+            6 => vec![k; 32],
+            7 => vec![k; 33],
+            8 => {
+                let mut v = vec![k; 4];
+                v.push(self.u.arbitrary()?);
+                v
+            }
+            _ => {
+                let n = self.u.int_in_range(0..=34usize)?.min(self.u.len());
+                self.u.bytes(n)?.to_vec()
+            }
+        })
+    }
+
+    fn bytes_up_to(&mut self, max: usize) -> R<Vec<u8>> {
+        let n = self.u.int_in_range(0..=max)?.min(self.u.len());
+        Ok(self.u.bytes(n)?.to_vec())
+    }
+
+    pub(super) fn time(&mut self) -> R<i64> {
+        const B: i64 = BIRTH_TIME;
+        Ok(match self.u.int_in_range(0..=5u8)? {
+            0 => self.pick(&[
+                0,
+                1,
+                -1,
+                -2,
+                -5,
+                i64::MAX,
+                i64::MIN,
+                i64::MAX - 1,
+                i64::MIN + 1,
+            ])?,
+            1 | 2 => B + self.u.int_in_range(-4..=4i64)?,
+            3 => B + self.pick(&[300, 303, 304, 305, 600, 7200, -304])?,
+            4 => self.u.int_in_range(-1000..=1000i64)?,
+            _ => self.u.arbitrary()?,
+        })
+    }
+
+    pub(super) fn timeout(&mut self) -> R<i64> {
+        Ok(match self.u.int_in_range(0..=4u8)? {
+            0 => self.pick(&[
+                0,
+                1,
+                3,
+                300,
+                304,
+                7200,
+                i64::MAX,
+                i64::MAX - 1,
+                -1,
+                i64::MIN,
+            ])?,
+            1 | 2 => self.u.int_in_range(0..=10i64)?,
+            3 => self.u.int_in_range(0..=1000i64)?,
+            _ => self.u.arbitrary()?,
+        })
+    }
+
+    pub(super) fn flush_time(&mut self) -> R<i64> {
+        const B: i64 = BIRTH_TIME;
+        Ok(match self.u.int_in_range(0..=3u8)? {
+            0 => self.pick(&[0, -1, -8, -10, i64::MAX, i64::MIN, 1])?,
+            1 | 2 => {
+                B + self.pick(&[0, 1, 2, 303, 304, 305, 306, 608, 609])?
+                    + self.u.int_in_range(-2..=2i64)?
+            }
+            _ => self.time()?,
+        })
+    }
+
+    pub(super) fn cache_size(&mut self) -> R<i64> {
+        Ok(match self.u.int_in_range(0..=3u8)? {
+            0 => self.pick(&[-1, i64::MIN, 20480, i64::MAX])?,
+            _ => self.u.int_in_range(0..=5i64)?,
+        })
+    }
+
+    pub(super) fn version(&mut self) -> R<i32> {
+        Ok(if self.one_in(4)? {
+            self.pick(&[0x0303, 0x0304, 0, 0x0200, 0xfefd, -1, 0x0100, 0x10000])?
+        } else {
+            0x0304
+        })
+    }
+
+    pub(super) fn hostname(&mut self) -> R<Option<Vec<u8>>> {
+        Ok(match self.u.int_in_range(0..=4u8)? {
+            0 => None,
+            1 => Some(vec![]),
+            2 => Some(b"a.example".to_vec()),
+            3 => Some(b"b.example".to_vec()),
+            _ => {
+                let mut v = self.bytes_up_to(12)?;
+                v.retain(|&b| b != 0);
+                Some(v)
+            }
+        })
+    }
+
+    pub(super) fn opt_bytes(&mut self, known: &[&[u8]]) -> R<Option<Vec<u8>>> {
+        Ok(match self.u.int_in_range(0..=4u8)? {
+            0 => None,
+            1 => Some(vec![]),
+            2 | 3 => Some(self.pick(known)?.to_vec()),
+            _ => Some(self.bytes_up_to(16)?),
+        })
+    }
+
+    pub(super) fn cipher(&mut self) -> R<Option<u16>> {
+        Ok(match self.u.int_in_range(0..=7u8)? {
+            0 => None,
+            1 => Some(self.u.arbitrary()?),
+            _ => Some(self.pick(&[
+                0x1301, 0x1302, 0x1303, 0xc02f, 0x009c, 0x00ff, 0x5600, 0x0001, 0x1306, 0x1234,
+            ])?),
+        })
+    }
+
+    pub(super) fn master_key(&mut self) -> R<Vec<u8>> {
+        Ok(match self.u.int_in_range(0..=4u8)? {
+            0 => vec![],
+            1 | 2 => vec![0x4d; 48],
+            3 => vec![0x4d; self.pick(&[512usize, 513])?],
+            _ => self.bytes_up_to(64)?,
+        })
+    }
+
+    /// A session slot that is full (or, with `full` false, empty) with
+    /// high probability: ops on the wrong kind of slot are skipped.
+    pub(super) fn s(&mut self, t: &SlotTable, full: bool) -> R<S> {
+        let fit: Vec<S> = S::all()
+            .filter(|s| t.sessions[s.index()].is_some() == full)
+            .collect();
+        if fit.is_empty() || self.one_in(32)? {
+            return Ok(S(self.u.int_in_range(0..=SESSION_SLOTS as u8 - 1)?));
+        }
+        self.pick(&fit)
+    }
+
+    /// An `SSL` slot that is full (or, with `full` false, empty) with high
+    /// probability.
+    pub(super) fn c(&mut self, t: &SlotTable, full: bool) -> R<C> {
+        let fit: Vec<C> = C::all().filter(|c| t.ssls[c.index()] == full).collect();
+        if fit.is_empty() || self.one_in(32)? {
+            return Ok(C(self.u.int_in_range(0..=SSL_SLOTS as u8 - 1)?));
+        }
+        self.pick(&fit)
+    }
+
+    /// An op kind drawn by the op table's weights; mostly `new` while no
+    /// session exists.
+    fn kind(&mut self, t: &SlotTable) -> R<OpKind> {
+        let has_sessions = t.sessions.iter().any(Option::is_some);
+        if !has_sessions && !self.one_in(8)? {
+            return Ok(OpKind::New);
+        }
+        let mut x = self.u.int_in_range(0..=total_weight() - 1)?;
+        for &k in OpKind::ALL {
+            if x < k.weight() {
+                return Ok(k);
+            }
+            x -= k.weight();
+        }
+        unreachable!("x < total_weight()")
+    }
+
+    fn op(&mut self, t: &SlotTable) -> R<Op> {
+        let kind = self.kind(t)?;
+        Op::generate_operands(kind, self, t)
+    }
+}
+
+impl Program {
+    /// Decodes a program of at most `max_ops` calls from fuzzer bytes. The
+    /// decoder tracks a guessed [`SlotTable`] and draws up to four candidate
+    /// calls until one is legal, so most calls are legal while skips still
+    /// occur; values favour SEMANTICS.md §14.5. It stops when the bytes run
+    /// out.
+    pub fn generate(u: &mut Unstructured<'_>, max_ops: usize) -> arbitrary::Result<Program> {
+        const TRIES: usize = 4;
+        let mut table = SlotTable::default();
+        let mut ops = Vec::with_capacity(max_ops);
+        let mut g = Gen { u };
+        // Half the programs start with a tiny cache, so eviction is common.
+        if max_ops > 0 && !g.u.is_empty() && g.one_in(2).unwrap_or(false) {
+            let size = g.u.int_in_range(1..=4i64).unwrap_or(2);
+            ops.push(Op::CacheSize(size));
+        }
+        'ops: while ops.len() < max_ops && !g.u.is_empty() {
+            let mut op = None;
+            for _ in 0..TRIES {
+                let Ok(candidate) = g.op(&table) else {
+                    break 'ops;
+                };
+                let legal = table.is_legal(&candidate);
+                op = Some(candidate);
+                if legal {
+                    break;
+                }
+            }
+            let Some(op) = op else { break };
+            if table.is_legal(&op) {
+                let made = op.destination().map(|_| ops.len() as Tag);
+                table.after(&op, made);
+                // A guess at the cache's members: eviction and expiry are
+                // not modelled here.
+                match &op {
+                    Op::CacheAdd(s) => table.cached.extend(table.object(*s)),
+                    Op::CacheRemove(s) => {
+                        if let Some(o) = table.object(*s) {
+                            table.cached.remove(&o);
+                        }
+                    }
+                    Op::CacheFlush(0) => table.cached.clear(),
+                    _ => {}
+                }
+            }
+            ops.push(op);
+        }
+        Ok(Program { ops })
+    }
+}
