@@ -536,3 +536,32 @@ fn s10_optional_fields_and_long_lengths() {
          encode s0 => 286"
     ));
 }
+
+#[test]
+fn s14_has_matching_id_looks_up_the_ssl_version_and_the_id() {
+    // SSL_has_matching_session_id keys its lookup by the SSL's version —
+    // 0x0304 for a new TLS_method SSL — and the id; it changes nothing.
+    check(
+        "new s0
+         set_id s0 0a0b0c0d
+         set_protocol_version s0 0x0304
+         new s1
+         set_id s1 01020304
+         set_protocol_version s1 0x0303
+         cache_add s0                           => 1
+         cache_add s1                           => 1
+         ssl_new c0
+         ssl_has_matching_id c0 0a0b0c0d        => 1
+         ssl_has_matching_id c0 0a0b0c          => 0
+         ssl_has_matching_id c0 01020304        => 0
+         ssl_has_matching_id c0 \"\"            => 0
+         new s2
+         set_protocol_version s2 0x0304
+         cache_add s2                           => 1
+         ssl_has_matching_id c0 \"\"            => 1
+         ssl_has_matching_id c0 0a0b0c0d0a0b0c0d0a0b0c0d0a0b0c0d0a0b0c0d0a0b0c0d0a0b0c0d0a0b0c0d0a => 0
+         cache_remove s0                        => 1 | rm(#0)
+         ssl_has_matching_id c0 0a0b0c0d        => 0
+         drain => free(#0) rm(#3) rm(#13) free(#3) free(#13)",
+    );
+}

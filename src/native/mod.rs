@@ -55,7 +55,7 @@ pub(crate) use der::tlv as der_tlv;
 pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};
-pub use ssl::{Ssl, TLS_ANY_VERSION};
+pub use ssl::{NEW_SSL_VERSION, Ssl};
 pub use time::{Expiry, wall_clock};
 
 /// The longest session id or id context, in bytes.

@@ -6,9 +6,10 @@ use super::session::Session;
 /// `X509_V_OK`: the verify result of a new `SSL`.
 const X509_V_OK: i64 = 0;
 
-/// `TLS_ANY_VERSION`: the version of an `SSL` made with `TLS_method`
-/// before a handshake (`SSL_new` copies `ctx->method->version`).
-pub const TLS_ANY_VERSION: i32 = 0x10000;
+/// The version of an `SSL` made with `TLS_method`, before a handshake:
+/// `TLS1_3_VERSION`, since `tls1_clear` starts a `TLS_ANY_VERSION` method
+/// at `TLS_MAX_VERSION`.
+pub const NEW_SSL_VERSION: i32 = 0x0304;
 
 /// An `SSL` as far as sessions go: the session it would resume, the
 /// verify result copied from it, and the protocol version that keys its
@@ -35,7 +36,7 @@ impl Ssl {
         Ssl {
             session: None,
             verify_result: X509_V_OK,
-            version: TLS_ANY_VERSION,
+            version: NEW_SSL_VERSION,
         }
     }
 
@@ -87,7 +88,7 @@ impl Ssl {
         cache.has_key(self.version, id)
     }
 
-    /// The protocol version (`SSL_version`): [`TLS_ANY_VERSION`] without a
+    /// The protocol version (`SSL_version`): [`NEW_SSL_VERSION`] without a
     /// handshake.
     pub fn version(&self) -> i32 {
         self.version
@@ -140,7 +141,7 @@ mod tests {
         let ssl = Ssl::new();
         let s = Session::new();
         s.set1_id(b"abcd").unwrap();
-        s.set_protocol_version(0x0304);
+        s.set_protocol_version(0x0303);
         assert!(cache.add(&s));
         assert!(!ssl.has_matching_session_id(&cache, b"abcd"));
         assert!(cache.remove(&s));

@@ -127,3 +127,11 @@ fn a_recycled_ctx_is_like_a_new_one() {
     );
     assert!(again.members().is_empty());
 }
+
+#[test]
+fn a_new_ssl_has_the_highest_version_of_its_method() {
+    // tls1_clear: a TLS_ANY_VERSION method starts at TLS_MAX_VERSION.
+    let ctx = Ctx::new().unwrap();
+    let ssl = Ssl::new(&ctx).unwrap();
+    assert_eq!(ssl.version(), 0x0304);
+}
