@@ -28,5 +28,5 @@ pub mod native;
 #[allow(unsafe_code)]
 pub mod ossl;
 pub mod program;
-// pub mod report;
+pub mod report;
 pub mod shrink;

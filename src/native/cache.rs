@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::session::{ListPos, Session, SessionData, SessionId};
+use super::data::{ListPos, SessionData, SessionId};
+use super::session::Session;
 
 /// Called with each session that leaves the cache by remove, eviction or
 /// flush (`SSL_CTX_sess_set_remove_cb`). It runs while the cache is locked

@@ -22,7 +22,7 @@
 
 use std::fmt;
 
-use super::session::SessionData;
+use super::data::{ExData, SessionData};
 
 /// One ex_data value: an opaque word, `None` when unset.
 pub type ExValue = Option<u64>;
@@ -123,29 +123,5 @@ impl ExClass {
                 free(data, data.ex.get(i));
             }
         }
-    }
-}
-
-/// The values of one session; empty until the first `set`, as libssl's
-/// stack is NULL until then.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct ExData {
-    values: Vec<ExValue>,
-}
-
-impl ExData {
-    pub(crate) fn ever_set(&self) -> bool {
-        !self.values.is_empty()
-    }
-
-    pub(crate) fn get(&self, i: usize) -> ExValue {
-        self.values.get(i).copied().flatten()
-    }
-
-    pub(crate) fn set(&mut self, i: usize, v: ExValue) {
-        if self.values.len() <= i {
-            self.values.resize(i + 1, None);
-        }
-        self.values[i] = v;
     }
 }

@@ -40,6 +40,7 @@
 
 mod cache;
 mod ciphers;
+mod data;
 mod der;
 mod exdata;
 #[cfg(feature = "faults")]
@@ -50,11 +51,12 @@ mod time;
 
 pub use cache::{Cache, DEFAULT_CACHE_SIZE, RemoveCallback};
 pub use ciphers::{KNOWN_CIPHERS, cipher_known};
+pub use data::{DEFAULT_TIMEOUT, SessionData, SessionId};
 #[cfg(feature = "faults")]
 pub(crate) use der::tlv as der_tlv;
 pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
-pub use session::{DEFAULT_TIMEOUT, Session, SessionData, SessionId};
+pub use session::Session;
 pub use ssl::{NEW_SSL_VERSION, Ssl};
 pub use time::{Expiry, wall_clock};
 

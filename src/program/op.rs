@@ -368,7 +368,7 @@ mod tests {
         assert!(!e.releases && !e.changes_key);
         let e = Op::SetId(S(3), vec![]).effects();
         assert!(e.changes_key);
-        assert_eq!(Op::Free(S(4)).effects().releases, true);
+        assert!(Op::Free(S(4)).effects().releases);
         let e = Op::SslCopySessionId(C(1), C(2)).effects();
         assert_eq!(e.ssls, [Some(C(1)), Some(C(2))]);
         assert_eq!(Op::SslNew(C(0)).effects().ssl_born, Some(C(0)));

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::ber::{self, CONTEXT, Header, IntType, UNIVERSAL};
-use crate::native::session::{Buf, SessionData, SessionId};
+use crate::native::data::{Buf, SessionData, SessionId};
 use crate::native::{MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH, cipher_known};
 
 /// A field of the `SSL_SESSION_ASN1` SEQUENCE, in template order.

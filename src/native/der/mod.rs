@@ -13,7 +13,7 @@ mod decode;
 pub(crate) use decode::parse;
 pub use decode::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 
-use super::session::SessionData;
+use super::data::SessionData;
 
 fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {

@@ -1,0 +1,289 @@
+//! The plain data of a session: [`SessionData`] with its [`SessionId`]s,
+//! shared buffers and ex_data values. A leaf of the native module but for
+//! one link: a cached session names its cache (`owner`), which is how
+//! `set_time` on a cached session re-sorts the cache.
+
+use std::sync::{Arc, Weak};
+
+use super::MAX_ID_LENGTH;
+use super::cache::CacheShared;
+use super::exdata::{ExIndex, ExValue};
+use super::time::Expiry;
+
+/// A session id or id context: at most 32 bytes, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SessionId {
+    len: u8,
+    bytes: [u8; MAX_ID_LENGTH],
+}
+
+impl SessionId {
+    /// The id made of `bytes`, or `None` if it is longer than 32 bytes.
+    pub fn new(bytes: &[u8]) -> Option<SessionId> {
+        if bytes.len() > MAX_ID_LENGTH {
+            return None;
+        }
+        let mut id = SessionId {
+            len: bytes.len() as u8,
+            bytes: [0; MAX_ID_LENGTH],
+        };
+        id.bytes[..bytes.len()].copy_from_slice(bytes);
+        Some(id)
+    }
+
+    /// The id's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// True for the empty id.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.as_bytes() {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An immutable byte buffer. A setter replaces it whole, so a dup can share
+/// it instead of copying (one atomic increment instead of an allocation).
+pub(crate) type Buf = Arc<[u8]>;
+
+/// Where a cached session sits in its cache's expiry list.
+pub(crate) type ListPos = (Expiry, u64);
+
+/// The fields of a session, readable through [`Session::read`] and handed
+/// to ex_data free callbacks. Defaults are those of `SSL_SESSION_new`.
+#[derive(Debug, Clone)]
+pub struct SessionData {
+    pub(crate) ssl_version: i32,
+    pub(crate) master_key: Option<Buf>,
+    pub(crate) id: SessionId,
+    pub(crate) sid_ctx: SessionId,
+    pub(crate) not_resumable: bool,
+    pub(crate) verify_result: i64,
+    pub(crate) time: i64,
+    pub(crate) timeout: i64,
+    pub(crate) expiry: Expiry,
+    pub(crate) hostname: Option<Buf>,
+    pub(crate) alpn_selected: Option<Buf>,
+    pub(crate) ticket_appdata: Option<Buf>,
+    pub(crate) ticket: Option<Buf>,
+    pub(crate) ticklen: usize,
+    pub(crate) tick_lifetime_hint: u64,
+    pub(crate) tick_age_add: u32,
+    /// PSK and SRP strings: no setters; only decoding fills them.
+    pub(crate) psk_identity_hint: Option<Buf>,
+    pub(crate) psk_identity: Option<Buf>,
+    pub(crate) srp_username: Option<Buf>,
+    pub(crate) flags: u32,
+    pub(crate) compress_id: u32,
+    /// The cipher (`cipher`): the code of a suite libssl knows, or `None`
+    /// for NULL.
+    pub(crate) cipher: Option<u16>,
+    /// `cipher_id`: set only by decoding; `set_cipher` leaves it alone.
+    pub(crate) cipher_id: u32,
+    pub(crate) kex_group: u32,
+    pub(crate) max_early_data: u32,
+    pub(crate) max_fragment_len_mode: u8,
+    /// The cache whose list holds this session (`owner`), and where.
+    pub(crate) owner: Option<Weak<CacheShared>>,
+    pub(crate) list_pos: Option<ListPos>,
+    pub(crate) ex: ExData,
+}
+
+/// The timeout `SSL_SESSION_new` gives a session, in seconds.
+pub const DEFAULT_TIMEOUT: i64 = 304;
+
+impl SessionData {
+    pub(crate) fn new(time: i64) -> SessionData {
+        SessionData {
+            ssl_version: 0,
+            master_key: None,
+            id: SessionId::default(),
+            sid_ctx: SessionId::default(),
+            not_resumable: false,
+            verify_result: 1,
+            time,
+            timeout: DEFAULT_TIMEOUT,
+            expiry: Expiry::of(time, DEFAULT_TIMEOUT),
+            hostname: None,
+            alpn_selected: None,
+            ticket_appdata: None,
+            ticket: None,
+            ticklen: 0,
+            tick_lifetime_hint: 0,
+            tick_age_add: 0,
+            psk_identity_hint: None,
+            psk_identity: None,
+            srp_username: None,
+            flags: 0,
+            compress_id: 0,
+            cipher: None,
+            cipher_id: 0,
+            kex_group: 0,
+            max_early_data: 0,
+            max_fragment_len_mode: 255,
+            owner: None,
+            list_pos: None,
+            ex: ExData::default(),
+        }
+    }
+
+    /// The cache key: `(protocol version, id)`.
+    pub(crate) fn key(&self) -> (i32, SessionId) {
+        (self.ssl_version, self.id)
+    }
+
+    pub(crate) fn set_time_fields(&mut self, time: i64, timeout: i64) {
+        self.time = time;
+        self.timeout = timeout;
+        self.expiry = Expiry::of(time, timeout);
+    }
+
+    /// The session id (`SSL_SESSION_get_id`).
+    pub fn id(&self) -> &[u8] {
+        self.id.as_bytes()
+    }
+    /// The id context (`SSL_SESSION_get0_id_context`).
+    pub fn id_context(&self) -> &[u8] {
+        self.sid_ctx.as_bytes()
+    }
+    /// The master key (`SSL_SESSION_get_master_key`).
+    pub fn master_key(&self) -> &[u8] {
+        self.master_key.as_deref().unwrap_or(&[])
+    }
+    /// The protocol version, part of the cache key.
+    pub fn protocol_version(&self) -> i32 {
+        self.ssl_version
+    }
+    /// Seconds since the epoch at which the session was made (or set).
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+    /// Lifetime in seconds.
+    pub fn timeout(&self) -> i64 {
+        self.timeout
+    }
+    /// The expiry point with its overflow flag.
+    pub fn expiry(&self) -> Expiry {
+        self.expiry
+    }
+    /// The SNI host name; `Some(b"")` is distinct from `None`, as in C.
+    pub fn hostname(&self) -> Option<&[u8]> {
+        self.hostname.as_deref()
+    }
+    /// The selected ALPN protocol.
+    pub fn alpn_selected(&self) -> Option<&[u8]> {
+        self.alpn_selected.as_deref()
+    }
+    /// The application data carried in tickets.
+    pub fn ticket_appdata(&self) -> Option<&[u8]> {
+        self.ticket_appdata.as_deref()
+    }
+    /// The code of `SSL_SESSION_get0_cipher`, `None` for NULL.
+    pub fn cipher(&self) -> Option<u16> {
+        self.cipher
+    }
+    /// `i2d_SSL_SESSION`: the DER encoding, or `None` where libssl writes
+    /// nothing (no cipher).
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        super::der::encode(self)
+    }
+    /// `SSL_SESSION_get_max_early_data`.
+    pub fn max_early_data(&self) -> u32 {
+        self.max_early_data
+    }
+    /// `SSL_SESSION_get_ticket_lifetime_hint`.
+    pub fn ticket_lifetime_hint(&self) -> u64 {
+        self.tick_lifetime_hint
+    }
+    /// `SSL_SESSION_get_compress_id`.
+    pub fn compress_id(&self) -> u32 {
+        self.compress_id
+    }
+    /// `SSL_SESSION_get_max_fragment_length`: 0 when unspecified (255).
+    pub fn max_fragment_length(&self) -> u8 {
+        if self.max_fragment_len_mode == 255 {
+            0
+        } else {
+            self.max_fragment_len_mode
+        }
+    }
+    /// The verify result the session carries into an `SSL`.
+    pub fn verify_result(&self) -> i64 {
+        self.verify_result
+    }
+    /// `SSL_SESSION_has_ticket`.
+    pub fn has_ticket(&self) -> bool {
+        self.ticklen > 0
+    }
+    /// `SSL_SESSION_get0_ticket`: the buffer (absent or possibly empty)
+    /// and the recorded length, which d2i can leave set without a buffer.
+    pub fn ticket(&self) -> (Option<&[u8]>, usize) {
+        (self.ticket.as_deref(), self.ticklen)
+    }
+    /// The PSK identity hint, carried only through DER.
+    pub fn psk_identity_hint(&self) -> Option<&[u8]> {
+        self.psk_identity_hint.as_deref()
+    }
+    /// The PSK identity, carried only through DER.
+    pub fn psk_identity(&self) -> Option<&[u8]> {
+        self.psk_identity.as_deref()
+    }
+    /// The SRP user name, carried only through DER.
+    pub fn srp_username(&self) -> Option<&[u8]> {
+        self.srp_username.as_deref()
+    }
+    /// The session flags (`SSL_SESS_FLAG_*`), carried only through DER.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+    /// The ticket age add, carried only through DER.
+    pub fn ticket_age_add(&self) -> u32 {
+        self.tick_age_add
+    }
+    /// `SSL_SESSION_is_resumable`: not marked otherwise, and has an id or a
+    /// ticket.
+    pub fn is_resumable(&self) -> bool {
+        !self.not_resumable && (!self.id.is_empty() || self.ticklen > 0)
+    }
+    /// Whether a cache's list holds the session.
+    pub fn is_cached(&self) -> bool {
+        self.list_pos.is_some()
+    }
+    /// The value at `index` of the session's ex_data.
+    pub fn ex_data(&self, index: ExIndex) -> ExValue {
+        self.ex.get(index.0)
+    }
+}
+
+/// The values of one session; empty until the first `set`, as libssl's
+/// stack is NULL until then.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ExData {
+    pub(super) values: Vec<ExValue>,
+}
+
+impl ExData {
+    pub(crate) fn ever_set(&self) -> bool {
+        !self.values.is_empty()
+    }
+
+    pub(crate) fn get(&self, i: usize) -> ExValue {
+        self.values.get(i).copied().flatten()
+    }
+
+    pub(crate) fn set(&mut self, i: usize, v: ExValue) {
+        if self.values.len() <= i {
+            self.values.resize(i + 1, None);
+        }
+        self.values[i] = v;
+    }
+}

@@ -1,0 +1,120 @@
+//! The performance comparison report: criterion's medians of the hot paths,
+//! native against libssl, judged against the [targets](targets::PATHS),
+//! with the cache curve as a chart and the differential loop's rate.
+//!
+//! [`criterion::read_estimates`] reads a `cargo bench` run;
+//! [`Report::build`] makes the rows; [`Report::write`] writes
+//! `index.md`, `index.html` (rendered by pulldown-cmark) and `cache.svg`.
+
+pub mod criterion;
+mod render;
+pub mod targets;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+pub use render::{html, markdown};
+
+use crate::backend::{NativeBackend, OsslBackend};
+use crate::campaign::{self, Config};
+
+/// The differential loop's rate, measured on one thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuzzRate {
+    /// How long it ran.
+    pub seconds: f64,
+    /// Programs run.
+    pub programs: u64,
+    /// Programs per second.
+    pub programs_per_sec: f64,
+    /// Ops per second.
+    pub ops_per_sec: f64,
+    /// Divergences found (0 or 1: the campaign stops at the first).
+    pub divergences: usize,
+}
+
+/// Runs `sessdiff fuzz --seed 1 --ops 32` against the linked libssl for
+/// `seconds` and returns its rate.
+pub fn measure_fuzz_rate(seconds: u64) -> FuzzRate {
+    let (stats, found) = campaign::run(
+        &Config {
+            seed: 1,
+            target: campaign::Target::Ops,
+            ops: 32,
+            duration: Some(Duration::from_secs(seconds)),
+            programs: None,
+        },
+        || {
+            (
+                NativeBackend::new(),
+                OsslBackend::new().expect("SSL_CTX_new failed"),
+            )
+        },
+        |_| {},
+    );
+    FuzzRate {
+        seconds: stats.elapsed.as_secs_f64(),
+        programs: stats.programs,
+        programs_per_sec: stats.programs_per_sec(),
+        ops_per_sec: stats.ops_per_sec(),
+        divergences: usize::from(found.is_some()),
+    }
+}
+
+/// A report, ready to render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The machine it ran on.
+    pub machine: String,
+    /// The libssl version string.
+    pub libssl: String,
+    /// One row per compared path.
+    pub rows: Vec<targets::Row>,
+    /// The differential loop's rate, if measured.
+    pub fuzz: Option<FuzzRate>,
+}
+
+impl Report {
+    /// The report of the medians `est`, on this machine and the linked
+    /// libssl.
+    pub fn build(est: &BTreeMap<String, f64>, fuzz: Option<FuzzRate>) -> Report {
+        Report {
+            machine: machine(),
+            libssl: crate::ossl::version(),
+            rows: targets::rows(est),
+            fuzz,
+        }
+    }
+
+    /// Writes `index.md`, `index.html` and `cache.svg` (from `est`) into
+    /// `dir`; returns the Markdown.
+    pub fn write(&self, est: &BTreeMap<String, f64>, dir: &Path) -> Result<String> {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        render::chart(&dir.join("cache.svg"), est)?;
+        let md = markdown(self);
+        std::fs::write(dir.join("index.md"), &md)?;
+        std::fs::write(dir.join("index.html"), html(&md))?;
+        Ok(md)
+    }
+}
+
+/// The CPU, core count, OS and architecture.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "{cpu}, {cores} cores, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}

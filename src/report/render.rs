@@ -1,0 +1,226 @@
+//! The report as Markdown, as HTML (rendered by pulldown-cmark) and the
+//! cache chart as SVG (plotters).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::prelude::*;
+
+use super::Report;
+use super::targets::{CACHE_SIZES, Goal, Row};
+
+/// A median for people.
+fn ns(v: Option<f64>) -> String {
+    match v {
+        None => "—".into(),
+        Some(v) if v >= 1e6 => format!("{:.2} ms", v / 1e6),
+        Some(v) if v >= 1e3 => format!("{:.2} µs", v / 1e3),
+        Some(v) => format!("{v:.1} ns"),
+    }
+}
+
+fn ratio(r: &Row) -> String {
+    r.ratio().map_or("—".into(), |x| {
+        if x < 0.01 {
+            format!("{x:.5}")
+        } else {
+            format!("{x:.3}")
+        }
+    })
+}
+
+fn goal(r: &Row) -> String {
+    match r.goal {
+        Goal::Ratio(max) => format!("≤ {max}"),
+        Goal::Floor(id, times) => format!("≤ {times} × `{id}` ({})", ns(r.floor)),
+        Goal::None => "—".into(),
+    }
+}
+
+/// The report in Markdown.
+pub fn markdown(r: &Report) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# sessdiff performance report\n");
+    let _ = writeln!(md, "- machine: {}", r.machine);
+    let _ = writeln!(md, "- libssl: {}", r.libssl);
+    let _ = writeln!(
+        md,
+        "- medians from one `cargo bench` run (criterion); ratio = native / libssl, lower is better\n"
+    );
+    let _ = writeln!(md, "| path | native | libssl | ratio | target | met |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---|---|");
+    for row in &r.rows {
+        let met = match row.met() {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {met} |",
+            row.name,
+            ns(row.native),
+            ns(row.libssl),
+            ratio(row),
+            goal(row),
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n![cache add + remove against cache size](cache.svg)\n"
+    );
+    if let Some(f) = &r.fuzz {
+        let _ = writeln!(md, "## Differential fuzzing rate\n");
+        let _ = writeln!(
+            md,
+            "`sessdiff fuzz --seed 1 --ops 32` for {:.1} s on one thread: **{:.0} programs/s**, \
+             {:.0} ops/s ({} programs, {} divergences).",
+            f.seconds, f.programs_per_sec, f.ops_per_sec, f.programs, f.divergences
+        );
+    }
+    let missed: Vec<&Row> = r.rows.iter().filter(|x| x.met() == Some(false)).collect();
+    if !missed.is_empty() {
+        let _ = writeln!(md, "\n## Targets not met in this run\n");
+        for row in missed {
+            let _ = writeln!(
+                md,
+                "- {}: ratio {} (target {})",
+                row.name,
+                ratio(row),
+                goal(row)
+            );
+        }
+    }
+    let _ = writeln!(md, "\n## Notes\n");
+    let _ = writeln!(
+        md,
+        "- `floor_atomic` is two relaxed/release atomic operations on one counter: the least a \
+         thread-safe count can cost. `floor_biased` is two plain increments: what the owner-thread \
+         path of a biased scheme could cost."
+    );
+    let _ = writeln!(
+        md,
+        "- libssl's cache keeps a sorted list and walks it on insert, so its add cost grows with \
+         the cache; the native cache is a hash table plus a B-tree keyed by (expiry, insertion order)."
+    );
+    md
+}
+
+/// `md` as a standalone HTML page.
+pub fn html(md: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let mut body = String::new();
+    html::push_html(&mut body, Parser::new_ext(md, Options::ENABLE_TABLES));
+    format!(
+        "<!doctype html>\n<meta charset=utf-8>\n<title>sessdiff performance report</title>\n\
+         <style>body{{font-family:sans-serif;max-width:980px;margin:2em auto}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style>\n{body}"
+    )
+}
+
+/// The add + remove curve of both sides against cache size, as SVG at
+/// `path`; nothing is written without measurements.
+pub fn chart(path: &Path, est: &BTreeMap<String, f64>) -> Result<()> {
+    let series = |who: &str| -> Vec<(f64, f64)> {
+        CACHE_SIZES
+            .iter()
+            .filter_map(|n| {
+                est.get(&format!("cache_add_remove/{who}/{n}"))
+                    .map(|&v| (*n as f64, v))
+            })
+            .collect()
+    };
+    let (nat, lib) = (series("native"), series("libssl"));
+    if nat.is_empty() && lib.is_empty() {
+        return Ok(());
+    }
+    let ymax = nat.iter().chain(&lib).map(|p| p.1).fold(1.0, f64::max) * 2.0;
+    let ymin = nat.iter().chain(&lib).map(|p| p.1).fold(f64::MAX, f64::min) / 2.0;
+    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut ch = ChartBuilder::on(&root)
+        .caption(
+            "cache add + remove: cost against cache size",
+            ("sans-serif", 18),
+        )
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d((5.0f64..200_000.0).log_scale(), (ymin..ymax).log_scale())?;
+    ch.configure_mesh()
+        .x_desc("sessions in the cache")
+        .y_desc("ns per add + remove (median)")
+        .draw()?;
+    for (data, color, name) in [(&nat, BLUE, "native"), (&lib, RED, "libssl")] {
+        ch.draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(2)))?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        ch.draw_series(data.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+    }
+    ch.configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::FuzzRate;
+    use crate::report::targets::rows;
+
+    fn report() -> Report {
+        let est: BTreeMap<String, f64> = [("new_free/native", 20.0), ("new_free/libssl", 50.0)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        Report {
+            machine: "test machine".into(),
+            libssl: "OpenSSL 3.0.19".into(),
+            rows: rows(&est),
+            fuzz: Some(FuzzRate {
+                seconds: 1.0,
+                programs: 10,
+                programs_per_sec: 10.0,
+                ops_per_sec: 300.0,
+                divergences: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_markdown_table_shows_each_path_with_its_verdict() {
+        let md = markdown(&report());
+        assert!(
+            md.contains("| new + free | 20.0 ns | 50.0 ns | 0.400 | ≤ 0.2 | **no** |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| get1 + free | — | — | — | ≤ 0.5 | — |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- new + free: ratio 0.400 (target ≤ 0.2)"),
+            "{md}"
+        );
+        assert!(md.contains("**10 programs/s**"), "{md}");
+    }
+
+    #[test]
+    fn html_is_rendered_by_a_markdown_parser() {
+        let h = html(&markdown(&report()));
+        assert!(h.contains("<h1>sessdiff performance report</h1>"), "{h}");
+        assert!(
+            h.contains("<table>") && h.contains("<td>new + free</td>"),
+            "{h}"
+        );
+        assert!(h.contains("<strong>no</strong>"), "{h}");
+        assert!(h.contains("<img src=\"cache.svg\""), "{h}");
+    }
+}

@@ -1,0 +1,204 @@
+//! The table of hot paths the report compares, each with its target.
+
+use std::collections::BTreeMap;
+
+/// What a path's native median must reach.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    /// native / libssl at most this.
+    Ratio(f64),
+    /// native at most this many times the benchmark `floor`'s median.
+    Floor(&'static str, f64),
+    /// Measured, no target.
+    None,
+}
+
+/// One compared path: a row of the report.
+#[derive(Debug, Clone, Copy)]
+pub struct Path {
+    /// What people read (`new + free`).
+    pub name: &'static str,
+    /// The criterion id of the native benchmark.
+    pub native: &'static str,
+    /// The criterion id of the libssl benchmark.
+    pub libssl: &'static str,
+    /// The target.
+    pub goal: Goal,
+}
+
+const fn path(name: &'static str, native: &'static str, libssl: &'static str, goal: Goal) -> Path {
+    Path {
+        name,
+        native,
+        libssl,
+        goal,
+    }
+}
+
+/// Every path, in the report's order.
+pub const PATHS: &[Path] = &[
+    path(
+        "up_ref + free",
+        "up_ref_free/native",
+        "up_ref_free/libssl",
+        Goal::Floor("up_ref_free/floor_atomic", 1.05),
+    ),
+    path(
+        "get1 + free",
+        "get1_free/native",
+        "get1_free/libssl",
+        Goal::Ratio(0.5),
+    ),
+    path(
+        "new + free",
+        "new_free/native",
+        "new_free/libssl",
+        Goal::Ratio(0.2),
+    ),
+    path(
+        "dup + free",
+        "dup_free/native",
+        "dup_free/libssl",
+        Goal::Ratio(0.2),
+    ),
+    path(
+        "cache add + remove, 10 sessions",
+        "cache_add_remove/native/10",
+        "cache_add_remove/libssl/10",
+        Goal::Ratio(1.0),
+    ),
+    path(
+        "cache add + remove, 1000 sessions",
+        "cache_add_remove/native/1000",
+        "cache_add_remove/libssl/1000",
+        Goal::None,
+    ),
+    path(
+        "cache add + remove, 100000 sessions",
+        "cache_add_remove/native/100000",
+        "cache_add_remove/libssl/100000",
+        Goal::Ratio(0.05),
+    ),
+    path(
+        "flush half of 10,000",
+        "flush_half/native",
+        "flush_half/libssl",
+        Goal::None,
+    ),
+    path(
+        "encode (i2d)",
+        "encode/native",
+        "encode/libssl",
+        Goal::Ratio(0.5),
+    ),
+    path(
+        "decode (d2i) + free",
+        "decode/native",
+        "decode/libssl",
+        Goal::Ratio(0.5),
+    ),
+    path(
+        "contended up_ref + free, 1 thread",
+        "contended/native/1",
+        "contended/libssl/1",
+        Goal::None,
+    ),
+    path(
+        "contended up_ref + free, 2 threads",
+        "contended/native/2",
+        "contended/libssl/2",
+        Goal::Ratio(1.0),
+    ),
+];
+
+/// The cache sizes of the add + remove curve.
+pub const CACHE_SIZES: &[u64] = &[10, 1_000, 100_000];
+
+/// A path with its measurements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The path.
+    pub name: &'static str,
+    /// The native median, ns.
+    pub native: Option<f64>,
+    /// The libssl median, ns.
+    pub libssl: Option<f64>,
+    /// The floor's median, ns, for a [`Goal::Floor`].
+    pub floor: Option<f64>,
+    /// The target.
+    pub goal: Goal,
+}
+
+impl Row {
+    /// native / libssl.
+    pub fn ratio(&self) -> Option<f64> {
+        match (self.native, self.libssl) {
+            (Some(n), Some(l)) if l > 0.0 => Some(n / l),
+            _ => None,
+        }
+    }
+
+    /// Whether the target is met; `None` without a target or a measurement.
+    pub fn met(&self) -> Option<bool> {
+        match self.goal {
+            Goal::Ratio(max) => self.ratio().map(|r| r <= max),
+            Goal::Floor(_, times) => self.native.zip(self.floor).map(|(n, f)| n <= times * f),
+            Goal::None => None,
+        }
+    }
+}
+
+/// The rows of [`PATHS`] with the medians of `est`.
+pub fn rows(est: &BTreeMap<String, f64>) -> Vec<Row> {
+    PATHS
+        .iter()
+        .map(|p| Row {
+            name: p.name,
+            native: est.get(p.native).copied(),
+            libssl: est.get(p.libssl).copied(),
+            floor: match p.goal {
+                Goal::Floor(id, _) => est.get(id).copied(),
+                _ => None,
+            },
+            goal: p.goal,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_judged_from_the_medians() {
+        let est: BTreeMap<String, f64> = [
+            ("new_free/native", 10.0),
+            ("new_free/libssl", 100.0),
+            ("dup_free/native", 30.0),
+            ("dup_free/libssl", 100.0),
+            ("up_ref_free/native", 5.1),
+            ("up_ref_free/floor_atomic", 5.0),
+            ("flush_half/native", 1.0),
+            ("flush_half/libssl", 2.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let rows = rows(&est);
+        let row = |name| rows.iter().find(|r| r.name == name).unwrap();
+        assert_eq!(row("new + free").met(), Some(true));
+        assert_eq!(row("dup + free").met(), Some(false));
+        assert_eq!(row("up_ref + free").met(), Some(true));
+        assert_eq!(row("flush half of 10,000").met(), None);
+        assert_eq!(row("get1 + free").met(), None, "not measured");
+        assert_eq!(row("flush half of 10,000").ratio(), Some(0.5));
+    }
+
+    #[test]
+    fn every_cache_size_has_a_row() {
+        for n in CACHE_SIZES {
+            let id = format!("cache_add_remove/native/{n}");
+            assert!(PATHS.iter().any(|p| p.native == id), "{id}");
+        }
+    }
+}
