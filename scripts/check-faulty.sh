@@ -28,7 +28,7 @@ if [ "$status" -eq 0 ]; then
   echo "check-faulty: FAIL: the $fault fault was not caught in ${seconds}s" >&2
   exit 1
 fi
-sig=$(grep -o 'divergence:[a-z0-9_]*:[a-z0-9_]*' "$log" | head -n 1)
+sig=$(grep -o 'divergence:[a-z0-9_]*:[a-z0-9_.]*' "$log" | head -n 1)
 ops=$(grep -o 'minimal program ([0-9]* ops)' "$log" | head -n 1 | grep -o '[0-9]*')
 if [ -z "$sig" ] || [ -z "$ops" ]; then
   tail -n 40 "$log"

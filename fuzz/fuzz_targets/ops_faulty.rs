@@ -1,7 +1,8 @@
 //! Target `ops_faulty`: as `ops`, but against a native backend with a
-//! planted bug (`SESSDIFF_FAULT`: get1-leaks (default), dup-shares,
-//! free-releases-twice or decode-drops-hostname). It must crash quickly: it
-//! shows that the fuzzer and the oracle catch refcount and codec bugs.
+//! planted bug (`SESSDIFF_FAULT`: get1-leaks (default), or any name of
+//! `sessdiff::faults::Fault`, e.g. copy-session-id-keeps-old). It must
+//! crash quickly: it shows that the fuzzer and the oracle catch refcount
+//! and codec bugs.
 #![no_main]
 
 use std::sync::OnceLock;

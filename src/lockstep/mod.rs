@@ -405,3 +405,123 @@ pub fn check_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>>
         Err(fast) => Err(run_against_libssl(program).err().unwrap_or(fast)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::OpKind;
+
+    /// The native backend, but `kind`'s result is replaced by 99.
+    struct Twisted(NativeBackend, OpKind);
+
+    impl Backend for Twisted {
+        fn name(&self) -> &'static str {
+            "twisted"
+        }
+        fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+            let r = self.0.apply(step, op);
+            if op.kind() == self.1 {
+                (Ret::Int(99), r.1)
+            } else {
+                r
+            }
+        }
+        fn take_events(&mut self) -> Vec<Event> {
+            self.0.take_events()
+        }
+        fn fill(&self, out: &mut State, full: bool) {
+            self.0.fill(out, full)
+        }
+        fn abandon(&mut self) {
+            self.0.abandon()
+        }
+    }
+
+    fn program(text: &str) -> Program {
+        Program::parse(text).unwrap()
+    }
+
+    #[test]
+    fn equal_backends_agree_and_drain() {
+        let p = program("new s0\nup_ref s0 -> s1\ncache_add s1\nfree s5\n");
+        let t = run(&p, &mut NativeBackend::new(), &mut NativeBackend::new()).unwrap();
+        assert_eq!((t.executed(), t.skipped()), (3, 1));
+        let drain: Vec<_> = t
+            .steps
+            .iter()
+            .filter(|s| s.phase == Phase::Drain)
+            .map(|s| s.op.to_string())
+            .collect();
+        assert_eq!(drain, ["free s0", "free s1", "ctx_free"]);
+        let last = t.steps.last().unwrap();
+        assert_eq!(last.events, [Event::Removed(0), Event::Died(0)]);
+    }
+
+    #[test]
+    fn the_first_difference_is_reported_with_the_trace_before_it() {
+        let p = program("new s0\ncache_size 3\nnew s1\n");
+        let d = run(
+            &p,
+            &mut NativeBackend::new(),
+            &mut Twisted(NativeBackend::new(), OpKind::CacheSize),
+        )
+        .unwrap_err();
+        assert_eq!((d.step, d.phase), (1, Phase::Program));
+        assert_eq!(d.signature(), "divergence:cache_size:ret");
+        assert_eq!(d.names, ("native", "twisted"));
+        assert_eq!(d.differences.len(), 1);
+        assert_eq!(
+            (
+                d.differences[0].left.as_str(),
+                d.differences[0].right.as_str()
+            ),
+            ("20480", "99")
+        );
+        assert_eq!(d.trace.steps.len(), 1);
+    }
+
+    #[test]
+    fn drain_divergences_carry_their_phase() {
+        let p = program("new s0\n");
+        let d = run(
+            &p,
+            &mut NativeBackend::new(),
+            &mut Twisted(NativeBackend::new(), OpKind::Free),
+        )
+        .unwrap_err();
+        assert_eq!(d.signature(), "divergence:drain_free:ret");
+    }
+
+    #[test]
+    fn checkpoints_find_what_every_step_finds() {
+        let p = program("new s0\nset_time s0 5\nnew s1\ncache_add s1\n");
+        let twisted = || Twisted(NativeBackend::new(), OpKind::SetTime);
+        let every = run_with(
+            &p,
+            &mut NativeBackend::new(),
+            &mut twisted(),
+            Snapshots::EveryStep,
+        )
+        .unwrap_err();
+        let some = run_with(
+            &p,
+            &mut NativeBackend::new(),
+            &mut twisted(),
+            Snapshots::Checkpoints,
+        )
+        .unwrap_err();
+        assert_eq!(every.signature(), some.signature());
+    }
+
+    #[test]
+    fn run_alone_sees_every_legal_op() {
+        let p = program("new s0\nfree s3\nnew s1\n");
+        let mut seen = 0;
+        run_alone(&p, &mut NativeBackend::new(), |_| {
+            seen += 1;
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(seen, 2);
+    }
+}

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use super::decode::Asn1Problem;
+use super::error::Asn1Problem;
 
 /// Universal class.
 pub(super) const UNIVERSAL: u8 = 0x00;

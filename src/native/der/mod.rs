@@ -9,9 +9,12 @@
 
 mod ber;
 mod decode;
+mod error;
+mod template;
 
 pub(crate) use decode::parse;
-pub use decode::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
+pub use error::{Asn1Problem, DecodeError, DecodeErrorKind};
+pub use template::{Element, Field, elements};
 
 use super::data::SessionData;
 
