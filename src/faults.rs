@@ -34,11 +34,14 @@ pub enum Fault {
     /// `native::Ssl::copy_session_id` keeps the old session when the
     /// source `SSL` has none (planted inside the model).
     CopySessionIdKeepsOld,
+    /// `ssl_clear` aborts the process, as a library that corrupts its heap
+    /// does (for the survey's crash handling).
+    AbortsOnSslClear,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 7] = [
+    pub const ALL: [Fault; 8] = [
         Fault::Get1Leaks,
         Fault::DupShares,
         Fault::FreeReleasesTwice,
@@ -46,6 +49,7 @@ impl Fault {
         Fault::EncodeFlipsHostnameByte,
         Fault::EncodeDropsHostnameByte,
         Fault::CopySessionIdKeepsOld,
+        Fault::AbortsOnSslClear,
     ];
 
     /// The fault's name on the command line and in `SESSDIFF_FAULT`.
@@ -58,6 +62,7 @@ impl Fault {
             Fault::EncodeFlipsHostnameByte => "encode-flips-hostname-byte",
             Fault::EncodeDropsHostnameByte => "encode-drops-hostname-byte",
             Fault::CopySessionIdKeepsOld => "copy-session-id-keeps-old",
+            Fault::AbortsOnSslClear => "aborts-on-ssl-clear",
         }
     }
 
@@ -65,6 +70,12 @@ impl Fault {
     /// rather than in reference counting (found by `ops`).
     pub fn in_codec(self) -> bool {
         self == Fault::DecodeDropsHostname
+    }
+
+    /// Whether the fault ends the process (only a worker process may run
+    /// it).
+    pub fn kills_the_process(self) -> bool {
+        self == Fault::AbortsOnSslClear
     }
 
     /// The fault planted inside the model, if it is one.
@@ -119,36 +130,31 @@ fn edit_hostname(der: &[u8], edit: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
     out
 }
 
-/// The native backend with one [`Fault`].
+/// The native backend with one or more [`Fault`]s.
 pub struct FaultyBackend {
     inner: NativeBackend,
-    fault: Fault,
+    faults: Vec<Fault>,
 }
 
 impl FaultyBackend {
     /// A fresh world with `fault` planted.
     pub fn new(fault: Fault) -> FaultyBackend {
-        planted::plant(fault.in_model());
+        FaultyBackend::with(&[fault])
+    }
+
+    /// A fresh world with every fault of `faults` planted (for an op that
+    /// two faults change, the first listed wins).
+    pub fn with(faults: &[Fault]) -> FaultyBackend {
+        planted::plant(faults.iter().find_map(|f| f.in_model()));
         FaultyBackend {
             inner: NativeBackend::new(),
-            fault,
+            faults: faults.to_vec(),
         }
     }
-}
 
-impl Drop for FaultyBackend {
-    fn drop(&mut self) {
-        planted::plant(None);
-    }
-}
-
-impl Backend for FaultyBackend {
-    fn name(&self) -> &'static str {
-        "faulty native"
-    }
-
-    fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
-        match (self.fault, op) {
+    /// What `fault` makes of `op`, if it changes it.
+    fn faulty(&mut self, fault: Fault, step: Tag, op: &Op) -> Option<(Ret, u32)> {
+        Some(match (fault, op) {
             (Fault::DupShares, Op::Dup(src, dst)) => {
                 let s = self.inner.session(*src).cloned();
                 let ret = Ret::Obj(s.as_ref().map(|s| self.inner.tag(s)));
@@ -184,8 +190,30 @@ impl Backend for FaultyBackend {
                 }
                 r
             }
-            _ => self.inner.apply(step, op),
+            (Fault::AbortsOnSslClear, Op::SslClear(_)) => std::process::abort(),
+            _ => return None,
+        })
+    }
+}
+
+impl Drop for FaultyBackend {
+    fn drop(&mut self) {
+        planted::plant(None);
+    }
+}
+
+impl Backend for FaultyBackend {
+    fn name(&self) -> &'static str {
+        "faulty native"
+    }
+
+    fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+        for i in 0..self.faults.len() {
+            if let Some(r) = self.faulty(self.faults[i], step, op) {
+                return r;
+            }
         }
+        self.inner.apply(step, op)
     }
 
     fn take_events(&mut self) -> Vec<Event> {
@@ -194,19 +222,21 @@ impl Backend for FaultyBackend {
 
     fn fill(&self, out: &mut State, full: bool) {
         self.inner.fill(out, full);
-        let edit: fn(&mut Vec<u8>) = match self.fault {
-            Fault::EncodeFlipsHostnameByte => |h| {
-                if let Some(last) = h.last_mut() {
-                    *last ^= 1;
-                }
-            },
-            Fault::EncodeDropsHostnameByte => |h| {
-                h.pop();
-            },
-            _ => return,
-        };
-        for (_, s) in &mut out.sessions {
-            s.encoding = edit_hostname(&s.encoding, edit);
+        for fault in &self.faults {
+            let edit: fn(&mut Vec<u8>) = match fault {
+                Fault::EncodeFlipsHostnameByte => |h| {
+                    if let Some(last) = h.last_mut() {
+                        *last ^= 1;
+                    }
+                },
+                Fault::EncodeDropsHostnameByte => |h| {
+                    h.pop();
+                },
+                _ => continue,
+            };
+            for (_, s) in &mut out.sessions {
+                s.encoding = edit_hostname(&s.encoding, edit);
+            }
         }
     }
 

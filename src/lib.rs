@@ -10,7 +10,7 @@
 //! | real OpenSSL (all `unsafe`) | [`ossl`] |
 //! | backends | [`backend`] |
 //! | lockstep runner | [`lockstep`] |
-//! | tools | [`shrink`], [`corpus`], [`campaign`], [`report`] |
+//! | tools | [`shrink`], [`corpus`], [`campaign`], [`survey`], [`report`] |
 //!
 //! [`errcode`] is a leaf that every layer may use: libssl's packed error
 //! codes. All `unsafe` code is in [`ossl`]; everything else denies it.
@@ -30,3 +30,4 @@ pub mod ossl;
 pub mod program;
 pub mod report;
 pub mod shrink;
+pub mod survey;

@@ -20,6 +20,9 @@ struct Args {
 #[derive(Subcommand)]
 enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
+    Survey(cli::survey::SurveyArgs),
+    #[command(hide = true)]
+    SurveyWorker(cli::survey::WorkerArgs),
     Replay(cli::replay::ReplayArgs),
     Shrink(cli::shrink::ShrinkArgs),
     Generate(cli::generate::GenerateArgs),
@@ -32,6 +35,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Fuzz(a) => cli::fuzz::run(a),
+        Command::Survey(a) => cli::survey::run(a),
+        Command::SurveyWorker(a) => cli::survey::serve(a),
         Command::Replay(a) => cli::replay::run(a),
         Command::Shrink(a) => cli::shrink::run(a),
         Command::Generate(a) => cli::generate::run(a),

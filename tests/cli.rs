@@ -64,7 +64,7 @@ fn replay_passes_a_folder_and_counts() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("PASS") && text.contains("2 passed, 0 diverged"),
+        text.contains("PASS") && text.contains("2 passed, 0 failed"),
         "{text}"
     );
     assert!(text.contains("(1 ops, 1 skipped)"), "{text}");
@@ -150,5 +150,5 @@ fn fuzz_runs_der_probes_and_encodings_writes_probe_programs() {
     );
     let out = sessdiff(&["replay", probes.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("3 passed, 0 diverged"), "{text}");
+    assert!(text.contains("3 passed, 0 failed"), "{text}");
 }

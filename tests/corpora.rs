@@ -42,7 +42,8 @@ fn the_der_corpus_replays_cleanly() {
 
 #[test]
 fn a_faulty_backend_fails_naming_a_file() {
-    for fault in Fault::ALL {
+    // A fault that kills the process is the survey's to catch (tests/survey.rs).
+    for fault in Fault::ALL.into_iter().filter(|f| !f.kills_the_process()) {
         let target = if fault.in_codec() { "der" } else { "ops" };
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("corpora")

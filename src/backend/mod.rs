@@ -181,6 +181,24 @@ pub trait Backend {
     fn abandon(&mut self);
 }
 
+impl<B: Backend + ?Sized> Backend for Box<B> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+        (**self).apply(step, op)
+    }
+    fn take_events(&mut self) -> Vec<Event> {
+        (**self).take_events()
+    }
+    fn fill(&self, out: &mut State, full: bool) {
+        (**self).fill(out, full)
+    }
+    fn abandon(&mut self) {
+        (**self).abandon()
+    }
+}
+
 /// Keeps runs deterministic where `d2i_SSL_SESSION` reads the clock (a
 /// time absent or 0 becomes "now"): after a decode that started at `t0`,
 /// a session whose time lies between `t0 - 1` and now gets

@@ -31,7 +31,7 @@ pub struct FuzzArgs {
     out: PathBuf,
 }
 
-fn positive(s: &str) -> Result<f64, String> {
+pub fn positive(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
         _ => Err(format!("`{s}` is not a positive number of seconds")),
@@ -50,8 +50,9 @@ fn line(s: &Stats) -> String {
 }
 
 pub fn run(args: FuzzArgs) -> Result<ExitCode> {
+    let seed = args.campaign.seed();
     let config = Config {
-        seed: args.campaign.seed,
+        seed,
         target: args.campaign.target,
         ops: args.campaign.ops as usize,
         duration: Some(Duration::from_secs_f64(args.seconds)),
@@ -109,11 +110,11 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     let d = &found.divergence;
     let stem = format!("seed{}-program{}", config.seed, found.index);
     let header = format!(
-        "{}\nfound by: sessdiff fuzz --seed {} --ops {} (program {})\nagainst: {}",
+        "{}\nfound by: sessdiff fuzz {} (program {})\ncommand: {}\nagainst: {}",
         d.signature(),
-        config.seed,
-        config.ops,
+        args.campaign.flags(seed),
         found.index,
+        super::command_line(),
         d.libssl_version
     );
     corpus::write_program(

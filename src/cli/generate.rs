@@ -23,13 +23,15 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
+    let seed = args.campaign.seed();
+    let super::CampaignArgs { target, ops, .. } = args.campaign;
     for i in 0..args.count {
-        let super::CampaignArgs { seed, target, ops } = args.campaign;
         let p = campaign::program_for(target, seed, i, ops as usize);
         let path = args.out.join(format!("seed{seed}-program{i}.txt"));
         let header = format!(
-            "sessdiff generate --target {} --seed {} --ops {} (program {i})",
-            target, seed, ops
+            "sessdiff generate {} (program {i})\ncommand: {}",
+            args.campaign.flags(seed),
+            super::command_line()
         );
         corpus::write_program(&path, &header, &p)?;
     }

@@ -7,16 +7,19 @@ pub mod import;
 pub mod replay;
 pub mod report;
 pub mod shrink;
+pub mod survey;
 
 use clap::Args;
 use sessdiff::campaign::Target;
 
-/// Which programs a seeded campaign makes (`fuzz` and `generate`).
+/// Which programs a seeded campaign makes (`fuzz`, `survey` and
+/// `generate`).
 #[derive(Args, Clone, Copy)]
 pub struct CampaignArgs {
-    /// The campaign's seed; the same seed gives the same programs.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// The campaign's seed; the same seed gives the same programs. Without
+    /// it a random seed is chosen and printed.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// What to exercise: `ops`, random call programs; `der`, mostly-valid
     /// session DER through every decode path.
     #[arg(long, value_enum, default_value_t = Target::Ops)]
@@ -24,6 +27,47 @@ pub struct CampaignArgs {
     /// Ops per program (for `--target ops`).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub ops: u16,
+}
+
+impl CampaignArgs {
+    /// The seed: the one given, or a random one, announced on standard
+    /// error so that the run can be repeated.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or_else(|| {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            let seed = h.finish() >> 16;
+            eprintln!("sessdiff: random seed {seed} (--seed {seed} repeats this run)");
+            seed
+        })
+    }
+
+    /// The flags that make the same programs: `--target T --seed S --ops N`.
+    pub fn flags(&self, seed: u64) -> String {
+        format!("--target {} --seed {seed} --ops {}", self.target, self.ops)
+    }
+}
+
+/// The command line as typed (arguments joined by spaces, quoted when they
+/// hold spaces), for report and program headers.
+pub fn command_line() -> String {
+    let args: Vec<String> = std::env::args()
+        .enumerate()
+        .map(|(i, a)| {
+            let a = if i == 0 { "sessdiff".to_string() } else { a };
+            if a.contains(char::is_whitespace) || a.is_empty() {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect();
+    args.join(" ")
 }
 
 /// Exit code for a divergence.

@@ -8,9 +8,11 @@ use clap::Args;
 
 use sessdiff::corpus;
 use sessdiff::lockstep;
+use sessdiff::survey::worker::{RunOutcome, Worker, WorkerCommand};
 
 /// Replay program files (or every *.txt under folders) in lockstep against
-/// libssl; report PASS or DIVERGE per file.
+/// libssl; report PASS, DIVERGE or (with --isolate) CRASH per file, with
+/// the signature.
 #[derive(Args)]
 pub struct ReplayArgs {
     /// Program files or folders.
@@ -19,6 +21,13 @@ pub struct ReplayArgs {
     /// Print the agreed trace of each program.
     #[arg(short, long)]
     verbose: bool,
+    /// Run each program in a worker process, so that a program that
+    /// crashes or hangs the library is reported as CRASH and the replay
+    /// goes on (for a survey's classes).
+    #[arg(long)]
+    isolate: bool,
+    #[command(flatten)]
+    planted: super::survey::Planted,
 }
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
@@ -30,8 +39,45 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             programs.push((f, program));
         }
     }
-    let mut diverged = 0;
+    let mut worker = if args.isolate || args.planted.any() {
+        let mut a = vec![
+            "survey-worker".into(),
+            "--target".into(),
+            "ops".into(),
+            "--ops".into(),
+            "32".into(),
+        ];
+        a.extend(args.planted.args());
+        Some(Worker::new(WorkerCommand {
+            program: std::env::current_exe()?,
+            args: a,
+        })?)
+    } else {
+        None
+    };
+    let mut failed = 0;
     for (f, program) in &programs {
+        if let Some(w) = &mut worker {
+            match w.classify(program)? {
+                RunOutcome::Clean => println!("PASS     {}", f.display()),
+                RunOutcome::Diverged(s) => {
+                    failed += 1;
+                    println!("DIVERGE  {}  {}", f.display(), s.signature);
+                    for l in s.report.lines() {
+                        println!("    {l}");
+                    }
+                }
+                died @ RunOutcome::Died(..) => {
+                    failed += 1;
+                    let sig = died.signature().unwrap_or_default();
+                    println!("CRASH    {}  {sig}", f.display());
+                    for l in w.last_stderr.lines() {
+                        println!("    {l}");
+                    }
+                }
+            }
+            continue;
+        }
         match lockstep::run_against_libssl(program) {
             Ok(trace) => {
                 println!(
@@ -45,8 +91,8 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
                 }
             }
             Err(d) => {
-                diverged += 1;
-                println!("DIVERGE  {}", f.display());
+                failed += 1;
+                println!("DIVERGE  {}  {}", f.display(), d.signature());
                 if args.verbose {
                     print!("{}", d.trace);
                 }
@@ -56,12 +102,8 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
-    println!(
-        "{} passed, {} diverged",
-        programs.len() - diverged,
-        diverged
-    );
-    Ok(if diverged == 0 {
+    println!("{} passed, {} failed", programs.len() - failed, failed);
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::DIVERGED)

@@ -250,6 +250,19 @@ pub fn run_with(
     right: &mut dyn Backend,
     snapshots: Snapshots,
 ) -> Result<Trace, Box<Divergence>> {
+    run_observed(program, left, right, snapshots, &mut |_, _| {})
+}
+
+/// [`run_with`], calling `on_step` with the phase and op of every legal
+/// step just before both backends apply it (so that a process that dies
+/// inside a library can say where).
+pub fn run_observed(
+    program: &Program,
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+    snapshots: Snapshots,
+    on_step: &mut dyn FnMut(Phase, &Op),
+) -> Result<Trace, Box<Divergence>> {
     let last_op = program.ops.len().saturating_sub(1);
     let mut table = SlotTable::default();
     let mut trace = Trace::default();
@@ -277,6 +290,7 @@ pub fn run_with(
             return Ok(());
         }
         let full = snapshots == Snapshots::EveryStep || index >= last_op;
+        on_step(phase, op);
         observe(left, index as Tag, op, full, &mut a);
         observe(right, index as Tag, op, full, &mut b);
         if a != b {
@@ -398,11 +412,26 @@ pub fn run_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
 /// and, if it diverges, again with [`Snapshots::EveryStep`], so the
 /// divergence returned is located exactly. For fuzzing loops.
 pub fn check_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
-    let mut native = NativeBackend::new();
-    let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
-    match run_with(program, &mut native, &mut libssl, Snapshots::Checkpoints) {
+    check_with(program, || {
+        (
+            NativeBackend::new(),
+            OsslBackend::new().expect("SSL_CTX_new failed"),
+        )
+    })
+}
+
+/// [`check_against_libssl`] on fresh backend pairs from `make`.
+pub fn check_with<L: Backend, R: Backend>(
+    program: &Program,
+    mut make: impl FnMut() -> (L, R),
+) -> Result<Trace, Box<Divergence>> {
+    let (mut l, mut r) = make();
+    match run_with(program, &mut l, &mut r, Snapshots::Checkpoints) {
         Ok(trace) => Ok(trace),
-        Err(fast) => Err(run_against_libssl(program).err().unwrap_or(fast)),
+        Err(fast) => {
+            let (mut l, mut r) = make();
+            Err(run(program, &mut l, &mut r).err().unwrap_or(fast))
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use render::{html, markdown};
+pub use render::{html, html_page, markdown};
 
 use crate::backend::{NativeBackend, OsslBackend};
 use crate::campaign::{self, Config};

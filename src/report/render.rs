@@ -108,15 +108,23 @@ pub fn markdown(r: &Report) -> String {
     md
 }
 
-/// `md` as a standalone HTML page.
+/// The performance report's Markdown `md` as a standalone HTML page.
 pub fn html(md: &str) -> String {
+    html_page("sessdiff performance report", md)
+}
+
+/// Markdown `md` as a standalone HTML page titled `title`.
+pub fn html_page(title: &str, md: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut body = String::new();
     html::push_html(&mut body, Parser::new_ext(md, Options::ENABLE_TABLES));
+    let mut t = String::new();
+    pulldown_cmark_escape::escape_html(&mut t, title).expect("writing to a String");
     format!(
-        "<!doctype html>\n<meta charset=utf-8>\n<title>sessdiff performance report</title>\n\
+        "<!doctype html>\n<meta charset=utf-8>\n<title>{t}</title>\n\
          <style>body{{font-family:sans-serif;max-width:980px;margin:2em auto}}\
-         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style>\n{body}"
+         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}\
+         pre{{background:#f6f6f6;padding:8px;overflow-x:auto}}</style>\n{body}"
     )
 }
 

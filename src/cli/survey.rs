@@ -1,0 +1,253 @@
+//! `sessdiff survey`: every distinct difference in one run (see
+//! [`sessdiff::survey`]), and the hidden `survey-worker` it runs programs in.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use sessdiff::backend::{Backend, NativeBackend, OsslBackend};
+use sessdiff::campaign::Target;
+use sessdiff::survey::worker::{self, Setup, WorkerCommand};
+use sessdiff::survey::{self, Config, Survey};
+
+/// Run random programs past divergences and report every distinct class of
+/// difference, each shrunk to a reproducer; a crash or hang in the library
+/// is a class too. Exits 1 if a class is found that `--expect` does not
+/// name.
+#[derive(Args)]
+pub struct SurveyArgs {
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 60.0, value_parser = super::fuzz::positive)]
+    seconds: f64,
+    /// Stop after this many programs (whichever limit comes first).
+    #[arg(long)]
+    programs: Option<u64>,
+    #[command(flatten)]
+    campaign: super::CampaignArgs,
+    /// Where to write survey.md, survey.html, survey.json and classes/.
+    #[arg(long, default_value = "survey")]
+    out: PathBuf,
+    /// Known differences: a file of signatures, one per line (`#`
+    /// comments), or a previous survey.json. Only classes it does not name
+    /// fail the survey.
+    #[arg(long)]
+    expect: Option<PathBuf>,
+    #[command(flatten)]
+    planted: Planted,
+}
+
+/// Faults planted in the model, for the harness's own tests (only in builds
+/// with the `faults` feature).
+#[derive(Args, Clone)]
+pub struct Planted {
+    /// A fault to plant in the native backend (repeatable).
+    #[cfg(feature = "faults")]
+    #[arg(long = "fault", hide = true)]
+    faults: Vec<String>,
+}
+
+impl Planted {
+    /// Whether any fault is planted.
+    pub fn any(&self) -> bool {
+        !self.args().is_empty()
+    }
+
+    /// The flags that plant the same faults in a worker.
+    pub fn args(&self) -> Vec<String> {
+        #[cfg(feature = "faults")]
+        {
+            self.faults
+                .iter()
+                .flat_map(|f| ["--fault".to_string(), f.clone()])
+                .collect()
+        }
+        #[cfg(not(feature = "faults"))]
+        {
+            Vec::new()
+        }
+    }
+}
+
+/// Serve a survey: read requests on standard input (internal).
+#[derive(Args)]
+pub struct WorkerArgs {
+    #[arg(long, value_enum)]
+    target: Target,
+    #[arg(long)]
+    ops: usize,
+    #[command(flatten)]
+    planted: Planted,
+}
+
+fn line(s: &Survey) -> String {
+    format!(
+        "{} programs ({:.0}/s), {} divergent, {} classes, {} worker deaths",
+        s.stats.programs,
+        s.stats.programs_per_sec(),
+        s.stats.divergent,
+        s.classes.len(),
+        s.stats.deaths
+    )
+}
+
+pub fn run(args: SurveyArgs) -> Result<ExitCode> {
+    let expect = match &args.expect {
+        Some(f) => survey::read_expect(f)?,
+        None => Default::default(),
+    };
+    let seed = args.campaign.seed();
+    let ops = usize::from(args.campaign.ops);
+    let mut worker_args = vec![
+        "survey-worker".to_string(),
+        "--target".into(),
+        args.campaign.target.to_string(),
+        "--ops".into(),
+        ops.to_string(),
+    ];
+    worker_args.extend(args.planted.args());
+    let config = Config {
+        seed,
+        target: args.campaign.target,
+        ops,
+        duration: Some(Duration::from_secs_f64(args.seconds)),
+        programs: args.programs,
+        out: args.out.clone(),
+        expect,
+        command: format!(
+            "{} {}",
+            super::command_line(),
+            if args.campaign.seed.is_none() {
+                format!("--seed {seed}")
+            } else {
+                String::new()
+            }
+        )
+        .trim_end()
+        .to_string(),
+        worker: WorkerCommand {
+            program: std::env::current_exe()?,
+            args: worker_args,
+        },
+        batch: 256,
+    };
+    let mut survey = Survey::new(config)?;
+    eprintln!(
+        "sessdiff survey: {}, {} s, against {}; report in {}",
+        args.campaign.flags(seed),
+        args.seconds,
+        survey.libssl,
+        args.out.display()
+    );
+    let tty = std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(
+        Some((args.seconds * 10.0) as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if !tty {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let mut last_line = Instant::now();
+    let mut known = 0;
+    survey.run(|s| {
+        bar.set_position((s.stats.elapsed.as_secs_f64() * 10.0) as u64);
+        bar.set_message(line(s));
+        for c in &s.classes[known..] {
+            bar.println(format!(
+                "new class: {} ({} ops)",
+                c.signature,
+                c.reproducer.ops.len()
+            ));
+        }
+        known = s.classes.len();
+        if !tty && last_line.elapsed() >= Duration::from_secs(10) {
+            last_line = Instant::now();
+            eprintln!("[{:>5.0}s] {}", s.stats.elapsed.as_secs_f64(), line(s));
+        }
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "{} in {:.1} s",
+        line(&survey),
+        survey.stats.elapsed.as_secs_f64()
+    );
+    for (n, c) in survey.classes.iter().enumerate() {
+        let aliases = if c.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", c.aliases.join(", "))
+        };
+        println!(
+            "  {:>2}. {}{aliases}: {} programs, reproducer {} ops{}",
+            n + 1,
+            c.signature,
+            c.count,
+            c.reproducer.ops.len(),
+            if c.expected { ", expected" } else { "" }
+        );
+    }
+    println!("report: {}", args.out.join("survey.md").display());
+    println!(
+        "replay: sessdiff replay --isolate {}",
+        args.out.join("classes").display()
+    );
+    let unexpected = survey.unexpected().count();
+    Ok(if unexpected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        println!("{unexpected} unexpected classes");
+        ExitCode::from(super::DIVERGED)
+    })
+}
+
+/// The worker's backends: the native model (with any planted faults) and
+/// the linked libssl.
+fn make(planted: &Planted) -> Result<impl Fn() -> (Box<dyn Backend>, OsslBackend)> {
+    #[cfg(feature = "faults")]
+    let faults: Vec<sessdiff::faults::Fault> = planted
+        .faults
+        .iter()
+        .map(|f| f.parse().map_err(anyhow::Error::msg))
+        .collect::<Result<_>>()?;
+    #[cfg(not(feature = "faults"))]
+    let _ = planted;
+    Ok(move || {
+        let left: Box<dyn Backend> = {
+            #[cfg(feature = "faults")]
+            {
+                if faults.is_empty() {
+                    Box::new(NativeBackend::new())
+                } else {
+                    Box::new(sessdiff::faults::FaultyBackend::with(&faults))
+                }
+            }
+            #[cfg(not(feature = "faults"))]
+            {
+                Box::new(NativeBackend::new())
+            }
+        };
+        (left, OsslBackend::new().expect("SSL_CTX_new failed"))
+    })
+}
+
+pub fn serve(args: WorkerArgs) -> Result<ExitCode> {
+    if std::io::stdin().is_terminal() {
+        bail!("survey-worker is run by `sessdiff survey`, not by hand");
+    }
+    let setup = Setup {
+        target: args.target,
+        ops: args.ops,
+        make: make(&args.planted)?,
+    };
+    worker::serve(setup, std::io::stdin().lock(), std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,455 @@
+//! The survey: every distinct difference between the model and a library
+//! in one run, grouped into classes, shrunk and reported.
+//!
+//! Where `fuzz` stops at the first divergence, a survey runs campaign
+//! programs past them, in batches, in a [worker process](worker) that a
+//! crash or a hang in the library may kill without ending the survey.
+//!
+//! * **Classes.** A divergent program belongs to the class of its
+//!   [signature](crate::lockstep::Divergence::signature); a dead worker
+//!   gives `crash:<signal>:<op>` or `hang:<op>`, found by running the
+//!   batch's programs one at a time in fresh workers. The first program of
+//!   a class is shrunk (keeping the signature); later ones are counted, and
+//!   the three smallest are kept as other witnesses.
+//! * **Masking.** A difference that most programs show would hide the
+//!   others behind it: each divergent program is run again with the op
+//!   where it diverged removed, up to [`worker::MAX_MASKS`] times, and every
+//!   signature on the way counts.
+//! * **One difference, one class.** Two classes on the same field are
+//!   merged when deleting one op of either's reproducer gives the other's
+//!   signature: the same leaked reference seen at the drain's `free`, at
+//!   its `ssl_free` or at its `ctx_free`, or the same reordering seen at
+//!   `cache_flush` and at `ctx_free`. The later signature is kept as an
+//!   alias. Classes that differ on the same field and are not merged are
+//!   flagged as possibly the same.
+//! * **Expected classes.** Signatures listed in an `--expect` file (or a
+//!   previous `survey.json`) are reported but do not fail the survey.
+//!
+//! The report ([`report`]) is rewritten whenever a class is found, so what
+//! a survey found is on disk even if it is stopped.
+
+pub mod report;
+pub mod worker;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::campaign::{self, Target};
+use crate::program::Program;
+use crate::shrink;
+use worker::{Death, RunOutcome, Summary, Worker, WorkerCommand, without};
+
+/// What to survey.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The campaign's seed.
+    pub seed: u64,
+    /// What the programs exercise.
+    pub target: Target,
+    /// Ops per program.
+    pub ops: usize,
+    /// Stop after this long, if set.
+    pub duration: Option<Duration>,
+    /// Stop after this many programs, if set.
+    pub programs: Option<u64>,
+    /// Where the report goes.
+    pub out: PathBuf,
+    /// Signatures that are expected (reported, but not failures).
+    pub expect: BTreeSet<String>,
+    /// The command line, for the report and program headers.
+    pub command: String,
+    /// How to start a worker.
+    pub worker: WorkerCommand,
+    /// Programs per batch.
+    pub batch: u64,
+}
+
+/// How many other witnesses a class keeps.
+const WITNESSES: usize = 3;
+
+/// One class of differences.
+#[derive(Debug, Clone)]
+pub struct Class {
+    /// The signature.
+    pub signature: String,
+    /// Other signatures merged into this class.
+    pub aliases: Vec<String>,
+    /// Programs that showed it (each program counts once per class).
+    pub count: u64,
+    /// The campaign index of the first program that showed it.
+    pub first: u64,
+    /// The shrunk reproducer.
+    pub reproducer: Program,
+    /// The length of the program it was shrunk from.
+    pub shrunk_from: usize,
+    /// The smallest other programs that showed it.
+    pub witnesses: Vec<Program>,
+    /// The divergence of the reproducer; `None` for a crash or a hang.
+    pub summary: Option<Summary>,
+    /// For a crash or hang: the worker's last words on standard error.
+    pub stderr: String,
+    /// The signatures the reproducer shows with one op deleted: how merges
+    /// are decided.
+    pub neighbours: BTreeSet<String>,
+    /// Whether an `--expect` list names it.
+    pub expected: bool,
+}
+
+impl Class {
+    /// The field key of a divergence signature (after its last `:`), or the
+    /// kind of a crash or hang.
+    pub fn field(&self) -> &str {
+        field_of(&self.signature)
+    }
+
+    /// The signature and its aliases.
+    pub fn signatures(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.signature).chain(&self.aliases)
+    }
+
+    /// Whether a crash or a hang.
+    pub fn is_death(&self) -> bool {
+        self.summary.is_none()
+    }
+}
+
+fn field_of(signature: &str) -> &str {
+    if signature.starts_with("divergence:") {
+        signature.rsplit(':').next().unwrap_or(signature)
+    } else {
+        signature.split(':').next().unwrap_or(signature)
+    }
+}
+
+/// Counters of a survey so far.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Programs run.
+    pub programs: u64,
+    /// Programs that diverged or killed a worker.
+    pub divergent: u64,
+    /// Workers that died (crashes and hangs, in batches and shrinking).
+    pub deaths: u64,
+    /// Time spent.
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    /// Programs per second.
+    pub fn programs_per_sec(&self) -> f64 {
+        self.programs as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A survey in progress or done.
+pub struct Survey {
+    /// What it runs.
+    pub config: Config,
+    /// The classes found, in order of discovery.
+    pub classes: Vec<Class>,
+    /// Counters.
+    pub stats: Stats,
+    /// The library's version string.
+    pub libssl: String,
+    by_signature: HashMap<String, usize>,
+    worker: Worker,
+    start: Instant,
+}
+
+impl Survey {
+    /// Starts a worker; fails if it cannot.
+    pub fn new(config: Config) -> Result<Survey> {
+        let worker = Worker::new(config.worker.clone())?;
+        Ok(Survey {
+            libssl: worker.version().to_string(),
+            config,
+            classes: Vec::new(),
+            stats: Stats::default(),
+            by_signature: HashMap::new(),
+            worker,
+            start: Instant::now(),
+        })
+    }
+
+    /// The classes no `--expect` entry names.
+    pub fn unexpected(&self) -> impl Iterator<Item = &Class> {
+        self.classes.iter().filter(|c| !c.expected)
+    }
+
+    /// Runs until the time or program limit; `progress` is called after
+    /// every batch. Writes the report whenever a class is found, and at the
+    /// end.
+    pub fn run(&mut self, mut progress: impl FnMut(&Survey)) -> Result<()> {
+        self.start = Instant::now();
+        self.write()?;
+        let mut next = 0u64;
+        loop {
+            self.stats.elapsed = self.start.elapsed();
+            let limit = self.config.programs.unwrap_or(u64::MAX);
+            if next >= limit
+                || self
+                    .config
+                    .duration
+                    .is_some_and(|d| self.stats.elapsed >= d)
+            {
+                break;
+            }
+            let to = (next + self.config.batch).min(limit);
+            self.batch(next, to)?;
+            self.stats.programs += to - next;
+            next = to;
+            self.stats.elapsed = self.start.elapsed();
+            progress(self);
+        }
+        self.write()
+    }
+
+    /// Runs programs `from..to`. When a program kills the worker, its
+    /// class is found by running it alone in a fresh worker, and the batch
+    /// goes on after it.
+    fn batch(&mut self, mut from: u64, to: u64) -> Result<()> {
+        while from < to {
+            let (divs, died) = match self.worker.batch(self.config.seed, from, to)? {
+                Ok(divs) => (divs, None),
+                Err(d) => (d.divs.clone(), Some(d)),
+            };
+            for (index, chain) in divs {
+                self.stats.divergent += 1;
+                let program = self.program(index);
+                let mut counted = BTreeSet::new();
+                for (signature, masked) in chain {
+                    if counted.insert(signature.clone()) {
+                        self.found(index, &signature, without(&program, &masked), None)?;
+                    }
+                }
+            }
+            let Some(d) = died else { return Ok(()) };
+            self.stats.deaths += 1;
+            self.stats.divergent += 1;
+            let program = without(&self.program(d.index), &d.masked);
+            match self.worker.run(&program, true)? {
+                RunOutcome::Died(death, step) => {
+                    self.stats.deaths += 1;
+                    let sig = death.signature(step.as_deref().unwrap_or("unknown"));
+                    self.found(d.index, &sig, program, Some(death))?;
+                }
+                // Alone it does not die: what killed the worker depends on
+                // what ran before it in the same process.
+                _ => self.found(
+                    d.index,
+                    "crash:state-dependent:unknown",
+                    program,
+                    Some(d.death),
+                )?,
+            }
+            from = d.index + 1;
+        }
+        Ok(())
+    }
+
+    fn program(&self, index: u64) -> Program {
+        campaign::program_for(self.config.target, self.config.seed, index, self.config.ops)
+    }
+
+    /// Counts `program` (campaign program `index`, masked) in the class of
+    /// `signature`, making the class if it is new.
+    fn found(
+        &mut self,
+        index: u64,
+        signature: &str,
+        program: Program,
+        death: Option<Death>,
+    ) -> Result<()> {
+        if let Some(&i) = self.by_signature.get(signature) {
+            let c = &mut self.classes[i];
+            c.count += 1;
+            if c.witnesses.len() < WITNESSES
+                || c.witnesses.iter().any(|w| w.ops.len() > program.ops.len())
+            {
+                c.witnesses.push(program);
+                c.witnesses.sort_by_key(|w| w.ops.len());
+                c.witnesses.truncate(WITNESSES);
+            }
+            return Ok(());
+        }
+        let class = self.new_class(index, signature, program, death)?;
+        // One difference, one class: merge into an existing class on the
+        // same field when either one's reduced reproducer shows the other.
+        let twin = self.classes.iter().position(|c| {
+            c.field() == class.field()
+                && (c.signatures().any(|s| class.neighbours.contains(s))
+                    || c.neighbours.contains(&class.signature))
+        });
+        match twin {
+            Some(i) => {
+                let c = &mut self.classes[i];
+                c.aliases.push(class.signature.clone());
+                c.neighbours.extend(class.neighbours);
+                c.count += 1;
+                c.expected |= class.expected;
+                self.by_signature.insert(class.signature, i);
+            }
+            None => {
+                self.by_signature
+                    .insert(class.signature.clone(), self.classes.len());
+                self.classes.push(class);
+            }
+        }
+        self.write()
+    }
+
+    fn new_class(
+        &mut self,
+        index: u64,
+        signature: &str,
+        program: Program,
+        death: Option<Death>,
+    ) -> Result<Class> {
+        let shrunk_from = program.ops.len();
+        let trace = death.is_some();
+        let worker = &mut self.worker;
+        let mut deaths = 0;
+        let reproducer = shrink::shrink(&program, signature, &mut |p| {
+            let r = worker.run(p, trace).ok()?;
+            deaths += u64::from(matches!(r, RunOutcome::Died(..)));
+            r.signature()
+        });
+        self.stats.deaths += deaths;
+        let outcome = self.worker.classify(&reproducer)?;
+        let (summary, stderr) = match (trace, outcome) {
+            (false, RunOutcome::Diverged(s)) => (Some(*s), String::new()),
+            _ => (None, self.worker.last_stderr.clone()),
+        };
+        let mut neighbours = BTreeSet::new();
+        if summary.is_some() {
+            for i in 0..reproducer.ops.len() {
+                let r = self.worker.classify(&without(&reproducer, &[i]))?;
+                neighbours.extend(r.signature().filter(|s| s != signature));
+            }
+        }
+        let expected = self.config.expect.contains(signature);
+        Ok(Class {
+            signature: signature.to_string(),
+            aliases: Vec::new(),
+            count: 1,
+            first: index,
+            reproducer,
+            shrunk_from,
+            witnesses: Vec::new(),
+            summary,
+            stderr,
+            neighbours,
+            expected,
+        })
+    }
+
+    /// Writes the report into the output folder.
+    pub fn write(&self) -> Result<()> {
+        report::write(self)
+            .with_context(|| format!("writing the report to {}", self.config.out.display()))
+    }
+
+    /// Pairs of classes (indexes) that differ on the same field and were
+    /// not merged: possibly the same difference.
+    pub fn maybe_same(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for i in 0..self.classes.len() {
+            for j in i + 1..self.classes.len() {
+                let (a, b) = (&self.classes[i], &self.classes[j]);
+                if !a.is_death() && !b.is_death() && a.field() == b.field() {
+                    out.push((i, j));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Reads an `--expect` file: one signature per line (`#` comments), or a
+/// previous `survey.json` (its classes' signatures and aliases).
+pub fn read_expect(path: &std::path::Path) -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    if text.trim_start().starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid JSON", path.display()))?;
+        let classes = v["classes"]
+            .as_array()
+            .with_context(|| format!("{}: no `classes` list: not a survey.json", path.display()))?;
+        let mut out = BTreeSet::new();
+        for c in classes {
+            out.extend(c["signature"].as_str().map(str::to_string));
+            for a in c["aliases"].as_array().into_iter().flatten() {
+                out.extend(a.as_str().map(str::to_string));
+            }
+        }
+        return Ok(out);
+    }
+    let mut out = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if !(line.starts_with("divergence:")
+            || line.starts_with("crash:")
+            || line.starts_with("hang:"))
+            || line.contains(char::is_whitespace)
+        {
+            anyhow::bail!(
+                "{}:{}: expected a signature (divergence:…, crash:… or hang:…), found `{line}`",
+                path.display(),
+                i + 1
+            );
+        }
+        out.insert(line.to_string());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_of_signatures() {
+        assert_eq!(field_of("divergence:drain_ctx_free:events"), "events");
+        assert_eq!(
+            field_of("divergence:set_time:session.timeout"),
+            "session.timeout"
+        );
+        assert_eq!(field_of("crash:SIGABRT:ssl_clear"), "crash");
+        assert_eq!(field_of("hang:free"), "hang");
+    }
+
+    #[test]
+    fn expect_files_name_their_bad_lines() {
+        let dir = std::env::temp_dir().join(format!("sessdiff-expect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("expect.txt");
+        std::fs::write(
+            &f,
+            "# accepted\ndivergence:dup:ret  # dup\n\ncrash:SIGABRT:ssl_clear\n",
+        )
+        .unwrap();
+        let got = read_expect(&f).unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got.contains("divergence:dup:ret"));
+        std::fs::write(&f, "divergence:dup:ret\nnot a signature\n").unwrap();
+        let e = read_expect(&f).unwrap_err().to_string();
+        assert!(e.ends_with("expect.txt:2: expected a signature (divergence:…, crash:… or hang:…), found `not a signature`"), "{e}");
+        std::fs::write(
+            &f,
+            r#"{"classes":[{"signature":"divergence:a:ret","aliases":["divergence:b:ret"]}]}"#,
+        )
+        .unwrap();
+        let got = read_expect(&f).unwrap();
+        assert_eq!(
+            got.into_iter().collect::<Vec<_>>(),
+            ["divergence:a:ret", "divergence:b:ret"]
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

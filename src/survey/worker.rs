@@ -1,0 +1,703 @@
+//! Programs run in a worker process, so that a library that crashes or
+//! hangs takes only the worker with it.
+//!
+//! The worker is `sessdiff survey-worker` (a hidden subcommand) reading
+//! requests from its standard input, one per line, and answering on its
+//! standard output:
+//!
+//! | request | answer |
+//! |---|---|
+//! | (start) | `hello <libssl version>` |
+//! | `batch SEED FROM TO` | `start INDEX` before each program, `mask MASKED` before each masked re-run, `div INDEX SIG MASKED [SIG MASKED]…` per divergent program, then `done` |
+//! | `run` or `trace`, program lines, `.` | (`trace` only: `step <op>` before each step) then `clean` or `diverged <JSON>` |
+//!
+//! A batch runs campaign programs `FROM..TO` and, for each that diverges,
+//! [masks](chain) the op where it diverged and runs it again, so a
+//! divergence that most programs show does not hide the ones behind it.
+//! `MASKED` lists the program's op indexes removed before that signature
+//! showed (`-` for none). `start` and `mask` lines are written before the
+//! run they announce, so a worker that dies has said which program (and
+//! which masked form of it) killed it. [`Worker`] is the parent's side: it
+//! spawns the process, enforces time limits, and turns a death into a
+//! [`Death`].
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use crate::backend::Backend;
+use crate::campaign::{self, Target};
+use crate::lockstep::{self, Divergence, Phase, Snapshots};
+use crate::program::{Op, Program};
+
+/// How many times a divergent program is run again with the op where it
+/// diverged removed.
+pub const MAX_MASKS: usize = 6;
+
+/// The divergences one program shows as its diverging ops are removed one
+/// by one: each signature with the indexes of the ops removed before it
+/// showed. Stops when the program runs clean, diverges in the drain, or
+/// after [`MAX_MASKS`] removals.
+pub fn chain(
+    program: &Program,
+    mut check: impl FnMut(&Program, &[usize]) -> Option<Box<Divergence>>,
+) -> Vec<(String, Vec<usize>)> {
+    let mut masked: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let p = without(program, &masked);
+        let Some(d) = check(&p, &masked) else { break };
+        out.push((d.signature(), masked.clone()));
+        if d.phase != Phase::Program || masked.len() >= MAX_MASKS {
+            break;
+        }
+        let kept: Vec<usize> = (0..program.ops.len())
+            .filter(|i| !masked.contains(i))
+            .collect();
+        masked.push(kept[d.step]);
+    }
+    out
+}
+
+/// `program` without the ops at the indexes `masked`.
+pub fn without(program: &Program, masked: &[usize]) -> Program {
+    Program {
+        ops: program
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !masked.contains(i))
+            .map(|(_, op)| op.clone())
+            .collect(),
+    }
+}
+
+/// A divergence as the worker reports it: what a survey keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// `divergence:<phase><op>:<field>`.
+    pub signature: String,
+    /// The step where it showed (for a program op, its index).
+    pub step: usize,
+    /// The op where it showed, in text form.
+    pub op: String,
+    /// Program, drain or the final check.
+    pub phase: String,
+    /// Each difference: (where, stable key, left value, right value).
+    pub differences: Vec<(String, String, String, String)>,
+    /// The full report.
+    pub report: String,
+}
+
+impl Summary {
+    fn of(d: &Divergence) -> Summary {
+        Summary {
+            signature: d.signature(),
+            step: d.step,
+            op: d.op.to_string(),
+            phase: format!("{:?}", d.phase).to_lowercase(),
+            differences: d
+                .differences
+                .iter()
+                .map(|x| {
+                    (
+                        x.field.to_string(),
+                        x.field.key(),
+                        x.left.clone(),
+                        x.right.clone(),
+                    )
+                })
+                .collect(),
+            report: d.to_string(),
+        }
+    }
+
+    /// The summary as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "signature": self.signature,
+            "step": self.step,
+            "op": self.op,
+            "phase": self.phase,
+            "differences": self.differences.iter().map(|(f, k, l, r)| json!({
+                "field": f, "key": k, "left": l, "right": r,
+            })).collect::<Vec<_>>(),
+            "report": self.report,
+        })
+    }
+
+    /// Reads [`Summary::to_json`]'s output.
+    pub fn from_json(v: &Value) -> Option<Summary> {
+        let s = |v: &Value, k: &str| v.get(k)?.as_str().map(str::to_string);
+        Some(Summary {
+            signature: s(v, "signature")?,
+            step: usize::try_from(v.get("step")?.as_u64()?).ok()?,
+            op: s(v, "op")?,
+            phase: s(v, "phase")?,
+            differences: v
+                .get("differences")?
+                .as_array()?
+                .iter()
+                .map(|d| Some((s(d, "field")?, s(d, "key")?, s(d, "left")?, s(d, "right")?)))
+                .collect::<Option<_>>()?,
+            report: s(v, "report")?,
+        })
+    }
+}
+
+/// What the worker runs programs with.
+pub struct Setup<F> {
+    /// The campaign target of `batch` requests.
+    pub target: Target,
+    /// Ops per program.
+    pub ops: usize,
+    /// A fresh pair of backends: left (the model) and right (the library).
+    pub make: F,
+}
+
+/// The worker's loop: reads requests from `input` and answers on `output`
+/// until `input` ends.
+pub fn serve<L, R, F>(setup: Setup<F>, input: impl BufRead, mut output: impl Write) -> Result<()>
+where
+    L: Backend,
+    R: Backend,
+    F: Fn() -> (L, R),
+{
+    writeln!(output, "hello {}", crate::ossl::version())?;
+    output.flush()?;
+    let mut lines = input.lines();
+    while let Some(line) = lines.next() {
+        let line = line?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["batch", seed, from, to] => {
+                let (seed, from, to): (u64, u64, u64) = (seed.parse()?, from.parse()?, to.parse()?);
+                for index in from..to {
+                    let program = campaign::program_for(setup.target, seed, index, setup.ops);
+                    writeln!(output, "start {index}")?;
+                    output.flush()?;
+                    let found = chain(&program, |p, masked| {
+                        if !masked.is_empty() {
+                            let _ = writeln!(output, "mask {}", masks(masked));
+                            let _ = output.flush();
+                        }
+                        lockstep::check_with(p, &setup.make).err()
+                    });
+                    if found.is_empty() {
+                        continue;
+                    }
+                    let mut msg = format!("div {index}");
+                    for (sig, masked) in found {
+                        msg.push_str(&format!(" {sig} {}", masks(&masked)));
+                    }
+                    writeln!(output, "{msg}")?;
+                }
+                writeln!(output, "done")?;
+            }
+            [mode @ ("run" | "trace")] => {
+                let mut text = String::new();
+                for l in lines.by_ref() {
+                    let l = l?;
+                    if l == "." {
+                        break;
+                    }
+                    text.push_str(&l);
+                    text.push('\n');
+                }
+                let program = Program::parse(&text).map_err(|e| anyhow!("run: {e}"))?;
+                let (mut l, mut r) = (setup.make)();
+                let trace = *mode == "trace";
+                let mut report_step = |phase: Phase, op: &Op| {
+                    if trace {
+                        let prefix = match phase {
+                            Phase::Program => "",
+                            Phase::Drain => "drain_",
+                            Phase::End => "end_",
+                        };
+                        let _ = writeln!(output, "step {prefix}{}", op.name());
+                        let _ = output.flush();
+                    }
+                };
+                let result = lockstep::run_observed(
+                    &program,
+                    &mut l,
+                    &mut r,
+                    Snapshots::EveryStep,
+                    &mut report_step,
+                );
+                match result {
+                    Ok(_) => writeln!(output, "clean")?,
+                    Err(d) => writeln!(output, "diverged {}", Summary::of(&d).to_json())?,
+                }
+            }
+            _ => bail!("survey-worker: unknown request `{line}`"),
+        }
+        output.flush()?;
+    }
+    Ok(())
+}
+
+/// Masked op indexes in a request line: `3,9`, or `-` for none.
+fn masks(masked: &[usize]) -> String {
+    if masked.is_empty() {
+        "-".to_string()
+    } else {
+        masked
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// How a worker died.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Death {
+    /// Killed by a signal (`SIGSEGV`, `SIGABRT`, …).
+    Signal(String),
+    /// Exited with a status (a panic in the harness exits with 101).
+    Exit(i32),
+    /// Did not answer in time and was killed.
+    Hang,
+}
+
+impl Death {
+    /// The class signature of a death at `op`: `crash:SIGABRT:ssl_clear`,
+    /// `crash:exit101:free`, `hang:cache_flush`.
+    pub fn signature(&self, op: &str) -> String {
+        match self {
+            Death::Signal(s) => format!("crash:{s}:{op}"),
+            Death::Exit(c) => format!("crash:exit{c}:{op}"),
+            Death::Hang => format!("hang:{op}"),
+        }
+    }
+}
+
+/// A divergent program of a batch: its index and its [`chain`].
+pub type Div = (u64, Vec<(String, Vec<usize>)>);
+
+/// A batch that killed its worker: the divergent programs before the one
+/// that did, that program's index and the ops masked in the run that died,
+/// and how it died.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchDeath {
+    /// Divergent programs that completed.
+    pub divs: Vec<Div>,
+    /// The program that was running.
+    pub index: u64,
+    /// The ops masked in the run that died.
+    pub masked: Vec<usize>,
+    /// How.
+    pub death: Death,
+}
+
+/// What a `run` or `trace` request gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// No divergence.
+    Clean,
+    /// A divergence.
+    Diverged(Box<Summary>),
+    /// The worker died; with `trace`, the last step it began.
+    Died(Death, Option<String>),
+}
+
+impl RunOutcome {
+    /// The class signature, if the run found one (a death without a known
+    /// step is placed at `unknown`).
+    pub fn signature(&self) -> Option<String> {
+        match self {
+            RunOutcome::Clean => None,
+            RunOutcome::Diverged(s) => Some(s.signature.clone()),
+            RunOutcome::Died(d, step) => Some(d.signature(step.as_deref().unwrap_or("unknown"))),
+        }
+    }
+}
+
+/// How to start a worker: the `sessdiff` executable and the worker's
+/// arguments.
+#[derive(Debug, Clone)]
+pub struct WorkerCommand {
+    /// The executable.
+    pub program: std::path::PathBuf,
+    /// Its arguments (`survey-worker --target ops --ops 32 …`).
+    pub args: Vec<String>,
+}
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+/// The parent's side of a worker process, spawned on first use and again
+/// after each death.
+pub struct Worker {
+    command: WorkerCommand,
+    running: Option<Running>,
+    version: String,
+    /// How long a batch may take.
+    pub batch_timeout: Duration,
+    /// How long one program may take.
+    pub run_timeout: Duration,
+    /// The last lines the last dead worker wrote to its standard error.
+    pub last_stderr: String,
+}
+
+impl Worker {
+    /// A worker started with `command`; fails if it does not say hello.
+    pub fn new(command: WorkerCommand) -> Result<Worker> {
+        let mut w = Worker {
+            command,
+            running: None,
+            version: String::new(),
+            batch_timeout: Duration::from_secs(60),
+            run_timeout: Duration::from_secs(10),
+            last_stderr: String::new(),
+        };
+        w.start()?;
+        Ok(w)
+    }
+
+    /// The libssl version the worker runs against.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn start(&mut self) -> Result<()> {
+        let mut child = Command::new(&self.command.program)
+            .args(&self.command.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", self.command.program.display()))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let mut err = child.stderr.take().expect("piped");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                s.extend_from_slice(&buf[..n]);
+                let excess = s.len().saturating_sub(4096);
+                s.drain(..excess);
+            }
+        });
+        let r = Running {
+            child,
+            stdin,
+            lines,
+            stderr,
+        };
+        let hello = r
+            .lines
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| anyhow!("the survey worker did not start"))?;
+        self.version = hello
+            .strip_prefix("hello ")
+            .ok_or_else(|| anyhow!("the survey worker said `{hello}`"))?
+            .to_string();
+        self.running = Some(r);
+        Ok(())
+    }
+
+    fn running(&mut self) -> Result<&mut Running> {
+        if self.running.is_none() {
+            self.start()?;
+        }
+        Ok(self.running.as_mut().expect("started"))
+    }
+
+    /// Ends the worker after `why` (a timeout kills it first) and says how
+    /// it died.
+    fn bury(&mut self, hung: bool) -> Death {
+        let Some(mut r) = self.running.take() else {
+            return Death::Exit(0);
+        };
+        if hung {
+            let _ = r.child.kill();
+        }
+        let status = r.child.wait();
+        // Give the stderr reader a moment to drain what the worker wrote.
+        thread::sleep(Duration::from_millis(20));
+        let err = r.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.last_stderr = String::from_utf8_lossy(&err).trim().to_string();
+        if hung {
+            return Death::Hang;
+        }
+        use std::os::unix::process::ExitStatusExt;
+        match status {
+            Ok(s) => match (s.signal(), s.code()) {
+                (Some(sig), _) => Death::Signal(signal_name(sig)),
+                (None, Some(code)) => Death::Exit(code),
+                (None, None) => Death::Exit(-1),
+            },
+            Err(_) => Death::Exit(-1),
+        }
+    }
+
+    fn send(&mut self, text: &str) -> Result<()> {
+        let r = self.running()?;
+        // A worker that died already shows as a closed pipe here; the
+        // caller learns how it died from the next read.
+        let _ = r.stdin.write_all(text.as_bytes());
+        let _ = r.stdin.flush();
+        Ok(())
+    }
+
+    /// The next line, or how the worker ended (`Err`) if it dies or says
+    /// nothing before `deadline`.
+    fn line(&mut self, deadline: Instant) -> Result<String, Death> {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let got = match &self.running {
+            Some(r) => r.lines.recv_timeout(wait),
+            None => Err(RecvTimeoutError::Disconnected),
+        };
+        match got {
+            Ok(line) => Ok(line),
+            Err(RecvTimeoutError::Timeout) => Err(self.bury(true)),
+            Err(RecvTimeoutError::Disconnected) => Err(self.bury(false)),
+        }
+    }
+
+    /// Runs campaign programs `from..to` of `seed`: every divergent one
+    /// with its chain, or where and how the worker died.
+    pub fn batch(&mut self, seed: u64, from: u64, to: u64) -> Result<Result<Vec<Div>, BatchDeath>> {
+        self.send(&format!("batch {seed} {from} {to}\n"))?;
+        let deadline = Instant::now() + self.batch_timeout;
+        let mut divs = Vec::new();
+        let (mut index, mut masked) = (from, Vec::new());
+        loop {
+            let line = match self.line(deadline) {
+                Ok(l) => l,
+                Err(death) => {
+                    return Ok(Err(BatchDeath {
+                        divs,
+                        index,
+                        masked,
+                        death,
+                    }));
+                }
+            };
+            if line == "done" {
+                return Ok(Ok(divs));
+            } else if let Some(i) = line.strip_prefix("start ") {
+                index = i
+                    .parse()
+                    .with_context(|| format!("the survey worker said `{line}`"))?;
+                masked.clear();
+            } else if let Some(m) = line.strip_prefix("mask ") {
+                masked =
+                    parse_masks(m).ok_or_else(|| anyhow!("the survey worker said `{line}`"))?;
+            } else {
+                divs.push(parse_div(&line)?);
+            }
+        }
+    }
+
+    /// Runs `program` once; with `trace`, a death names the step it died in.
+    pub fn run(&mut self, program: &Program, trace: bool) -> Result<RunOutcome> {
+        let mode = if trace { "trace" } else { "run" };
+        self.send(&format!("{mode}\n{program}.\n"))?;
+        let deadline = Instant::now() + self.run_timeout;
+        let mut step = None;
+        loop {
+            match self.line(deadline) {
+                Err(death) => return Ok(RunOutcome::Died(death, step)),
+                Ok(l) if l == "clean" => return Ok(RunOutcome::Clean),
+                Ok(l) => {
+                    if let Some(s) = l.strip_prefix("step ") {
+                        step = Some(s.to_string());
+                    } else if let Some(j) = l.strip_prefix("diverged ") {
+                        let v: Value = serde_json::from_str(j).context("worker summary")?;
+                        let s =
+                            Summary::from_json(&v).ok_or_else(|| anyhow!("bad worker summary"))?;
+                        return Ok(RunOutcome::Diverged(Box::new(s)));
+                    } else {
+                        bail!("the survey worker said `{l}`");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `program`, and again with `trace` if the worker dies, so that a
+    /// death names its step.
+    pub fn classify(&mut self, program: &Program) -> Result<RunOutcome> {
+        match self.run(program, false)? {
+            RunOutcome::Died(..) => self.run(program, true),
+            other => Ok(other),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(mut r) = self.running.take() {
+            drop(r.stdin);
+            let _ = r.child.kill();
+            let _ = r.child.wait();
+        }
+    }
+}
+
+fn parse_div(line: &str) -> Result<Div> {
+    let bad = || anyhow!("the survey worker said `{line}`");
+    let mut words = line.split_whitespace();
+    if words.next() != Some("div") {
+        return Err(bad());
+    }
+    let index = words.next().ok_or_else(bad)?.parse()?;
+    let rest: Vec<&str> = words.collect();
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    let chain = rest
+        .chunks(2)
+        .map(|c| Some((c[0].to_string(), parse_masks(c[1])?)))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    Ok((index, chain))
+}
+
+fn parse_masks(m: &str) -> Option<Vec<usize>> {
+    if m == "-" {
+        return Some(vec![]);
+    }
+    m.split(',').map(|x| x.parse().ok()).collect()
+}
+
+/// `SIGSEGV` for 11, …
+fn signal_name(sig: i32) -> String {
+    match sig {
+        4 => "SIGILL".into(),
+        6 => "SIGABRT".into(),
+        7 => "SIGBUS".into(),
+        8 => "SIGFPE".into(),
+        9 => "SIGKILL".into(),
+        11 => "SIGSEGV".into(),
+        n => format!("SIG{n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::NativeBackend;
+    use crate::program::OpKind;
+
+    #[test]
+    fn div_lines_round_trip() {
+        let (i, c) =
+            parse_div("div 17 divergence:dup:ret - divergence:drain_free:events 3,9").unwrap();
+        assert_eq!(i, 17);
+        assert_eq!(
+            c,
+            [
+                ("divergence:dup:ret".to_string(), vec![]),
+                ("divergence:drain_free:events".to_string(), vec![3, 9])
+            ]
+        );
+        assert!(parse_div("div 1 sig").is_err());
+        assert!(parse_div("nope").is_err());
+    }
+
+    #[test]
+    fn masking_removes_each_diverging_op_in_turn() {
+        // A pretend oracle: every set_time diverges ("a"), every cache_add
+        // diverges ("b").
+        let p = Program::parse("new s0\nset_time s0 1\ncache_add s0\nset_time s0 2\n").unwrap();
+        let sig = |p: &Program| {
+            p.ops
+                .iter()
+                .position(|o| matches!(o.kind(), OpKind::SetTime | OpKind::CacheAdd))
+        };
+        let mut seen = Vec::new();
+        let found = chain(&p, |q, _| {
+            let step = sig(q)?;
+            seen.push(q.ops.len());
+            let mut d = crate::lockstep::run(
+                &Program::parse("new s0\ncache_size 1\n").unwrap(),
+                &mut NativeBackend::new(),
+                &mut Twisted,
+            )
+            .unwrap_err();
+            d.step = step;
+            d.op = q.ops[step].clone();
+            Some(d)
+        });
+        let sigs: Vec<_> = found.iter().map(|(s, m)| (s.as_str(), m.clone())).collect();
+        assert_eq!(
+            sigs,
+            [
+                ("divergence:set_time:ret", vec![]),
+                ("divergence:cache_add:ret", vec![1]),
+                ("divergence:set_time:ret", vec![1, 2]),
+            ]
+        );
+        assert_eq!(seen, [4, 3, 2]);
+    }
+
+    /// Diverges on cache_size.
+    struct Twisted;
+    impl Backend for Twisted {
+        fn name(&self) -> &'static str {
+            "twisted"
+        }
+        fn apply(&mut self, _: crate::program::Tag, _: &Op) -> (crate::backend::Ret, u32) {
+            (crate::backend::Ret::Int(7), 0)
+        }
+        fn take_events(&mut self) -> Vec<crate::backend::Event> {
+            vec![]
+        }
+        fn fill(&self, out: &mut crate::backend::State, full: bool) {
+            NativeBackend::new().fill(out, full)
+        }
+        fn abandon(&mut self) {}
+    }
+
+    #[test]
+    fn summaries_survive_json() {
+        let s = Summary {
+            signature: "divergence:dup:ret".into(),
+            step: 1,
+            op: "dup s0 -> s1".into(),
+            phase: "program".into(),
+            differences: vec![("ret".into(), "ret".into(), "#1".into(), "#0".into())],
+            report: "DIVERGENCE…".into(),
+        };
+        assert_eq!(Summary::from_json(&s.to_json()), Some(s));
+    }
+
+    #[test]
+    fn deaths_have_signatures() {
+        assert_eq!(
+            Death::Signal("SIGABRT".into()).signature("ssl_clear"),
+            "crash:SIGABRT:ssl_clear"
+        );
+        assert_eq!(Death::Hang.signature("drain_free"), "hang:drain_free");
+        assert_eq!(Death::Exit(101).signature("dup"), "crash:exit101:dup");
+    }
+}
