@@ -216,6 +216,9 @@ impl Survey {
                 Ok(divs) => (divs, None),
                 Err(d) => (d.divs.clone(), Some(d)),
             };
+            if !divs.is_empty() {
+                self.worker.recycle();
+            }
             for (index, chain) in divs {
                 self.stats.divergent += 1;
                 let program = self.program(index);
@@ -318,6 +321,7 @@ impl Survey {
             r.signature()
         });
         self.stats.deaths += deaths;
+        self.worker.recycle();
         let outcome = self.worker.classify(&reproducer)?;
         let (summary, stderr) = match (trace, outcome) {
             (false, RunOutcome::Diverged(s)) => (Some(*s), String::new()),
