@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The CI job: install what is missing, check formatting and lints, run the
 # README's test command, replay generated programs under valgrind, run a
-# short differential campaign, build the fuzz targets with ASan and run them
-# briefly, and check the ClusterFuzzLite build. Budget: well under 25
-# minutes on 2 cores.
+# short differential campaign and a short survey, build the fuzz targets
+# with ASan and run them briefly, and check the ClusterFuzzLite build.
+# Budget: well under 25 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +46,9 @@ target/release/sessdiff fuzz --seconds 60 --seed 1 --out target/ci/divergences
 
 step "DER campaign: 30 s of mostly-valid encodings through every decode path"
 target/release/sessdiff fuzz --target der --seconds 30 --seed 1 --out target/ci/divergences
+
+step "survey: 20 s in worker processes, no class against the system libssl"
+target/release/sessdiff survey --seconds 20 --seed 1 --out target/ci/survey
 
 step "cargo-fuzz (nightly, ASan)"
 cargo +nightly --version
