@@ -37,11 +37,14 @@ pub enum Fault {
     /// `ssl_clear` aborts the process, as a library that corrupts its heap
     /// does (for the survey's crash handling).
     AbortsOnSslClear,
+    /// `ssl_get0` never returns, as a library caught in a loop does (for
+    /// the survey's hang handling).
+    SpinsOnSslGet0,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 9] = [
         Fault::Get1Leaks,
         Fault::DupShares,
         Fault::FreeReleasesTwice,
@@ -50,6 +53,7 @@ impl Fault {
         Fault::EncodeDropsHostnameByte,
         Fault::CopySessionIdKeepsOld,
         Fault::AbortsOnSslClear,
+        Fault::SpinsOnSslGet0,
     ];
 
     /// The fault's name on the command line and in `SESSDIFF_FAULT`.
@@ -63,6 +67,7 @@ impl Fault {
             Fault::EncodeDropsHostnameByte => "encode-drops-hostname-byte",
             Fault::CopySessionIdKeepsOld => "copy-session-id-keeps-old",
             Fault::AbortsOnSslClear => "aborts-on-ssl-clear",
+            Fault::SpinsOnSslGet0 => "spins-on-ssl-get0",
         }
     }
 
@@ -72,10 +77,10 @@ impl Fault {
         self == Fault::DecodeDropsHostname
     }
 
-    /// Whether the fault ends the process (only a worker process may run
-    /// it).
+    /// Whether the fault ends or stalls the process (only a worker process
+    /// may run it).
     pub fn kills_the_process(self) -> bool {
-        self == Fault::AbortsOnSslClear
+        matches!(self, Fault::AbortsOnSslClear | Fault::SpinsOnSslGet0)
     }
 
     /// The fault planted inside the model, if it is one.
@@ -191,6 +196,9 @@ impl FaultyBackend {
                 r
             }
             (Fault::AbortsOnSslClear, Op::SslClear(_)) => std::process::abort(),
+            (Fault::SpinsOnSslGet0, Op::SslGet0(_)) => loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            },
             _ => return None,
         })
     }

@@ -195,3 +195,17 @@ fn bad_expect_files_name_the_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("x.txt:2: expected a signature"), "{err}");
 }
+
+#[test]
+fn a_model_that_hangs_is_a_class_too() {
+    let (code, v, _) = survey(
+        "hang",
+        150,
+        &["spins-on-ssl-get0"],
+        &["--hang-after", "0.25"],
+    );
+    assert_eq!(code, 1);
+    let hang = class(&v, "hang:ssl_get0");
+    assert_eq!(hang["kind"], "hang");
+    assert_eq!(hang["reproducer"], "ssl_new c0\nssl_get0 c0\n");
+}

@@ -37,6 +37,9 @@ pub struct SurveyArgs {
     /// fail the survey.
     #[arg(long)]
     expect: Option<PathBuf>,
+    /// Seconds one program may run before it counts as a hang (`hang:<op>`).
+    #[arg(long, default_value_t = 10.0, value_parser = super::fuzz::positive)]
+    hang_after: f64,
     #[command(flatten)]
     planted: Planted,
 }
@@ -134,6 +137,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
             args: worker_args,
         },
         batch: 256,
+        hang_after: Duration::from_secs_f64(args.hang_after),
     };
     let mut survey = Survey::new(config)?;
     eprintln!(

@@ -65,6 +65,8 @@ pub struct Config {
     pub worker: WorkerCommand,
     /// Programs per batch.
     pub batch: u64,
+    /// How long one program may run before it counts as a hang.
+    pub hang_after: Duration,
 }
 
 /// How many other witnesses a class keeps.
@@ -162,7 +164,8 @@ pub struct Survey {
 impl Survey {
     /// Starts a worker; fails if it cannot.
     pub fn new(config: Config) -> Result<Survey> {
-        let worker = Worker::new(config.worker.clone())?;
+        let mut worker = Worker::new(config.worker.clone())?;
+        worker.hang_after = config.hang_after;
         Ok(Survey {
             libssl: worker.version().to_string(),
             config,

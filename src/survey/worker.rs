@@ -26,7 +26,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
@@ -345,10 +345,9 @@ pub struct Worker {
     command: WorkerCommand,
     running: Option<Running>,
     version: String,
-    /// How long a batch may take.
-    pub batch_timeout: Duration,
-    /// How long one program may take.
-    pub run_timeout: Duration,
+    /// How long one program (or one step, when traced) may take before
+    /// it counts as a hang.
+    pub hang_after: Duration,
     /// The last lines the last dead worker wrote to its standard error.
     pub last_stderr: String,
 }
@@ -360,8 +359,7 @@ impl Worker {
             command,
             running: None,
             version: String::new(),
-            batch_timeout: Duration::from_secs(60),
-            run_timeout: Duration::from_secs(10),
+            hang_after: Duration::from_secs(10),
             last_stderr: String::new(),
         };
         w.start()?;
@@ -470,9 +468,9 @@ impl Worker {
     }
 
     /// The next line, or how the worker ended (`Err`) if it dies or says
-    /// nothing before `deadline`.
-    fn line(&mut self, deadline: Instant) -> Result<String, Death> {
-        let wait = deadline.saturating_duration_since(Instant::now());
+    /// nothing for [`Worker::hang_after`].
+    fn line(&mut self) -> Result<String, Death> {
+        let wait = self.hang_after;
         let got = match &self.running {
             Some(r) => r.lines.recv_timeout(wait),
             None => Err(RecvTimeoutError::Disconnected),
@@ -488,11 +486,10 @@ impl Worker {
     /// with its chain, or where and how the worker died.
     pub fn batch(&mut self, seed: u64, from: u64, to: u64) -> Result<Result<Vec<Div>, BatchDeath>> {
         self.send(&format!("batch {seed} {from} {to}\n"))?;
-        let deadline = Instant::now() + self.batch_timeout;
         let mut divs = Vec::new();
         let (mut index, mut masked) = (from, Vec::new());
         loop {
-            let line = match self.line(deadline) {
+            let line = match self.line() {
                 Ok(l) => l,
                 Err(death) => {
                     return Ok(Err(BatchDeath {
@@ -523,10 +520,9 @@ impl Worker {
     pub fn run(&mut self, program: &Program, trace: bool) -> Result<RunOutcome> {
         let mode = if trace { "trace" } else { "run" };
         self.send(&format!("{mode}\n{program}.\n"))?;
-        let deadline = Instant::now() + self.run_timeout;
         let mut step = None;
         loop {
-            match self.line(deadline) {
+            match self.line() {
                 Err(death) => return Ok(RunOutcome::Died(death, step)),
                 Ok(l) if l == "clean" => return Ok(RunOutcome::Clean),
                 Ok(l) => {
