@@ -1,13 +1,11 @@
 //! `sessdiff fuzz`: a seeded campaign against the system libssl.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use sessdiff::backend::{NativeBackend, OsslBackend};
 use sessdiff::campaign::{self, Config, Stats};
@@ -67,19 +65,7 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         "sessdiff fuzz: seed {}, {what}, {} s, against {version}",
         config.seed, args.seconds
     );
-    let tty = std::io::stderr().is_terminal();
-    let bar = ProgressBar::with_draw_target(
-        Some((args.seconds * 10.0) as u64),
-        ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    if !tty {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
+    let (bar, tty) = super::progress_bar(args.seconds);
     let mut last_line = Instant::now();
     let (stats, found) = campaign::run(
         &config,

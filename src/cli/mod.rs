@@ -70,5 +70,25 @@ pub fn command_line() -> String {
     args.join(" ")
 }
 
+/// A progress bar over `seconds` on standard error, drawn only on a
+/// terminal; the second value says whether it is drawn (else the caller
+/// prints a line now and then).
+pub fn progress_bar(seconds: f64) -> (indicatif::ProgressBar, bool) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let bar =
+        ProgressBar::with_draw_target(Some((seconds * 10.0) as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if !tty {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    (bar, tty)
+}
+
 /// Exit code for a divergence.
 pub const DIVERGED: u8 = 1;

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use sessdiff::backend::{Backend, NativeBackend, OsslBackend};
 use sessdiff::campaign::Target;
@@ -114,11 +113,13 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
     ];
     worker_args.extend(args.planted.args());
     let config = Config {
-        seed,
-        target: args.campaign.target,
-        ops,
-        duration: Some(Duration::from_secs_f64(args.seconds)),
-        programs: args.programs,
+        campaign: sessdiff::campaign::Config {
+            seed,
+            target: args.campaign.target,
+            ops,
+            duration: Some(Duration::from_secs_f64(args.seconds)),
+            programs: args.programs,
+        },
         out: args.out.clone(),
         expect,
         command: format!(
@@ -147,19 +148,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         survey.libssl,
         args.out.display()
     );
-    let tty = std::io::stderr().is_terminal();
-    let bar = ProgressBar::with_draw_target(
-        Some((args.seconds * 10.0) as u64),
-        ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    if !tty {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
+    let (bar, tty) = super::progress_bar(args.seconds);
     let mut last_line = Instant::now();
     let mut known = 0;
     survey.run(|s| {

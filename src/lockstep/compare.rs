@@ -206,7 +206,8 @@ fn tags(t: &[Tag]) -> String {
         .join(" ")
 }
 
-fn events(ev: &[Event]) -> String {
+/// Events in order, `(none)` for none.
+pub(crate) fn events(ev: &[Event]) -> String {
     if ev.is_empty() {
         return "(none)".into();
     }

@@ -177,16 +177,6 @@ impl Divergence {
     }
 }
 
-fn events_text(ev: &[Event]) -> String {
-    if ev.is_empty() {
-        return "(none)".into();
-    }
-    ev.iter()
-        .map(Event::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let phase = match self.phase {
@@ -226,7 +216,7 @@ impl fmt::Display for Divergence {
                 "  [{name}] ret {}  error {}  events {}",
                 o.ret,
                 errcode::text(o.error),
-                events_text(&o.events)
+                compare::events(&o.events)
             );
         }
         f.write_str(&side)

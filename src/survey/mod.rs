@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::campaign::{self, Target};
+use crate::campaign;
 use crate::program::Program;
 use crate::shrink;
 use worker::{Death, RunOutcome, Summary, Worker, WorkerCommand, without};
@@ -45,16 +45,8 @@ use worker::{Death, RunOutcome, Summary, Worker, WorkerCommand, without};
 /// What to survey.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The campaign's seed.
-    pub seed: u64,
-    /// What the programs exercise.
-    pub target: Target,
-    /// Ops per program.
-    pub ops: usize,
-    /// Stop after this long, if set.
-    pub duration: Option<Duration>,
-    /// Stop after this many programs, if set.
-    pub programs: Option<u64>,
+    /// Which programs, and the limits.
+    pub campaign: campaign::Config,
     /// Where the report goes.
     pub out: PathBuf,
     /// Signatures that are expected (reported, but not failures).
@@ -191,13 +183,9 @@ impl Survey {
         let mut next = 0u64;
         loop {
             self.stats.elapsed = self.start.elapsed();
-            let limit = self.config.programs.unwrap_or(u64::MAX);
-            if next >= limit
-                || self
-                    .config
-                    .duration
-                    .is_some_and(|d| self.stats.elapsed >= d)
-            {
+            let c = &self.config.campaign;
+            let limit = c.programs.unwrap_or(u64::MAX);
+            if next >= limit || c.duration.is_some_and(|d| self.stats.elapsed >= d) {
                 break;
             }
             let to = (next + self.config.batch).min(limit);
@@ -215,7 +203,7 @@ impl Survey {
     /// goes on after it.
     fn batch(&mut self, mut from: u64, to: u64) -> Result<()> {
         while from < to {
-            let (divs, died) = match self.worker.batch(self.config.seed, from, to)? {
+            let (divs, died) = match self.worker.batch(self.config.campaign.seed, from, to)? {
                 Ok(divs) => (divs, None),
                 Err(d) => (d.divs.clone(), Some(d)),
             };
@@ -257,7 +245,8 @@ impl Survey {
     }
 
     fn program(&self, index: u64) -> Program {
-        campaign::program_for(self.config.target, self.config.seed, index, self.config.ops)
+        let c = &self.config.campaign;
+        campaign::program_for(c.target, c.seed, index, c.ops)
     }
 
     /// Counts `program` (campaign program `index`, masked) in the class of
