@@ -34,6 +34,14 @@ pub const fn reason(code: u32) -> u32 {
     code & REASON_ONLY
 }
 
+/// A code as OpenSSL 1.1.1 packs it (`ERR_PACK(lib, func, reason)`: the
+/// library in bits 24–31, a function code in bits 12–23, the reason below),
+/// repacked as OpenSSL 3 does, without the function: `SSL:273` means the
+/// same from either release.
+pub const fn from_1_1(code: u64) -> u32 {
+    pack(((code >> 24) & 0xFF) as u32, (code & 0xFFF) as u32)
+}
+
 /// A code for people: `SSL:408`, `ASN1:266` (the reason without its
 /// flags), `lib40:229649` for another library, or `0` for none.
 pub fn text(code: u32) -> String {
@@ -59,5 +67,13 @@ mod tests {
         assert_eq!(text(pack(LIB_ASN1, 266 | RFLAG_COMMON)), "ASN1:266");
         assert_eq!(text(pack(40, 7)), "lib40:7");
         assert_eq!(text(0), "0");
+    }
+
+    #[test]
+    fn one_one_one_codes_lose_their_function() {
+        // SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG from SSL_SESSION_set1_id_context.
+        let old = (20u64 << 24) | (0x138 << 12) | 273;
+        assert_eq!(from_1_1(old), pack(LIB_SSL, 273));
+        assert_eq!(text(from_1_1(old)), "SSL:273");
     }
 }

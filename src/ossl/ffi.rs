@@ -54,6 +54,7 @@ pub type DoallArg = unsafe extern "C" fn(item: *mut c_void, arg: *mut c_void);
 
 unsafe extern "C" {
     pub fn OpenSSL_version(t: c_int) -> *const c_char;
+    pub fn OpenSSL_version_num() -> c_ulong;
     pub fn ERR_clear_error();
     pub fn ERR_peek_last_error() -> c_ulong;
     pub fn CRYPTO_get_ex_new_index(

@@ -29,7 +29,7 @@ use std::ffi::CStr;
 
 pub use cipher::cipher_known;
 pub use ctx::Ctx;
-pub use error::{clear_errors, last_error};
+pub use error::{clear_errors, last_error, version_num};
 pub use log::{Observed, live_sessions, take_events};
 pub use session::{IdBuf, Session, SharedSession, View};
 pub use ssl::Ssl;
