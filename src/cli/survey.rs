@@ -11,7 +11,8 @@ use clap::Args;
 
 use sessdiff::backend::{Backend, NativeBackend, OsslBackend};
 use sessdiff::campaign::Target;
-use sessdiff::survey::worker::{self, Setup, WorkerCommand};
+use sessdiff::survey::serve::{self, Setup};
+use sessdiff::survey::worker::WorkerCommand;
 use sessdiff::survey::{self, Config, Survey};
 
 /// Run random programs past divergences and report every distinct class of
@@ -241,6 +242,6 @@ pub fn serve(args: WorkerArgs) -> Result<ExitCode> {
         ops: args.ops,
         make: make(&args.planted)?,
     };
-    worker::serve(setup, std::io::stdin().lock(), std::io::stdout().lock())?;
+    serve::serve(setup, std::io::stdin().lock(), std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@
 //!   the three smallest are kept as other witnesses.
 //! * **Masking.** A difference that most programs show would hide the
 //!   others behind it: each divergent program is run again with the op
-//!   where it diverged removed, up to [`worker::MAX_MASKS`] times, and every
+//!   where it diverged removed, up to [`serve::MAX_MASKS`] times, and every
 //!   signature on the way counts.
 //! * **One difference, one class.** Two classes on the same field are
 //!   merged when deleting one op of either's reproducer gives the other's
@@ -29,6 +29,8 @@
 //! a survey found is on disk even if it is stopped.
 
 pub mod report;
+pub mod serve;
+pub mod summary;
 pub mod worker;
 
 use std::collections::{BTreeSet, HashMap};
@@ -40,7 +42,9 @@ use anyhow::{Context, Result};
 use crate::campaign;
 use crate::program::Program;
 use crate::shrink;
-use worker::{Death, RunOutcome, Summary, Worker, WorkerCommand, without};
+use serve::without;
+use summary::Summary;
+use worker::{Death, RunOutcome, Worker, WorkerCommand};
 
 /// What to survey.
 #[derive(Debug, Clone)]

@@ -1,0 +1,220 @@
+//! The worker process's side of the protocol (see [`super::worker`]):
+//! [`serve`] answers requests, running programs with [`chain`] masking.
+
+use std::io::{BufRead, Write};
+
+use anyhow::{Result, anyhow, bail};
+
+use super::summary::Summary;
+use crate::backend::Backend;
+use crate::campaign::{self, Target};
+use crate::lockstep::{self, Divergence, Phase, Snapshots};
+use crate::program::{Op, Program};
+
+/// How many times a divergent program is run again with more ops removed.
+pub const MAX_MASKS: usize = 6;
+
+/// The divergences one program shows as the ops where it diverges are
+/// removed: after each divergence at a program op, every op of that op's
+/// kind goes (a program with five `set_time`s that all diverge alike needs
+/// one more run, not five), and the rest runs again. Each signature comes
+/// with the indexes of the ops removed before it showed. Stops when the
+/// program runs clean, diverges in the drain, or after [`MAX_MASKS`] runs
+/// with removals.
+pub fn chain(
+    program: &Program,
+    mut check: impl FnMut(&Program, &[usize]) -> Option<Box<Divergence>>,
+) -> Vec<(String, Vec<usize>)> {
+    let mut masked: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let p = without(program, &masked);
+        let Some(d) = check(&p, &masked) else { break };
+        out.push((d.signature(), masked.clone()));
+        if d.phase != Phase::Program || out.len() > MAX_MASKS {
+            break;
+        }
+        let kind = d.op.kind();
+        masked.extend((0..program.ops.len()).filter(|&i| program.ops[i].kind() == kind));
+        masked.sort_unstable();
+        masked.dedup();
+    }
+    out
+}
+
+/// `program` without the ops at the indexes `masked`.
+pub fn without(program: &Program, masked: &[usize]) -> Program {
+    Program {
+        ops: program
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !masked.contains(i))
+            .map(|(_, op)| op.clone())
+            .collect(),
+    }
+}
+
+/// What the worker runs programs with.
+pub struct Setup<F> {
+    /// The campaign target of `batch` requests.
+    pub target: Target,
+    /// Ops per program.
+    pub ops: usize,
+    /// A fresh pair of backends: left (the model) and right (the library).
+    pub make: F,
+}
+
+/// The worker's loop: reads requests from `input` and answers on `output`
+/// until `input` ends.
+pub fn serve<L, R, F>(setup: Setup<F>, input: impl BufRead, mut output: impl Write) -> Result<()>
+where
+    L: Backend,
+    R: Backend,
+    F: Fn() -> (L, R),
+{
+    writeln!(output, "hello {}", crate::ossl::version())?;
+    output.flush()?;
+    let mut lines = input.lines();
+    while let Some(line) = lines.next() {
+        let line = line?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["batch", seed, from, to] => {
+                let (seed, from, to): (u64, u64, u64) = (seed.parse()?, from.parse()?, to.parse()?);
+                for index in from..to {
+                    let program = campaign::program_for(setup.target, seed, index, setup.ops);
+                    writeln!(output, "start {index}")?;
+                    output.flush()?;
+                    let found = chain(&program, |p, masked| {
+                        if !masked.is_empty() {
+                            let _ = writeln!(output, "mask {}", masks(masked));
+                            let _ = output.flush();
+                        }
+                        lockstep::check_with(p, &setup.make).err()
+                    });
+                    if found.is_empty() {
+                        continue;
+                    }
+                    let mut msg = format!("div {index}");
+                    for (sig, masked) in found {
+                        msg.push_str(&format!(" {sig} {}", masks(&masked)));
+                    }
+                    writeln!(output, "{msg}")?;
+                }
+                writeln!(output, "done")?;
+            }
+            [mode @ ("run" | "trace")] => {
+                let mut text = String::new();
+                for l in lines.by_ref() {
+                    let l = l?;
+                    if l == "." {
+                        break;
+                    }
+                    text.push_str(&l);
+                    text.push('\n');
+                }
+                let program = Program::parse(&text).map_err(|e| anyhow!("run: {e}"))?;
+                let (mut l, mut r) = (setup.make)();
+                let trace = *mode == "trace";
+                let mut report_step = |phase: Phase, op: &Op| {
+                    if trace {
+                        let prefix = match phase {
+                            Phase::Program => "",
+                            Phase::Drain => "drain_",
+                            Phase::End => "end_",
+                        };
+                        let _ = writeln!(output, "step {prefix}{}", op.name());
+                        let _ = output.flush();
+                    }
+                };
+                let result = lockstep::run_observed(
+                    &program,
+                    &mut l,
+                    &mut r,
+                    Snapshots::EveryStep,
+                    &mut report_step,
+                );
+                match result {
+                    Ok(_) => writeln!(output, "clean")?,
+                    Err(d) => writeln!(output, "diverged {}", Summary::of(&d).to_json())?,
+                }
+            }
+            _ => bail!("survey-worker: unknown request `{line}`"),
+        }
+        output.flush()?;
+    }
+    Ok(())
+}
+
+/// Masked op indexes in a request line: `3,9`, or `-` for none.
+pub(super) fn masks(masked: &[usize]) -> String {
+    if masked.is_empty() {
+        "-".to_string()
+    } else {
+        masked
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::NativeBackend;
+    use crate::program::OpKind;
+
+    #[test]
+    fn masking_removes_every_op_of_the_diverging_kind() {
+        // A pretend oracle: every set_time and every cache_add diverges.
+        let p = Program::parse("new s0\nset_time s0 1\ncache_add s0\nset_time s0 2\n").unwrap();
+        let sig = |p: &Program| {
+            p.ops
+                .iter()
+                .position(|o| matches!(o.kind(), OpKind::SetTime | OpKind::CacheAdd))
+        };
+        let mut seen = Vec::new();
+        let found = chain(&p, |q, _| {
+            let step = sig(q)?;
+            seen.push(q.ops.len());
+            let mut d = crate::lockstep::run(
+                &Program::parse("new s0\ncache_size 1\n").unwrap(),
+                &mut NativeBackend::new(),
+                &mut Twisted,
+            )
+            .unwrap_err();
+            d.step = step;
+            d.op = q.ops[step].clone();
+            Some(d)
+        });
+        let sigs: Vec<_> = found.iter().map(|(s, m)| (s.as_str(), m.clone())).collect();
+        assert_eq!(
+            sigs,
+            [
+                ("divergence:set_time:ret", vec![]),
+                ("divergence:cache_add:ret", vec![1, 3]),
+            ]
+        );
+        assert_eq!(seen, [4, 2]);
+    }
+
+    /// Diverges on cache_size.
+    struct Twisted;
+    impl Backend for Twisted {
+        fn name(&self) -> &'static str {
+            "twisted"
+        }
+        fn apply(&mut self, _: crate::program::Tag, _: &Op) -> (crate::backend::Ret, u32) {
+            (crate::backend::Ret::Int(7), 0)
+        }
+        fn take_events(&mut self) -> Vec<crate::backend::Event> {
+            vec![]
+        }
+        fn fill(&self, out: &mut crate::backend::State, full: bool) {
+            NativeBackend::new().fill(out, full)
+        }
+        fn abandon(&mut self) {}
+    }
+}
