@@ -39,6 +39,11 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             programs.push((f, program));
         }
     }
+    eprintln!(
+        "sessdiff replay: {} programs against {}",
+        programs.len(),
+        sessdiff::ossl::version()
+    );
     let mut worker = if args.isolate || args.planted.any() {
         let mut a = vec![
             "survey-worker".into(),
