@@ -174,20 +174,34 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         line(&survey),
         survey.stats.elapsed.as_secs_f64()
     );
-    for (n, c) in survey.classes.iter().enumerate() {
+    // What is new, class by class; expected classes in one line.
+    for (n, c) in survey
+        .classes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.expected)
+    {
         let aliases = if c.aliases.is_empty() {
             String::new()
         } else {
             format!(" (also {})", c.aliases.join(", "))
         };
         println!(
-            "  {:>2}. {}{aliases}: {} programs, reproducer {} ops{}",
+            "  {:>2}. {}{aliases}: {} programs, reproducer {} ops",
             n + 1,
             c.signature,
             c.count,
             c.reproducer.ops.len(),
-            if c.expected { ", expected" } else { "" }
         );
+    }
+    let expected: Vec<&str> = survey
+        .classes
+        .iter()
+        .filter(|c| c.expected)
+        .map(|c| c.signature.as_str())
+        .collect();
+    if !expected.is_empty() {
+        println!("  expected, seen again: {}", expected.join(", "));
     }
     println!("report: {}", args.out.join("survey.md").display());
     println!(

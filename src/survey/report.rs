@@ -78,22 +78,41 @@ pub fn markdown(s: &Survey) -> String {
         let _ = writeln!(md, "No difference found.");
         return md;
     }
-    let _ = writeln!(md, "| # | signature | programs | reproducer | expected |");
-    let _ = writeln!(md, "|---:|---|---:|---:|---|");
-    for (n, c) in s.classes.iter().enumerate() {
-        let _ = writeln!(
-            md,
-            "| {} | `{}` | {} | {} ops | {} |",
-            n + 1,
-            c.signature,
-            c.count,
-            c.reproducer.ops.len(),
-            if c.expected { "yes" } else { "**no**" }
-        );
+    for (title, expected) in [("New differences", false), ("Expected differences", true)] {
+        let rows: Vec<(usize, &Class)> = s
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.expected == expected)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(md, "{title}:\n");
+        let _ = writeln!(md, "| # | signature | programs | reproducer |");
+        let _ = writeln!(md, "|---:|---|---:|---:|");
+        for (n, c) in rows {
+            let _ = writeln!(
+                md,
+                "| [{}](#{}) | `{}` | {} | {} ops |",
+                n + 1,
+                n + 1,
+                c.signature,
+                c.count,
+                c.reproducer.ops.len(),
+            );
+        }
+        let _ = writeln!(md);
     }
     let pairs = s.maybe_same();
     for (n, c) in s.classes.iter().enumerate() {
-        let _ = writeln!(md, "\n## {}. `{}`\n", n + 1, c.signature);
+        let _ = writeln!(
+            md,
+            "\n<a id=\"{}\"></a>\n\n## {}. `{}`\n",
+            n + 1,
+            n + 1,
+            c.signature
+        );
         let _ = writeln!(
             md,
             "- {} programs (the first: program {} of the campaign){}",
