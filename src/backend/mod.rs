@@ -11,8 +11,9 @@
 //! so a reference-count bug in either shows.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::native::{SessionId, wall_clock};
+use crate::native::{Profile, SessionId, wall_clock};
 use crate::program::{C, Op, SSL_SLOTS, Tag};
 
 mod libssl;
@@ -20,6 +21,25 @@ mod native;
 
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
+
+/// The release whose profile [`NativeBackend::new`] follows; 0 for the
+/// linked libssl's.
+static MODEL: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the profile the native model follows in this process (the CLI's
+/// `--model`); `None` is `auto`, the linked libssl's release.
+pub fn set_model(profile: Option<Profile>) {
+    MODEL.store(profile.map_or(0, |p| p.release), Ordering::Relaxed);
+}
+
+/// The profile the native model follows in this process: the one
+/// [`set_model`] set, or the linked libssl's release.
+pub fn model() -> Profile {
+    match MODEL.load(Ordering::Relaxed) {
+        0 => Profile::for_release(crate::ossl::version_num()),
+        n => Profile::for_release(n),
+    }
+}
 
 /// The tag reported for a session that never got one.
 pub const UNTAGGED: Tag = Tag::MAX;

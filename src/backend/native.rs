@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Backend, Event, Ret, SessionSnapshot, State, UNTAGGED, Walk, int, pin_clock_time};
 use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
-use crate::native::{self, ExCallbacks, ExClass, ExIndex, SessionId, wall_clock};
+use crate::native::{self, ExCallbacks, ExClass, ExIndex, Profile, SessionId, wall_clock};
 use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
 /// The error libssl queues for a native error.
@@ -35,6 +35,7 @@ fn lock(log: &Mutex<NativeLog>) -> MutexGuard<'_, NativeLog> {
 /// index whose callbacks log deaths and give dups their tag, and from the
 /// cache's remove callback.
 pub struct NativeBackend {
+    profile: Profile,
     log: Arc<Mutex<NativeLog>>,
     class: Arc<ExClass>,
     idx: ExIndex,
@@ -50,8 +51,14 @@ impl Default for NativeBackend {
 }
 
 impl NativeBackend {
-    /// A world with a cache and nothing else.
+    /// A world with a cache and nothing else, following the process's
+    /// [model](super::model).
     pub fn new() -> NativeBackend {
+        NativeBackend::with_profile(super::model())
+    }
+
+    /// A world with a cache and nothing else, following `profile`.
+    pub fn with_profile(profile: Profile) -> NativeBackend {
         let log = Arc::new(Mutex::new(NativeLog::default()));
         let mut class = ExClass::new();
         let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
@@ -68,6 +75,7 @@ impl NativeBackend {
             })),
         });
         let mut b = NativeBackend {
+            profile,
             log,
             class: Arc::new(class),
             idx,
@@ -81,10 +89,11 @@ impl NativeBackend {
 
     fn new_cache(&self) -> native::Cache {
         let (log, idx) = (self.log.clone(), self.idx);
-        native::Cache::with_remove_callback(Box::new(move |s| {
+        let on_remove: native::RemoveCallback = Box::new(move |s| {
             let tag = s.read().ex_data(idx).unwrap_or(UNTAGGED);
             lock(&log).events.push(Event::Removed(tag));
-        }))
+        });
+        native::Cache::with_profile(self.profile, Some(on_remove))
     }
 
     /// The session's tag (its birth step), or [`UNTAGGED`].

@@ -24,6 +24,8 @@ pub struct FuzzArgs {
     programs: Option<u64>,
     #[command(flatten)]
     campaign: super::CampaignArgs,
+    #[command(flatten)]
+    model: super::ModelArgs,
     /// Where to write a divergent program.
     #[arg(long, default_value = "divergences")]
     out: PathBuf,
@@ -48,6 +50,7 @@ fn line(s: &Stats) -> String {
 }
 
 pub fn run(args: FuzzArgs) -> Result<ExitCode> {
+    let profile = args.model.apply();
     let seed = args.campaign.seed();
     let config = Config {
         seed,
@@ -62,7 +65,7 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         campaign::Target::Der => "DER probes".to_string(),
     };
     eprintln!(
-        "sessdiff fuzz: seed {}, {what}, {} s, against {version}",
+        "sessdiff fuzz: seed {}, {what}, {} s, the {profile} model against {version}",
         config.seed, args.seconds
     );
     let (bar, tty) = super::progress_bar(args.seconds);

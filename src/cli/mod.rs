@@ -53,6 +53,46 @@ impl CampaignArgs {
     }
 }
 
+/// Which release's behaviour the native model follows.
+#[derive(Args, Clone)]
+pub struct ModelArgs {
+    /// The release whose behaviour the native model follows: `auto` (the
+    /// linked libssl's release) or a release such as `3.0.19` or `4.0.3`.
+    #[arg(long, default_value = "auto", value_parser = parse_model)]
+    pub model: Model,
+}
+
+/// A `--model` value: a profile, or `None` for `auto`.
+#[derive(Clone, Copy, Debug)]
+pub struct Model(pub Option<sessdiff::native::Profile>);
+
+fn parse_model(s: &str) -> Result<Model, String> {
+    if s == "auto" {
+        return Ok(Model(None));
+    }
+    sessdiff::native::Profile::named(s)
+        .map(|p| Model(Some(p)))
+        .ok_or_else(|| format!("`{s}` is not `auto` or a release such as 3.0.19 or 4.0.3"))
+}
+
+impl ModelArgs {
+    /// Makes the native model follow this profile in this process and
+    /// returns it.
+    pub fn apply(&self) -> sessdiff::native::Profile {
+        sessdiff::backend::set_model(self.model.0);
+        sessdiff::backend::model()
+    }
+
+    /// The flag that selects the same profile in a worker.
+    pub fn args(&self) -> Vec<String> {
+        let value = self
+            .model
+            .0
+            .map_or_else(|| "auto".to_string(), |p| p.to_string());
+        vec!["--model".into(), value]
+    }
+}
+
 /// The command line as typed (arguments joined by spaces, quoted when they
 /// hold spaces), for report and program headers.
 pub fn command_line() -> String {

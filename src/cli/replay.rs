@@ -27,6 +27,8 @@ pub struct ReplayArgs {
     #[arg(long)]
     isolate: bool,
     #[command(flatten)]
+    model: super::ModelArgs,
+    #[command(flatten)]
     planted: super::survey::Planted,
 }
 
@@ -39,8 +41,9 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             programs.push((f, program));
         }
     }
+    let profile = args.model.apply();
     eprintln!(
-        "sessdiff replay: {} programs against {}",
+        "sessdiff replay: {} programs, the {profile} model against {}",
         programs.len(),
         sessdiff::ossl::version()
     );
@@ -52,6 +55,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             "--ops".into(),
             "32".into(),
         ];
+        a.extend(args.model.args());
         a.extend(args.planted.args());
         Some(Worker::new(WorkerCommand {
             program: std::env::current_exe()?,

@@ -17,9 +17,12 @@ pub struct ShrinkArgs {
     /// Where to write the result (default: FILE with `.min.txt`).
     #[arg(short, long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    model: super::ModelArgs,
 }
 
 pub fn run(args: ShrinkArgs) -> Result<ExitCode> {
+    args.model.apply();
     let program = corpus::read_program(&args.file)?;
     let Err(d) = lockstep::run_against_libssl(&program) else {
         bail!(

@@ -29,6 +29,8 @@ pub struct SurveyArgs {
     programs: Option<u64>,
     #[command(flatten)]
     campaign: super::CampaignArgs,
+    #[command(flatten)]
+    model: super::ModelArgs,
     /// Where to write survey.md, survey.html, survey.json and classes/.
     #[arg(long, default_value = "survey")]
     out: PathBuf,
@@ -84,6 +86,8 @@ pub struct WorkerArgs {
     #[arg(long)]
     ops: usize,
     #[command(flatten)]
+    model: super::ModelArgs,
+    #[command(flatten)]
     planted: Planted,
 }
 
@@ -112,7 +116,9 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         "--ops".into(),
         ops.to_string(),
     ];
+    worker_args.extend(args.model.args());
     worker_args.extend(args.planted.args());
+    let profile = args.model.apply();
     let config = Config {
         campaign: sessdiff::campaign::Config {
             seed,
@@ -143,7 +149,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
     };
     let mut survey = Survey::new(config)?;
     eprintln!(
-        "sessdiff survey: {}, {} s, against {}; report in {}",
+        "sessdiff survey: {}, {} s, the {profile} model against {}; report in {}",
         args.campaign.flags(seed),
         args.seconds,
         survey.libssl,
@@ -251,6 +257,7 @@ pub fn serve(args: WorkerArgs) -> Result<ExitCode> {
     if std::io::stdin().is_terminal() {
         bail!("survey-worker is run by `sessdiff survey`, not by hand");
     }
+    args.model.apply();
     let setup = Setup {
         target: args.target,
         ops: args.ops,

@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::data::{ListPos, SessionData, SessionId};
+use super::profile::{Profile, ReAdd, Removals};
 use super::session::Session;
 
 /// Called with each session that leaves the cache by remove, eviction or
@@ -25,6 +26,7 @@ type Key = (i32, SessionId);
 pub(crate) struct CacheShared {
     state: Mutex<CacheState>,
     on_remove: Option<RemoveCallback>,
+    profile: Profile,
 }
 
 struct CacheState {
@@ -133,15 +135,26 @@ impl CacheState {
 impl Cache {
     /// An empty cache of size 20480.
     pub fn new() -> Cache {
-        Cache::build(None)
+        Cache::build(None, Profile::V3_0)
     }
 
     /// An empty cache that calls `on_remove` for every session leaving it.
     pub fn with_remove_callback(on_remove: RemoveCallback) -> Cache {
-        Cache::build(Some(on_remove))
+        Cache::build(Some(on_remove), Profile::V3_0)
     }
 
-    fn build(on_remove: Option<RemoveCallback>) -> Cache {
+    /// An empty cache that behaves as `profile`'s release does and calls
+    /// `on_remove`, if any, for every session leaving it.
+    pub fn with_profile(profile: Profile, on_remove: Option<RemoveCallback>) -> Cache {
+        Cache::build(on_remove, profile)
+    }
+
+    /// The profile the cache follows.
+    pub fn profile(&self) -> Profile {
+        self.shared.profile
+    }
+
+    fn build(on_remove: Option<RemoveCallback>, profile: Profile) -> Cache {
         Cache {
             shared: Arc::new(CacheShared {
                 state: Mutex::new(CacheState {
@@ -152,6 +165,7 @@ impl Cache {
                     cache_full: 0,
                 }),
                 on_remove,
+                profile,
             }),
         }
     }
@@ -182,6 +196,7 @@ impl Cache {
             }
             None => None,
         };
+        let mut evicted = Vec::new();
         if existing.is_none() && st.size > 0 {
             while st.table.len() as i64 >= st.size {
                 let Some(tail) = st.tail_key() else { break };
@@ -190,14 +205,25 @@ impl Cache {
                 }
                 let Some(t) = st.take(&tail) else { break };
                 t.lock().not_resumable = true;
-                shared.removed(&t);
-                drop(t);
                 st.cache_full += 1;
+                match shared.profile.removals {
+                    Removals::UnderLock => {
+                        shared.removed(&t);
+                        drop(t);
+                    }
+                    Removals::AfterUnlockNewestFirst => evicted.push(t),
+                }
             }
         }
-        st.link(shared, &mut d);
+        if existing.is_none() || shared.profile.re_add == ReAdd::MovesToHead {
+            st.link(shared, &mut d);
+        }
         drop(d);
         drop(st);
+        for t in evicted.into_iter().rev() {
+            shared.removed(&t);
+            drop(t);
+        }
         // An existing entry: the reference taken above replaced the cache's
         // own, which is dropped here.
         existing.is_none()
@@ -234,6 +260,7 @@ impl Cache {
     /// survivor. Remove callbacks run under the lock in removal order; the
     /// cache's references are dropped afterwards, in the same order.
     pub fn flush(&self, t: i64) {
+        let under_lock = self.shared.profile.removals == Removals::UnderLock;
         let mut removed = Vec::new();
         {
             let mut st = self.shared.lock();
@@ -243,11 +270,20 @@ impl Cache {
                 }
                 let Some(s) = st.take(&key) else { break };
                 s.lock().not_resumable = true;
-                self.shared.removed(&s);
+                if under_lock {
+                    self.shared.removed(&s);
+                }
                 removed.push(s);
             }
         }
-        drop(removed);
+        if under_lock {
+            drop(removed);
+        } else {
+            for s in removed.into_iter().rev() {
+                self.shared.removed(&s);
+                drop(s);
+            }
+        }
     }
 
     /// `SSL_CTX_sess_set_cache_size`: returns the old size. A negative size
