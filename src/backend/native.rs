@@ -165,7 +165,7 @@ impl NativeBackend {
     /// `d2i_SSL_SESSION(NULL, ...)` of `der` into slot `d`.
     fn decode(&mut self, step: Tag, der: &[u8], d: S) -> (Ret, u32) {
         let t0 = wall_clock();
-        match native::Session::decode_in(&self.class, der, t0) {
+        match native::Session::decode_as(self.profile, &self.class, der, t0) {
             Ok((s, used)) => {
                 s.set_ex_data(self.idx, Some(step));
                 let time = s.read().time();
@@ -185,7 +185,7 @@ impl NativeBackend {
         let one = (Ret::Int(1), 0);
         Ok(match op {
             Op::New(d) => {
-                let s = native::Session::new_in(&self.class, BIRTH_TIME);
+                let s = native::Session::new_as(self.profile, &self.class, BIRTH_TIME);
                 s.set_ex_data(self.idx, Some(step));
                 self.sessions[d.index()] = Some(s);
                 (Ret::Obj(Some(step)), 0)

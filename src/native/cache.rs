@@ -265,7 +265,7 @@ impl Cache {
         {
             let mut st = self.shared.lock();
             while let Some((&(expiry, _), &key)) = st.list.first_key_value() {
-                if t != 0 && !expiry.expired_at(t) {
+                if t != 0 && !self.shared.profile.time.expired(expiry, t) {
                     break;
                 }
                 let Some(s) = st.take(&key) else { break };

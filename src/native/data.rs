@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 use super::MAX_ID_LENGTH;
 use super::cache::CacheShared;
 use super::exdata::{ExIndex, ExValue};
-use super::time::Expiry;
+use super::time::{Expiry, TimeRepr};
 
 /// A session id or id context: at most 32 bytes, stored inline.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -68,7 +68,11 @@ pub struct SessionData {
     pub(crate) sid_ctx: SessionId,
     pub(crate) not_resumable: bool,
     pub(crate) verify_result: i64,
+    /// How `time` and `timeout` are stored.
+    pub(crate) times: TimeRepr,
+    /// The time as stored (seconds, or nanoseconds: see `times`).
     pub(crate) time: i64,
+    /// The timeout as stored.
     pub(crate) timeout: i64,
     pub(crate) expiry: Expiry,
     pub(crate) hostname: Option<Buf>,
@@ -102,8 +106,10 @@ pub struct SessionData {
 pub const DEFAULT_TIMEOUT: i64 = 304;
 
 impl SessionData {
-    pub(crate) fn new(time: i64) -> SessionData {
+    pub(crate) fn new(time: i64, times: TimeRepr) -> SessionData {
+        let (time, timeout) = (times.store(time), times.store(DEFAULT_TIMEOUT));
         SessionData {
+            times,
             ssl_version: 0,
             master_key: None,
             id: SessionId::default(),
@@ -111,8 +117,8 @@ impl SessionData {
             not_resumable: false,
             verify_result: 1,
             time,
-            timeout: DEFAULT_TIMEOUT,
-            expiry: Expiry::of(time, DEFAULT_TIMEOUT),
+            timeout,
+            expiry: times.expiry(time, timeout),
             hostname: None,
             alpn_selected: None,
             ticket_appdata: None,
@@ -141,10 +147,12 @@ impl SessionData {
         (self.ssl_version, self.id)
     }
 
+    /// Sets the stored time and timeout (see [`TimeRepr::store`]) and the
+    /// expiry they give.
     pub(crate) fn set_time_fields(&mut self, time: i64, timeout: i64) {
         self.time = time;
         self.timeout = timeout;
-        self.expiry = Expiry::of(time, timeout);
+        self.expiry = self.times.expiry(time, timeout);
     }
 
     /// The session id (`SSL_SESSION_get_id`).
@@ -163,13 +171,18 @@ impl SessionData {
     pub fn protocol_version(&self) -> i32 {
         self.ssl_version
     }
-    /// Seconds since the epoch at which the session was made (or set).
+    /// Seconds since the epoch at which the session was made (or set), as
+    /// `SSL_SESSION_get_time` reads it back.
     pub fn time(&self) -> i64 {
-        self.time
+        self.times.read(self.time)
     }
-    /// Lifetime in seconds.
+    /// Lifetime in seconds, as `SSL_SESSION_get_timeout` reads it back.
     pub fn timeout(&self) -> i64 {
-        self.timeout
+        self.times.read(self.timeout)
+    }
+    /// How the session keeps its times.
+    pub fn time_repr(&self) -> TimeRepr {
+        self.times
     }
     /// The expiry point with its overflow flag.
     pub fn expiry(&self) -> Expiry {

@@ -60,7 +60,7 @@ pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallba
 pub use profile::{Profile, ReAdd, Removals};
 pub use session::Session;
 pub use ssl::{NEW_SSL_VERSION, Ssl};
-pub use time::{Expiry, wall_clock};
+pub use time::{Expiry, TimeRepr, wall_clock};
 
 /// The longest session id or id context, in bytes.
 pub const MAX_ID_LENGTH: usize = 32;

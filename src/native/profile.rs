@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+pub use super::time::TimeRepr;
+
 /// When the cache calls back and releases the sessions that flush and
 /// eviction remove.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,6 +47,8 @@ pub struct Profile {
     pub removals: Removals,
     /// Where a re-added session goes.
     pub re_add: ReAdd,
+    /// How sessions keep their time and timeout.
+    pub time: TimeRepr,
 }
 
 impl Profile {
@@ -53,6 +57,7 @@ impl Profile {
         release: 0x3000_0130,
         removals: Removals::UnderLock,
         re_add: ReAdd::MovesToHead,
+        time: TimeRepr::Seconds,
     };
 
     /// libssl 4.0.
@@ -60,6 +65,7 @@ impl Profile {
         release: 0x4000_0030,
         removals: Removals::AfterUnlockNewestFirst,
         re_add: ReAdd::StaysInPlace,
+        time: TimeRepr::Nanoseconds,
     };
 
     /// The profile of the release `OpenSSL_version_num` reports as
@@ -80,6 +86,11 @@ impl Profile {
                 ReAdd::StaysInPlace
             } else {
                 ReAdd::MovesToHead
+            },
+            time: if version_num >= 0x3020_0000 {
+                TimeRepr::Nanoseconds
+            } else {
+                TimeRepr::Seconds
             },
         }
     }

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use super::data::{Buf, ExData, SessionData, SessionId};
 use super::der::DecodeError;
 use super::exdata::{ExClass, ExIndex, ExValue};
-use super::time::wall_clock as now;
+use super::profile::Profile;
+use super::time::{TimeRepr, wall_clock as now};
 use super::{Error, MAX_MASTER_KEY_LENGTH};
 
 struct Inner {
@@ -57,14 +58,20 @@ fn empty_class() -> &'static Arc<ExClass> {
 impl Session {
     /// `SSL_SESSION_new`: a session made now, with no ex_data indexes.
     pub fn new() -> Session {
-        Session::from_data(None, SessionData::new(now()))
+        Session::from_data(None, SessionData::new(now(), TimeRepr::Seconds))
     }
 
     /// A session made at `time` whose ex_data follows `class`; its new
     /// callbacks run here. Equivalent to `SSL_SESSION_new` followed by
     /// `SSL_SESSION_set_time(time)`, without reading the clock.
     pub fn new_in(class: &Arc<ExClass>, time: i64) -> Session {
-        let mut data = SessionData::new(time);
+        Session::new_as(Profile::V3_0, class, time)
+    }
+
+    /// [`Session::new_in`] for a session that behaves as `profile`'s
+    /// release does.
+    pub fn new_as(profile: Profile, class: &Arc<ExClass>, time: i64) -> Session {
+        let mut data = SessionData::new(time, profile.time);
         class.run_new(&mut data.ex);
         Session::from_data(Some(class), data)
     }
@@ -94,7 +101,7 @@ impl Session {
     pub fn decode(der: &[u8]) -> Result<(Session, usize), DecodeError> {
         let parsed = super::der::parse(der)?;
         let now = now();
-        let mut data = SessionData::new(now);
+        let mut data = SessionData::new(now, TimeRepr::Seconds);
         parsed.apply(&mut data, now)?;
         Ok((Session::from_data(None, data), parsed.consumed))
     }
@@ -108,8 +115,19 @@ impl Session {
         der: &[u8],
         now: i64,
     ) -> Result<(Session, usize), DecodeError> {
+        Session::decode_as(Profile::V3_0, class, der, now)
+    }
+
+    /// [`Session::decode_in`] for a session that behaves as `profile`'s
+    /// release does.
+    pub fn decode_as(
+        profile: Profile,
+        class: &Arc<ExClass>,
+        der: &[u8],
+        now: i64,
+    ) -> Result<(Session, usize), DecodeError> {
         let parsed = super::der::parse(der)?;
-        let mut data = SessionData::new(now);
+        let mut data = SessionData::new(now, profile.time);
         class.run_new(&mut data.ex);
         let result = parsed.apply(&mut data, now);
         let s = Session::from_data(Some(class), data);
@@ -244,7 +262,7 @@ impl Session {
     /// `SSL_SESSION_set_time`: any time; a cached session moves to its new
     /// place in its cache's expiry list. Returns `time`.
     pub fn set_time(&self, time: i64) -> i64 {
-        self.update_times(|d| (time, d.timeout));
+        self.update_times(|d| (d.times.store(time), d.timeout));
         time
     }
 
@@ -254,7 +272,7 @@ impl Session {
         if timeout < 0 {
             return Err(Error::NegativeTimeout);
         }
-        self.update_times(|d| (d.time, timeout));
+        self.update_times(|d| (d.time, d.times.store(timeout)));
         Ok(())
     }
 

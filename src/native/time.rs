@@ -1,10 +1,11 @@
-//! Time: the clock sessions read, and the expiry arithmetic of libssl 3.0
-//! (`ssl_session_calculate_timeout`).
+//! Time: the clock sessions read, and the expiry arithmetic of libssl
+//! (`ssl_session_calculate_timeout`), in both of its representations
+//! ([`TimeRepr`]).
 //!
-//! A session expires at `time + timeout`, computed with wrapping two's
-//! complement arithmetic exactly as the shipped 3.0.19 binary does it. When
-//! the sum does not fit in an `i64`, the `overflowed` flag is set and the
-//! session never expires.
+//! In 3.0 a session expires at `time + timeout`, computed with wrapping
+//! two's complement arithmetic exactly as the shipped 3.0.19 binary does
+//! it. When the sum does not fit in an `i64`, the `overflowed` flag is set
+//! and the session never expires.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -57,6 +58,66 @@ impl Expiry {
     }
 }
 
+/// How a session keeps its time and timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeRepr {
+    /// `time_t` seconds, with an overflow flag on `time + timeout` (3.0,
+    /// 3.1).
+    Seconds,
+    /// `OSSL_TIME`: unsigned 64-bit nanoseconds (3.2 and later). Seconds
+    /// are stored as `(uint64_t)s * 1000000000`, wrapping; they read back
+    /// as the quotient by 10^9, so a negative time reads back as a large
+    /// positive one. `time + timeout` saturates to "infinite", and every
+    /// comparison is unsigned.
+    Nanoseconds,
+}
+
+const NANOS: u64 = 1_000_000_000;
+/// Flipping the sign bit maps unsigned order onto signed order.
+const SIGN: u64 = 1 << 63;
+
+impl TimeRepr {
+    /// What a session stores for `seconds`, as the setters and `d2i`
+    /// convert it.
+    pub fn store(self, seconds: i64) -> i64 {
+        match self {
+            TimeRepr::Seconds => seconds,
+            TimeRepr::Nanoseconds => (seconds as u64).wrapping_mul(NANOS) as i64,
+        }
+    }
+
+    /// What the getters (and `i2d`) read back from a stored value.
+    pub fn read(self, stored: i64) -> i64 {
+        match self {
+            TimeRepr::Seconds => stored,
+            TimeRepr::Nanoseconds => (stored as u64 / NANOS) as i64,
+        }
+    }
+
+    /// The expiry of stored `time` and `timeout`, as an order key.
+    pub fn expiry(self, time: i64, timeout: i64) -> Expiry {
+        match self {
+            TimeRepr::Seconds => Expiry::of(time, timeout),
+            TimeRepr::Nanoseconds => {
+                let calc = (time as u64).saturating_add(timeout as u64);
+                Expiry {
+                    overflowed: false,
+                    calc: (calc ^ SIGN) as i64,
+                }
+            }
+        }
+    }
+
+    /// `sess_timedout(t, s)`: whether a session with `expiry` has expired
+    /// at the flush time `t` (seconds).
+    pub fn expired(self, expiry: Expiry, t: i64) -> bool {
+        match self {
+            TimeRepr::Seconds => expiry.expired_at(t),
+            TimeRepr::Nanoseconds => ((self.store(t) as u64 ^ SIGN) as i64) > expiry.calc,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +149,24 @@ mod tests {
                 "time {time} timeout {timeout}"
             );
         }
+    }
+
+    #[test]
+    fn nanoseconds_wrap_read_back_and_saturate() {
+        let n = TimeRepr::Nanoseconds;
+        assert_eq!(n.read(n.store(1_700_000_000)), 1_700_000_000);
+        // (uint64_t)-1 * 10^9 wraps to 2^64 - 10^9.
+        assert_eq!(n.read(n.store(-1)), 18_446_744_072);
+        assert_eq!(n.read(n.store(0)), 0);
+        let e = n.expiry(n.store(1000), n.store(300));
+        assert!(!n.expired(e, 1300) && n.expired(e, 1301));
+        // Saturated: expires at no representable time but one that wraps
+        // past it.
+        let inf = n.expiry(n.store(-1), n.store(-1));
+        assert!(!n.expired(inf, i64::MAX));
+        assert!(n.expiry(n.store(5), n.store(1)) < inf);
+        // A negative flush time is a huge unsigned one: everything expires.
+        assert!(n.expired(e, -1));
     }
 
     #[test]

@@ -299,7 +299,7 @@ impl<'a> Parsed<'a> {
         d.master_key = (!self.master_key.is_empty()).then(|| Buf::from(&*self.master_key));
         let time = if self.time != 0 { self.time } else { now };
         let timeout = if self.timeout != 0 { self.timeout } else { 3 };
-        d.set_time_fields(time, timeout);
+        d.set_time_fields(d.times.store(time), d.times.store(timeout));
         let sid_ctx = self.sid_ctx.as_deref().unwrap_or_default();
         if sid_ctx.len() > MAX_ID_LENGTH {
             return fail(IdContextTooLong(sid_ctx.len()), Field::SidCtx);

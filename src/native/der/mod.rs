@@ -80,11 +80,11 @@ pub(crate) fn encode(d: &SessionData) -> Option<Vec<u8>> {
     octets(&mut b, &code.to_be_bytes());
     octets(&mut b, d.id());
     octets(&mut b, d.master_key());
-    if d.time != 0 {
-        explicit(&mut b, 1, |o| integer(o, d.time.into())); // ZINT64
+    if d.time() != 0 {
+        explicit(&mut b, 1, |o| integer(o, d.time().into())); // ZINT64
     }
-    if d.timeout != 0 {
-        explicit(&mut b, 2, |o| integer(o, d.timeout.into()));
+    if d.timeout() != 0 {
+        explicit(&mut b, 2, |o| integer(o, d.timeout().into()));
     }
     explicit(&mut b, 4, |o| octets(o, d.id_context())); // always, even empty
     let verify = d.verify_result as i32; // ZINT32: the long is truncated
