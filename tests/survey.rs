@@ -24,7 +24,15 @@ fn out_dir(name: &str) -> PathBuf {
 /// Runs a survey of `programs` programs with `faults` planted; returns its
 /// exit code and survey.json.
 fn survey(name: &str, programs: u64, faults: &[&str], extra: &[&str]) -> (i32, Value, PathBuf) {
-    let dir = out_dir(name);
+    survey_in(out_dir(name), programs, faults, extra)
+}
+
+fn survey_in(
+    dir: PathBuf,
+    programs: u64,
+    faults: &[&str],
+    extra: &[&str],
+) -> (i32, Value, PathBuf) {
     let n = programs.to_string();
     let mut args = vec![
         "survey",
@@ -169,7 +177,14 @@ fn a_model_that_aborts_is_a_class_and_the_survey_goes_on() {
 
 #[test]
 fn the_real_model_shows_no_class() {
-    let (code, v, _) = survey("clean", 400, &[], &[]);
+    // A stale class file from an earlier survey in the same folder goes.
+    let dir = out_dir("clean");
+    std::fs::create_dir_all(dir.join("classes")).unwrap();
+    std::fs::write(dir.join("classes/01-divergence-dup-ret.txt"), "new s0\n").unwrap();
+    std::fs::write(dir.join("classes/notes.txt"), "mine\n").unwrap();
+    let (code, v, _) = survey_in(dir.clone(), 400, &[], &[]);
+    assert!(!dir.join("classes/01-divergence-dup-ret.txt").exists());
+    assert!(dir.join("classes/notes.txt").exists(), "other files stay");
     assert_eq!(code, 0);
     assert!(signatures(&v).is_empty());
     assert_eq!(v["programs"], 400);

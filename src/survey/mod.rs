@@ -183,6 +183,7 @@ impl Survey {
     /// end.
     pub fn run(&mut self, mut progress: impl FnMut(&Survey)) -> Result<()> {
         self.start = Instant::now();
+        report::clear(&self.config.out)?;
         self.write()?;
         let mut next = 0u64;
         loop {

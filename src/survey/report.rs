@@ -223,6 +223,27 @@ pub fn json(s: &Survey) -> serde_json::Value {
     })
 }
 
+/// Removes the class files an earlier survey left in `dir/classes`, so
+/// that the folder holds this survey's classes only.
+pub fn clear(dir: &Path) -> Result<()> {
+    let classes = dir.join("classes");
+    let Ok(entries) = std::fs::read_dir(&classes) else {
+        return Ok(());
+    };
+    for e in entries {
+        let p = e?.path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let ours = name.ends_with(".txt")
+            && name.len() > 3
+            && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
+            && name.as_bytes()[2] == b'-';
+        if ours {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes every file of the report into the survey's output folder.
 pub fn write(s: &Survey) -> Result<()> {
     let dir = &s.config.out;
