@@ -11,6 +11,7 @@
 //! so a reference-count bug in either shows.
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::native::{Profile, SessionId, wall_clock};
@@ -33,12 +34,32 @@ pub fn set_model(profile: Option<Profile>) {
 }
 
 /// The profile the native model follows in this process: the one
-/// [`set_model`] set, or the linked libssl's release.
-pub fn model() -> Profile {
+/// [`set_model`] set, or the linked libssl's (`auto`). The profile of the
+/// linked release carries the cipher table read from the library itself.
+pub fn model() -> &'static Profile {
     match MODEL.load(Ordering::Relaxed) {
-        0 => Profile::for_release(crate::ossl::version_num()),
-        n => Profile::for_release(n),
+        n if n == 0 || n == linked().release => linked(),
+        n => Profile::for_release(n).interned(),
     }
+}
+
+/// The profile of the linked libssl, measured once per process.
+fn linked() -> &'static Profile {
+    static LINKED: OnceLock<&'static Profile> = OnceLock::new();
+    LINKED.get_or_init(|| {
+        let ciphers: Vec<u16> = (0..=u16::MAX)
+            .filter(|&c| crate::ossl::cipher_known(c))
+            .collect();
+        let ciphers: &'static [u16] = if ciphers == crate::native::KNOWN_CIPHERS {
+            &crate::native::KNOWN_CIPHERS
+        } else {
+            Box::leak(ciphers.into_boxed_slice())
+        };
+        Profile::for_release(crate::ossl::version_num())
+            .with_ciphers(ciphers)
+            .with_compression(crate::ossl::compression_built())
+            .interned()
+    })
 }
 
 /// The tag reported for a session that never got one.

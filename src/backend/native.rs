@@ -5,17 +5,24 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Backend, Event, Ret, SessionSnapshot, State, UNTAGGED, Walk, int, pin_clock_time};
 use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
-use crate::native::{self, ExCallbacks, ExClass, ExIndex, Profile, SessionId, wall_clock};
+use crate::native::{
+    self, DupFailure, ExCallbacks, ExClass, ExIndex, Profile, SessionId, wall_clock,
+};
 use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
-/// The error libssl queues for a native error.
-fn queued(e: native::Error) -> u32 {
+/// The error libssl queues for a native error, in the release of
+/// `profile`.
+fn queued(e: native::Error, profile: &Profile) -> u32 {
     match e {
         native::Error::IdTooLong => pack(LIB_SSL, 408),
         native::Error::IdContextTooLong => pack(LIB_SSL, 273),
-        // ERR_R_MALLOC_FAILURE, with its fatal and common flags: every
-        // failure of ssl_session_dup_intern raises it.
-        native::Error::DupFailed => pack(LIB_SSL, 256 | RFLAG_COMMON | RFLAG_FATAL),
+        native::Error::DupFailed => match profile.dup_failure {
+            // ERR_R_MALLOC_FAILURE: 1.1.1's (1 | ERR_R_FATAL), or 3.0's
+            // with its fatal and common flags.
+            DupFailure::MallocFailure if profile.release < 0x3000_0000 => pack(LIB_SSL, 65),
+            DupFailure::MallocFailure => pack(LIB_SSL, 256 | RFLAG_COMMON | RFLAG_FATAL),
+            DupFailure::Silent => 0,
+        },
         native::Error::MasterKeyTooLong | native::Error::NegativeTimeout => 0,
     }
 }
@@ -35,7 +42,7 @@ fn lock(log: &Mutex<NativeLog>) -> MutexGuard<'_, NativeLog> {
 /// index whose callbacks log deaths and give dups their tag, and from the
 /// cache's remove callback.
 pub struct NativeBackend {
-    profile: Profile,
+    profile: &'static Profile,
     log: Arc<Mutex<NativeLog>>,
     class: Arc<ExClass>,
     idx: ExIndex,
@@ -58,7 +65,7 @@ impl NativeBackend {
     }
 
     /// A world with a cache and nothing else, following `profile`.
-    pub fn with_profile(profile: Profile) -> NativeBackend {
+    pub fn with_profile(profile: &'static Profile) -> NativeBackend {
         let log = Arc::new(Mutex::new(NativeLog::default()));
         let mut class = ExClass::new();
         let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
@@ -93,7 +100,7 @@ impl NativeBackend {
             let tag = s.read().ex_data(idx).unwrap_or(UNTAGGED);
             lock(&log).events.push(Event::Removed(tag));
         });
-        native::Cache::with_profile(self.profile, Some(on_remove))
+        native::Cache::with_profile(*self.profile, Some(on_remove))
     }
 
     /// The session's tag (its birth step), or [`UNTAGGED`].
@@ -178,9 +185,10 @@ impl NativeBackend {
     }
 
     fn call(&mut self, step: Tag, op: &Op) -> Result<(Ret, u32), Ret> {
+        let profile = self.profile;
         let done = |r: Result<(), native::Error>| match r {
             Ok(()) => (Ret::Int(1), 0),
-            Err(e) => (Ret::Int(0), queued(e)),
+            Err(e) => (Ret::Int(0), queued(e, profile)),
         };
         let one = (Ret::Int(1), 0);
         Ok(match op {
@@ -194,7 +202,7 @@ impl NativeBackend {
                 lock(&self.log).dup_tag = step;
                 let (copy, error) = match self.sess(*s)?.dup() {
                     Ok(c) => (Some(c), 0),
-                    Err(e) => (None, queued(e)),
+                    Err(e) => (None, queued(e, profile)),
                 };
                 let ret = Ret::Obj(copy.as_ref().map(|c| self.tag(c)));
                 self.sessions[d.index()] = copy;

@@ -78,7 +78,7 @@ fn parse_model(s: &str) -> Result<Model, String> {
 impl ModelArgs {
     /// Makes the native model follow this profile in this process and
     /// returns it.
-    pub fn apply(&self) -> sessdiff::native::Profile {
+    pub fn apply(&self) -> &'static sessdiff::native::Profile {
         sessdiff::backend::set_model(self.model.0);
         sessdiff::backend::model()
     }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Weak};
 use super::MAX_ID_LENGTH;
 use super::cache::CacheShared;
 use super::exdata::{ExIndex, ExValue};
-use super::time::{Expiry, TimeRepr};
+use super::profile::Profile;
+use super::time::Expiry;
 
 /// A session id or id context: at most 32 bytes, stored inline.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -68,8 +69,9 @@ pub struct SessionData {
     pub(crate) sid_ctx: SessionId,
     pub(crate) not_resumable: bool,
     pub(crate) verify_result: i64,
-    /// How `time` and `timeout` are stored.
-    pub(crate) times: TimeRepr,
+    /// The release whose behaviour the session follows (how `time` and
+    /// `timeout` are stored, which ciphers are known, …).
+    pub(crate) profile: &'static Profile,
     /// The time as stored (seconds, or nanoseconds: see `times`).
     pub(crate) time: i64,
     /// The timeout as stored.
@@ -106,10 +108,11 @@ pub struct SessionData {
 pub const DEFAULT_TIMEOUT: i64 = 304;
 
 impl SessionData {
-    pub(crate) fn new(time: i64, times: TimeRepr) -> SessionData {
+    pub(crate) fn new(time: i64, profile: &'static Profile) -> SessionData {
+        let times = profile.time;
         let (time, timeout) = (times.store(time), times.store(DEFAULT_TIMEOUT));
         SessionData {
-            times,
+            profile,
             ssl_version: 0,
             master_key: None,
             id: SessionId::default(),
@@ -152,7 +155,7 @@ impl SessionData {
     pub(crate) fn set_time_fields(&mut self, time: i64, timeout: i64) {
         self.time = time;
         self.timeout = timeout;
-        self.expiry = self.times.expiry(time, timeout);
+        self.expiry = self.profile.time.expiry(time, timeout);
     }
 
     /// The session id (`SSL_SESSION_get_id`).
@@ -174,15 +177,15 @@ impl SessionData {
     /// Seconds since the epoch at which the session was made (or set), as
     /// `SSL_SESSION_get_time` reads it back.
     pub fn time(&self) -> i64 {
-        self.times.read(self.time)
+        self.profile.time.read(self.time)
     }
     /// Lifetime in seconds, as `SSL_SESSION_get_timeout` reads it back.
     pub fn timeout(&self) -> i64 {
-        self.times.read(self.timeout)
+        self.profile.time.read(self.timeout)
     }
-    /// How the session keeps its times.
-    pub fn time_repr(&self) -> TimeRepr {
-        self.times
+    /// The release whose behaviour the session follows.
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
     }
     /// The expiry point with its overflow flag.
     pub fn expiry(&self) -> Expiry {

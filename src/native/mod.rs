@@ -57,7 +57,7 @@ pub use data::{DEFAULT_TIMEOUT, SessionData, SessionId};
 pub(crate) use der::tlv as der_tlv;
 pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
-pub use profile::{Profile, ReAdd, Removals};
+pub use profile::{DupFailure, Profile, ReAdd, Removals};
 pub use session::Session;
 pub use ssl::{NEW_SSL_VERSION, Ssl};
 pub use time::{Expiry, TimeRepr, wall_clock};

@@ -8,6 +8,9 @@
 //! `SEMANTICS.md` describes it.
 
 use std::fmt;
+use std::sync::Mutex;
+
+use super::ciphers::KNOWN_CIPHERS;
 
 pub use super::time::TimeRepr;
 
@@ -37,6 +40,16 @@ pub enum ReAdd {
     StaysInPlace,
 }
 
+/// What a failed `SSL_SESSION_dup` leaves queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DupFailure {
+    /// `ERR_R_MALLOC_FAILURE` (1.1.1, 3.0: `ssl_session_dup_intern` raises
+    /// it on every failure).
+    MallocFailure,
+    /// Nothing (3.2: allocation failures raise no error any more).
+    Silent,
+}
+
 /// A release's behaviour where releases differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Profile {
@@ -49,6 +62,27 @@ pub struct Profile {
     pub re_add: ReAdd,
     /// How sessions keep their time and timeout.
     pub time: TimeRepr,
+    /// The cipher suites the library knows by their two-byte code, sorted:
+    /// it depends on the release and on how the library was configured
+    /// (the openssl-src crate's builds leave out Camellia, IDEA and SEED,
+    /// for example), so `auto` reads it from the linked library.
+    pub ciphers: &'static [u16],
+    /// What a failed dup queues.
+    pub dup_failure: DupFailure,
+    /// Whether the template has `[20] peer_rpk` (3.2): a `[20]` is then
+    /// parsed (and refused, as a key the model does not hold) rather than
+    /// being data after the last field; and `[20]`, not `[19]`, is the
+    /// field that cannot be skipped while data remains.
+    pub peer_rpk: bool,
+    /// Whether the library was built with compression: a build option, not
+    /// a release's (Debian's builds have it; the openssl-src crate
+    /// configures `no-comp`), so `auto` probes the linked library. Without
+    /// it `d2i` reads `[11]` and ignores it.
+    pub compression: bool,
+    /// Whether a long-form length needs a byte after its length octets,
+    /// so that `04 81 00` ending an element is refused (`asn1_get_length`
+    /// until 3.6; 3.0.22 fixed it too).
+    pub long_length_quirk: bool,
 }
 
 impl Profile {
@@ -58,6 +92,11 @@ impl Profile {
         removals: Removals::UnderLock,
         re_add: ReAdd::MovesToHead,
         time: TimeRepr::Seconds,
+        ciphers: &KNOWN_CIPHERS,
+        dup_failure: DupFailure::MallocFailure,
+        peer_rpk: false,
+        compression: true,
+        long_length_quirk: true,
     };
 
     /// libssl 4.0.
@@ -66,6 +105,11 @@ impl Profile {
         removals: Removals::AfterUnlockNewestFirst,
         re_add: ReAdd::StaysInPlace,
         time: TimeRepr::Nanoseconds,
+        ciphers: &KNOWN_CIPHERS,
+        dup_failure: DupFailure::Silent,
+        peer_rpk: true,
+        compression: true,
+        long_length_quirk: false,
     };
 
     /// The profile of the release `OpenSSL_version_num` reports as
@@ -92,6 +136,16 @@ impl Profile {
             } else {
                 TimeRepr::Seconds
             },
+            ciphers: &KNOWN_CIPHERS,
+            dup_failure: if version_num >= 0x3020_0000 {
+                DupFailure::Silent
+            } else {
+                DupFailure::MallocFailure
+            },
+            peer_rpk: version_num >= 0x3020_0000,
+            compression: true,
+            long_length_quirk: !(version_num >= 0x3060_0000
+                || (0x3000_0160..0x3010_0000).contains(&version_num)),
         }
     }
 
@@ -120,6 +174,39 @@ impl Profile {
             (major << 28) | (minor << 20) | (u64::from(fix) << 12) | (patch << 4)
         };
         Some(Profile::for_release(num))
+    }
+}
+
+impl Profile {
+    /// The profile of a library built with or without compression.
+    pub fn with_compression(self, compression: bool) -> Profile {
+        Profile {
+            compression,
+            ..self
+        }
+    }
+
+    /// The profile with the cipher table `ciphers` (sorted).
+    pub fn with_ciphers(self, ciphers: &'static [u16]) -> Profile {
+        Profile { ciphers, ..self }
+    }
+
+    /// Whether the library knows a cipher suite by `code`.
+    pub fn cipher_known(&self, code: u16) -> bool {
+        self.ciphers.binary_search(&code).is_ok()
+    }
+
+    /// The one `'static` copy of this profile (sessions and caches hold a
+    /// reference; there are only ever a few profiles in a process).
+    pub fn interned(self) -> &'static Profile {
+        static ALL: Mutex<Vec<&'static Profile>> = Mutex::new(Vec::new());
+        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = all.iter().find(|p| ***p == self) {
+            return p;
+        }
+        let p: &'static Profile = Box::leak(Box::new(self));
+        all.push(p);
+        p
     }
 }
 

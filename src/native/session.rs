@@ -6,7 +6,7 @@ use super::data::{Buf, ExData, SessionData, SessionId};
 use super::der::DecodeError;
 use super::exdata::{ExClass, ExIndex, ExValue};
 use super::profile::Profile;
-use super::time::{TimeRepr, wall_clock as now};
+use super::time::wall_clock as now;
 use super::{Error, MAX_MASTER_KEY_LENGTH};
 
 struct Inner {
@@ -58,20 +58,20 @@ fn empty_class() -> &'static Arc<ExClass> {
 impl Session {
     /// `SSL_SESSION_new`: a session made now, with no ex_data indexes.
     pub fn new() -> Session {
-        Session::from_data(None, SessionData::new(now(), TimeRepr::Seconds))
+        Session::from_data(None, SessionData::new(now(), &Profile::V3_0))
     }
 
     /// A session made at `time` whose ex_data follows `class`; its new
     /// callbacks run here. Equivalent to `SSL_SESSION_new` followed by
     /// `SSL_SESSION_set_time(time)`, without reading the clock.
     pub fn new_in(class: &Arc<ExClass>, time: i64) -> Session {
-        Session::new_as(Profile::V3_0, class, time)
+        Session::new_as(&Profile::V3_0, class, time)
     }
 
     /// [`Session::new_in`] for a session that behaves as `profile`'s
     /// release does.
-    pub fn new_as(profile: Profile, class: &Arc<ExClass>, time: i64) -> Session {
-        let mut data = SessionData::new(time, profile.time);
+    pub fn new_as(profile: &'static Profile, class: &Arc<ExClass>, time: i64) -> Session {
+        let mut data = SessionData::new(time, profile);
         class.run_new(&mut data.ex);
         Session::from_data(Some(class), data)
     }
@@ -99,9 +99,9 @@ impl Session {
     /// wall clock where the input carries no time. Returns the session and
     /// the bytes used (trailing bytes are ignored, as in libssl).
     pub fn decode(der: &[u8]) -> Result<(Session, usize), DecodeError> {
-        let parsed = super::der::parse(der)?;
+        let parsed = super::der::parse(der, &Profile::V3_0)?;
         let now = now();
-        let mut data = SessionData::new(now, TimeRepr::Seconds);
+        let mut data = SessionData::new(now, &Profile::V3_0);
         parsed.apply(&mut data, now)?;
         Ok((Session::from_data(None, data), parsed.consumed))
     }
@@ -115,19 +115,19 @@ impl Session {
         der: &[u8],
         now: i64,
     ) -> Result<(Session, usize), DecodeError> {
-        Session::decode_as(Profile::V3_0, class, der, now)
+        Session::decode_as(&Profile::V3_0, class, der, now)
     }
 
     /// [`Session::decode_in`] for a session that behaves as `profile`'s
     /// release does.
     pub fn decode_as(
-        profile: Profile,
+        profile: &'static Profile,
         class: &Arc<ExClass>,
         der: &[u8],
         now: i64,
     ) -> Result<(Session, usize), DecodeError> {
-        let parsed = super::der::parse(der)?;
-        let mut data = SessionData::new(now, profile.time);
+        let parsed = super::der::parse(der, profile)?;
+        let mut data = SessionData::new(now, profile);
         class.run_new(&mut data.ex);
         let result = parsed.apply(&mut data, now);
         let s = Session::from_data(Some(class), data);
@@ -142,7 +142,8 @@ impl Session {
     /// Never call it on a cached session: like `set1_id`, it changes the
     /// key and the time without the cache knowing.
     pub fn decode_into(&self, der: &[u8], now: i64) -> Result<usize, DecodeError> {
-        let parsed = super::der::parse(der)?;
+        let profile = self.lock().profile;
+        let parsed = super::der::parse(der, profile)?;
         parsed.apply(&mut self.lock(), now)?;
         Ok(parsed.consumed)
     }
@@ -246,7 +247,8 @@ impl Session {
     /// `SSL_SESSION_set_cipher` with the suite libssl knows by `code`;
     /// `None` or an unknown code stores NULL. `cipher_id` is untouched.
     pub fn set_cipher(&self, code: Option<u16>) {
-        self.lock().cipher = code.filter(|&c| super::ciphers::cipher_known(c));
+        let mut d = self.lock();
+        d.cipher = code.filter(|&c| d.profile.cipher_known(c));
     }
 
     /// `SSL_SESSION_set_max_early_data`.
@@ -262,7 +264,7 @@ impl Session {
     /// `SSL_SESSION_set_time`: any time; a cached session moves to its new
     /// place in its cache's expiry list. Returns `time`.
     pub fn set_time(&self, time: i64) -> i64 {
-        self.update_times(|d| (d.times.store(time), d.timeout));
+        self.update_times(|d| (d.profile.time.store(time), d.timeout));
         time
     }
 
@@ -272,7 +274,7 @@ impl Session {
         if timeout < 0 {
             return Err(Error::NegativeTimeout);
         }
-        self.update_times(|d| (d.time, d.times.store(timeout)));
+        self.update_times(|d| (d.time, d.profile.time.store(timeout)));
         Ok(())
     }
 

@@ -51,6 +51,20 @@ pub enum Hazard {
     Allocation,
 }
 
+/// Whether the linked libssl was built with compression: `d2i_SSL_SESSION`
+/// refuses a two-byte `[11] comp_id` then, and ignores it otherwise.
+pub fn compression_built() -> bool {
+    // SEQUENCE { 1, 0x0304, 13 01, "", "", [11] { 00 00 } }
+    const DER: [u8; 23] = [
+        0x30, 0x15, 0x02, 0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x04, 0x02, 0x13, 0x01, 0x04, 0x00,
+        0x04, 0x00, 0xab, 0x04, 0x04, 0x02, 0x00, 0x00,
+    ];
+    clear_errors();
+    let refused = Session::decode_plain(&DER).is_none();
+    clear_errors();
+    refused
+}
+
 /// The version string of the libssl in use, e.g. "OpenSSL 3.0.19 27 Jan 2026".
 pub fn version() -> String {
     // SAFETY: OpenSSL_version returns a static C string.

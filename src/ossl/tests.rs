@@ -135,3 +135,10 @@ fn a_new_ssl_has_the_highest_version_of_its_method() {
     let ssl = Ssl::new(&ctx).unwrap();
     assert_eq!(ssl.version(), 0x0304);
 }
+
+#[test]
+fn debian_builds_compression_in() {
+    // Debian's libssl has compression; the openssl-src crate's builds do
+    // not (checked against them with scripts/against.sh).
+    assert!(compression_built());
+}

@@ -50,7 +50,9 @@ impl Header {
 }
 
 /// `ASN1_get_object` on `data` (every byte available to the element).
-pub(super) fn header(data: &[u8]) -> Result<Header, Asn1Problem> {
+/// With `quirk`, a long-form length needs a byte after its length octets,
+/// as `asn1_get_length` wanted until 3.6 (and 3.0.22).
+pub(super) fn header(data: &[u8], quirk: bool) -> Result<Header, Asn1Problem> {
     let Some(&first) = data.first() else {
         return Err(Asn1Problem::NoData);
     };
@@ -95,8 +97,8 @@ pub(super) fn header(data: &[u8]) -> Result<Header, Asn1Problem> {
     } else {
         let mut n = usize::from(l0 & 0x7f);
         // libssl 3.0.19 wants a byte beyond the length octets, even for a
-        // zero length (3.0.22's source asks only for the octets).
-        if max < n + 1 {
+        // zero length (3.0.22's and 3.6's sources ask only for the octets).
+        if max < n + usize::from(quirk) {
             return Err(bad);
         }
         while n > 0 && data[p] == 0 {
@@ -143,20 +145,31 @@ pub(super) type Located = (Asn1Problem, usize);
 
 /// Reads an OCTET STRING's content from `data`, whose header `h` was
 /// read already. Returns the content and the bytes the element used.
-pub(super) fn octets(data: &[u8], h: Header) -> Result<(Cow<'_, [u8]>, usize), Located> {
+pub(super) fn octets(
+    data: &[u8],
+    h: Header,
+    quirk: bool,
+) -> Result<(Cow<'_, [u8]>, usize), Located> {
     let body = &data[h.hdr_len..h.hdr_len + h.len];
     if !h.constructed {
         return Ok((Cow::Borrowed(body), h.hdr_len + h.len));
     }
     let mut out = Vec::new();
-    let used = collect(body, h.indefinite, 0, &mut out).map_err(|(p, at)| (p, h.hdr_len + at))?;
+    let used =
+        collect(body, h.indefinite, 0, quirk, &mut out).map_err(|(p, at)| (p, h.hdr_len + at))?;
     Ok((Cow::Owned(out), h.hdr_len + used))
 }
 
 /// `asn1_collect`: concatenates the pieces of a constructed string. The
 /// pieces may have any tag and class. Returns the bytes used; an error
 /// carries the offset in `data` where it was found.
-fn collect(data: &[u8], indefinite: bool, depth: u32, out: &mut Vec<u8>) -> Result<usize, Located> {
+fn collect(
+    data: &[u8],
+    indefinite: bool,
+    depth: u32,
+    quirk: bool,
+    out: &mut Vec<u8>,
+) -> Result<usize, Located> {
     let mut p = 0;
     let mut open = indefinite;
     while p < data.len() {
@@ -168,14 +181,20 @@ fn collect(data: &[u8], indefinite: bool, depth: u32, out: &mut Vec<u8>) -> Resu
             open = false;
             break;
         }
-        let h = header(&data[p..]).map_err(|e| (e, p))?;
+        let h = header(&data[p..], quirk).map_err(|e| (e, p))?;
         let body = p + h.hdr_len;
         if h.constructed {
             if depth >= MAX_STRING_NEST {
                 return Err((Asn1Problem::StringNestedTooDeep, p));
             }
-            let used = collect(&data[body..body + h.len], h.indefinite, depth + 1, out)
-                .map_err(|(e, at)| (e, body + at))?;
+            let used = collect(
+                &data[body..body + h.len],
+                h.indefinite,
+                depth + 1,
+                quirk,
+                out,
+            )
+            .map_err(|(e, at)| (e, body + at))?;
             p = body + used;
         } else {
             out.extend_from_slice(&data[body..body + h.len]);
@@ -277,28 +296,34 @@ mod tests {
 
     #[test]
     fn headers() {
-        let h = header(&[0x30, 0x03, 1, 2, 3]).unwrap();
+        let h = header(&[0x30, 0x03, 1, 2, 3], true).unwrap();
         assert!(h.is(UNIVERSAL, 16) && h.constructed && h.hdr_len == 2 && h.len == 3);
         // Long form with leading zeros, and high-tag form for tag 19.
-        let h = header(&[0xbf, 0x13, 0x82, 0x00, 0x01, 9]).unwrap();
+        let h = header(&[0xbf, 0x13, 0x82, 0x00, 0x01, 9], true).unwrap();
         assert!(h.is(CONTEXT, 19) && h.hdr_len == 5 && h.len == 1);
         // Indefinite: the rest of the data.
-        let h = header(&[0x30, 0x80, 0, 0, 7]).unwrap();
+        let h = header(&[0x30, 0x80, 0, 0, 7], true).unwrap();
         assert!(h.indefinite && h.len == 3);
         assert_eq!(
-            header(&[0x04, 0x80, 0, 0]).unwrap_err(),
+            header(&[0x04, 0x80, 0, 0], true).unwrap_err(),
             Asn1Problem::BadHeader
         );
-        assert_eq!(header(&[0x04, 0x02, 0]).unwrap_err(), Asn1Problem::TooLong);
-        assert_eq!(header(&[0x04]).unwrap_err(), Asn1Problem::BadHeader);
-        assert_eq!(header(&[]).unwrap_err(), Asn1Problem::NoData);
-        // A long-form length needs its octets and one more byte present.
-        assert_eq!(header(&[0x04, 0x81]).unwrap_err(), Asn1Problem::BadHeader);
         assert_eq!(
-            header(&[0x04, 0x81, 0x00]).unwrap_err(),
+            header(&[0x04, 0x02, 0], true).unwrap_err(),
+            Asn1Problem::TooLong
+        );
+        assert_eq!(header(&[0x04], true).unwrap_err(), Asn1Problem::BadHeader);
+        assert_eq!(header(&[], true).unwrap_err(), Asn1Problem::NoData);
+        // A long-form length needs its octets and one more byte present.
+        assert_eq!(
+            header(&[0x04, 0x81], true).unwrap_err(),
             Asn1Problem::BadHeader
         );
-        assert!(header(&[0x04, 0x81, 0x00, 0x30]).is_ok());
+        assert_eq!(
+            header(&[0x04, 0x81, 0x00], true).unwrap_err(),
+            Asn1Problem::BadHeader
+        );
+        assert!(header(&[0x04, 0x81, 0x00, 0x30], true).is_ok());
     }
 
     #[test]
@@ -307,7 +332,7 @@ mod tests {
         let der = [
             0x24, 0x80, 0x04, 0x01, 0x61, 0x24, 0x03, 0x04, 0x01, 0x62, 0, 0,
         ];
-        let (v, used) = octets(&der, header(&der).unwrap()).unwrap();
+        let (v, used) = octets(&der, header(&der, true).unwrap(), true).unwrap();
         assert_eq!((&*v, used), (&b"ab"[..], der.len()));
         // The outer string plus six constructed levels inside: one too many.
         let mut deep = vec![0x04, 0x00];
@@ -316,13 +341,13 @@ mod tests {
             outer.extend_from_slice(&deep);
             deep = outer;
         }
-        let h = header(&deep).unwrap();
+        let h = header(&deep, true).unwrap();
         assert_eq!(
-            octets(&deep, h).unwrap_err().0,
+            octets(&deep, h, true).unwrap_err().0,
             Asn1Problem::StringNestedTooDeep
         );
         let five = &deep[2..];
-        let (v, _) = octets(five, header(five).unwrap()).unwrap();
+        let (v, _) = octets(five, header(five, true).unwrap(), true).unwrap();
         assert!(v.is_empty());
     }
 

@@ -7,9 +7,10 @@ use std::borrow::Cow;
 
 use super::ber::{self, CONTEXT, Header, UNIVERSAL};
 use super::error::{Asn1Problem, DecodeError, DecodeErrorKind};
-use super::template::{FIELDS, Field, Kind, Tagging};
+use super::template::{FIELDS, Field, Kind, Tagging, template_len};
+use crate::native::Profile;
 use crate::native::data::{Buf, SessionData, SessionId};
-use crate::native::{MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH, cipher_known};
+use crate::native::{MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH};
 
 /// The fields of a parsed `SSL_SESSION_ASN1` (libssl's `as`), with the
 /// offset of each element the later checks can reject.
@@ -30,6 +31,7 @@ pub(crate) struct Parsed<'a> {
     tick_lifetime_hint: u64,
     ticket: Option<Cow<'a, [u8]>>,
     comp_id: Option<Cow<'a, [u8]>>,
+    peer_rpk: Option<Cow<'a, [u8]>>,
     srp_username: Option<Cow<'a, [u8]>>,
     flags: u64,
     tick_age_add: u32,
@@ -56,6 +58,14 @@ fn err(kind: DecodeErrorKind, offset: usize) -> DecodeError {
     DecodeError { kind, offset }
 }
 
+/// How an item is read: whether it may be absent, and whether long-form
+/// lengths follow 3.0's quirk ([`ber::header`]).
+#[derive(Clone, Copy)]
+struct How {
+    optional: bool,
+    quirk: bool,
+}
+
 /// Reads one universal (or IMPLICIT-tagged) primitive item at `base` in
 /// `input`, within `avail` bytes. `Ok(None)`: an optional item is absent.
 fn item<'a>(
@@ -65,11 +75,11 @@ fn item<'a>(
     field: Field,
     expect: (u8, u32),
     kind: Kind,
-    optional: bool,
+    How { optional, quirk }: How,
 ) -> Res<Option<(Value<'a>, usize)>> {
     let data = &input[base..base + avail];
     let bad = |p: Asn1Problem, at: usize| err(DecodeErrorKind::Field(field, p), base + at);
-    let h = ber::header(data).map_err(|p| bad(p, 0))?;
+    let h = ber::header(data, quirk).map_err(|p| bad(p, 0))?;
     if !h.is(expect.0, expect.1) {
         return if optional {
             Ok(None)
@@ -87,7 +97,7 @@ fn item<'a>(
             (Value::Int(v), h.hdr_len + h.len)
         }
         Kind::Octets => {
-            let (v, used) = ber::octets(data, h).map_err(|(p, at)| bad(p, at))?;
+            let (v, used) = ber::octets(data, h, quirk).map_err(|(p, at)| bad(p, at))?;
             (Value::Octets(v), used)
         }
         Kind::X509 => unreachable!("[3] is read as EXPLICIT only"),
@@ -101,20 +111,38 @@ fn entry<'a>(
     avail: usize,
     i: usize,
     optional: bool,
+    quirk: bool,
 ) -> Res<Option<(Value<'a>, usize)>> {
     let (field, tagging, kind) = FIELDS[i];
     let n = match tagging {
         Tagging::Plain => {
             let tag = if kind == Kind::Octets { 4 } else { 2 };
-            return item(input, base, avail, field, (UNIVERSAL, tag), kind, optional);
+            return item(
+                input,
+                base,
+                avail,
+                field,
+                (UNIVERSAL, tag),
+                kind,
+                How { optional, quirk },
+            );
         }
         Tagging::Implicit(n) => {
-            return item(input, base, avail, field, (CONTEXT, n), kind, optional);
+            return item(
+                input,
+                base,
+                avail,
+                field,
+                (CONTEXT, n),
+                kind,
+                How { optional, quirk },
+            );
         }
         Tagging::Explicit(n) => n,
     };
     let data = &input[base..base + avail];
-    let h: Header = ber::header(data).map_err(|p| err(DecodeErrorKind::Field(field, p), base))?;
+    let h: Header =
+        ber::header(data, quirk).map_err(|p| err(DecodeErrorKind::Field(field, p), base))?;
     if !h.is(CONTEXT, n) {
         return if optional {
             Ok(None)
@@ -146,7 +174,10 @@ fn entry<'a>(
         field,
         (UNIVERSAL, inner_kind),
         kind,
-        false,
+        How {
+            optional: false,
+            quirk,
+        },
     )?
     .expect("a required item is present or an error");
     let rest = h.len - used;
@@ -167,12 +198,15 @@ fn entry<'a>(
     Ok(Some((v, total)))
 }
 
-/// The template parse (`ASN1_item_d2i` of `SSL_SESSION_ASN1`).
-pub(crate) fn parse(input: &[u8]) -> Res<Parsed<'_>> {
+/// The template parse (`ASN1_item_d2i` of `SSL_SESSION_ASN1`), with the
+/// template of `profile`'s release.
+pub(crate) fn parse<'a>(input: &'a [u8], profile: &Profile) -> Res<Parsed<'a>> {
+    let n = template_len(profile);
     if input.is_empty() {
         return Err(err(DecodeErrorKind::Empty, 0));
     }
-    let h = ber::header(input).map_err(|p| err(DecodeErrorKind::NotASequence(p), 0))?;
+    let quirk = profile.long_length_quirk;
+    let h = ber::header(input, quirk).map_err(|p| err(DecodeErrorKind::NotASequence(p), 0))?;
     if !h.is(UNIVERSAL, 16) {
         return Err(err(DecodeErrorKind::NotASequence(Asn1Problem::WrongTag), 0));
     }
@@ -184,7 +218,7 @@ pub(crate) fn parse(input: &[u8]) -> Res<Parsed<'_>> {
     let mut len = h.len;
     let mut open_eoc = h.indefinite;
     let mut next = 0;
-    while next < FIELDS.len() {
+    while next < n {
         if len == 0 {
             break;
         }
@@ -198,8 +232,8 @@ pub(crate) fn parse(input: &[u8]) -> Res<Parsed<'_>> {
             break;
         }
         // The last field cannot be omitted while data remains.
-        let optional = next != FIELDS.len() - 1 && FIELDS[next].1 != Tagging::Plain;
-        if let Some((v, used)) = entry(input, p, len, next, optional)? {
+        let optional = next != n - 1 && FIELDS[next].1 != Tagging::Plain;
+        if let Some((v, used)) = entry(input, p, len, next, optional, quirk)? {
             out.store(next, v, p);
             p += used;
             len -= used;
@@ -214,7 +248,7 @@ pub(crate) fn parse(input: &[u8]) -> Res<Parsed<'_>> {
     } else if !h.indefinite && len != 0 {
         return Err(err(DecodeErrorKind::SequenceLengthMismatch, p));
     }
-    if let Some(&(field, _, _)) = FIELDS[next..].iter().find(|f| f.1 == Tagging::Plain) {
+    if let Some(&(field, _, _)) = FIELDS[next..n].iter().find(|f| f.1 == Tagging::Plain) {
         return Err(err(DecodeErrorKind::FieldMissing(field), p));
     }
     out.consumed = p;
@@ -253,6 +287,7 @@ impl<'a> Parsed<'a> {
             Field::MaxFragmentLenMode => self.max_fragment_len_mode = int as u32,
             Field::TicketAppdata => self.ticket_appdata = Some(bytes),
             Field::KexGroup => self.kex_group = int as u32,
+            Field::PeerRpk => self.peer_rpk = Some(bytes),
         }
     }
 
@@ -267,7 +302,7 @@ impl<'a> Parsed<'a> {
     pub(crate) fn apply(&self, d: &mut SessionData, now: i64) -> Res<()> {
         use DecodeErrorKind::{
             CipherCodeWrongLength, CompIdBadLength, IdContextTooLong, IdTooLong, MasterKeyTooLong,
-            UnknownCipher, UnknownVersion, UnsupportedProtocolVersion,
+            PeerRawPublicKey, UnknownCipher, UnknownVersion, UnsupportedProtocolVersion,
         };
         let fail = |kind, field| Err(err(kind, self.offset(field)));
         if self.version != 1 {
@@ -285,7 +320,7 @@ impl<'a> Parsed<'a> {
         };
         let code = u16::from_be_bytes([hi, lo]);
         d.cipher_id = 0x0300_0000 | u32::from(code);
-        d.cipher = cipher_known(code).then_some(code);
+        d.cipher = d.profile.cipher_known(code).then_some(code);
         if d.cipher.is_none() {
             return fail(UnknownCipher(code), Field::Cipher);
         }
@@ -299,7 +334,11 @@ impl<'a> Parsed<'a> {
         d.master_key = (!self.master_key.is_empty()).then(|| Buf::from(&*self.master_key));
         let time = if self.time != 0 { self.time } else { now };
         let timeout = if self.timeout != 0 { self.timeout } else { 3 };
-        d.set_time_fields(d.times.store(time), d.times.store(timeout));
+        d.set_time_fields(d.profile.time.store(time), d.profile.time.store(timeout));
+        // The model holds no public key (as it holds no certificate).
+        if self.peer_rpk.is_some() {
+            return fail(PeerRawPublicKey, Field::PeerRpk);
+        }
         let sid_ctx = self.sid_ctx.as_deref().unwrap_or_default();
         if sid_ctx.len() > MAX_ID_LENGTH {
             return fail(IdContextTooLong(sid_ctx.len()), Field::SidCtx);
@@ -316,11 +355,14 @@ impl<'a> Parsed<'a> {
         if let Some(t) = &self.ticket {
             d.ticklen = t.len();
         }
-        d.compress_id = match self.comp_id.as_deref() {
-            None => 0,
-            Some([c]) => u32::from(*c),
-            Some(c) => return fail(CompIdBadLength(c.len()), Field::CompId),
-        };
+        // Without compression (`no-comp`) the field is read and ignored.
+        if d.profile.compression {
+            d.compress_id = match self.comp_id.as_deref() {
+                None => 0,
+                Some([c]) => u32::from(*c),
+                Some(c) => return fail(CompIdBadLength(c.len()), Field::CompId),
+            };
+        }
         d.srp_username = c_string(&self.srp_username);
         d.flags = self.flags as u32;
         d.max_early_data = self.max_early_data;
@@ -369,8 +411,10 @@ mod tests {
                 Tagging::Plain => None,
             })
             .collect();
-        assert_eq!(tags, (0..=19).collect::<Vec<_>>());
+        assert_eq!(tags, (0..=20).collect::<Vec<_>>());
         assert_eq!(Field::KexGroup.to_string(), "[19] kex_group");
+        assert_eq!(template_len(&Profile::V3_0), 25);
+        assert_eq!(template_len(&Profile::V4_0), 26);
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub enum DecodeErrorKind {
     IdContextTooLong(usize),
     /// `SSL_R_BAD_LENGTH`: a compression id not of 1 byte.
     CompIdBadLength(usize),
+    /// `[20]`: a peer's raw public key, outside the model (3.2 and later;
+    /// libssl refuses what `d2i_PUBKEY` cannot read).
+    PeerRawPublicKey,
 }
 
 /// `ERR_R_NESTED_ASN1_ERROR` (266 with the common-reason flag).
@@ -125,6 +128,7 @@ impl DecodeErrorKind {
             CipherCodeWrongLength(_) => packed(LIB_SSL, 137),
             CompIdBadLength(_) => packed(LIB_SSL, 271),
             UnknownCipher(_) | IdTooLong(_) | MasterKeyTooLong(_) | IdContextTooLong(_) => 0,
+            PeerRawPublicKey => 0,
         }
     }
 }
@@ -147,6 +151,7 @@ impl fmt::Display for DecodeErrorKind {
             SequenceLengthMismatch => write!(f, "bytes left in the SEQUENCE after kex_group"),
             FieldMissing(field) => write!(f, "SEQUENCE ends before required field {field}"),
             PeerCertificate => write!(f, "[3] peer certificate: X.509 is outside the model"),
+            PeerRawPublicKey => write!(f, "[20] peer raw public key: keys are outside the model"),
             UnknownVersion(v) => write!(f, "format version {v}, not 1"),
             UnsupportedProtocolVersion(v) => write!(f, "unsupported protocol version {v:#x}"),
             CipherCodeWrongLength(n) => write!(f, "cipher code of {n} bytes, not 2"),

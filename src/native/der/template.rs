@@ -59,6 +59,8 @@ pub enum Field {
     TicketAppdata,
     /// `[19]`.
     KexGroup,
+    /// `[20]`, the peer's raw public key (3.2 and later).
+    PeerRpk,
 }
 
 impl Field {
@@ -99,6 +101,7 @@ impl Field {
             Field::MaxFragmentLenMode => "max_fragment_len_mode",
             Field::TicketAppdata => "ticket_appdata",
             Field::KexGroup => "kex_group",
+            Field::PeerRpk => "peer_rpk",
         }
     }
 
@@ -139,8 +142,9 @@ pub(super) enum Kind {
     X509,
 }
 
-/// `SSL_SESSION_ASN1` as Debian builds it (with PSK, SRP and compression).
-pub(super) const FIELDS: [(Field, Tagging, Kind); 25] = {
+/// `SSL_SESSION_ASN1` as Debian builds it (with PSK, SRP and compression),
+/// with the `[20]` that 3.2 added last (see [`template_len`]).
+pub(super) const FIELDS: [(Field, Tagging, Kind); 26] = {
     use IntType::*;
     use Kind::*;
     use Tagging::*;
@@ -170,8 +174,18 @@ pub(super) const FIELDS: [(Field, Tagging, Kind); 25] = {
         (Field::MaxFragmentLenMode, Explicit(17), Int(U32)),
         (Field::TicketAppdata, Explicit(18), Octets),
         (Field::KexGroup, Explicit(19), Int(U32)),
+        (Field::PeerRpk, Explicit(20), Octets),
     ]
 };
+
+/// How many of [`FIELDS`] the template of `profile`'s release has.
+pub(super) fn template_len(profile: &crate::native::Profile) -> usize {
+    if profile.peer_rpk {
+        FIELDS.len()
+    } else {
+        FIELDS.len() - 1
+    }
+}
 
 /// One element of a session encoding's outer SEQUENCE.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,7 +203,7 @@ pub struct Element {
 /// tagged `n`. `None` unless `der` is a definite-length SEQUENCE whose
 /// content is whole definite-length elements (what `i2d` writes).
 pub fn elements(der: &[u8]) -> Option<Vec<Element>> {
-    let outer = ber::header(der).ok()?;
+    let outer = ber::header(der, false).ok()?;
     if !outer.is(0, 16) || outer.indefinite {
         return None;
     }
@@ -198,7 +212,7 @@ pub fn elements(der: &[u8]) -> Option<Vec<Element>> {
     let mut untagged = FIELDS.iter().filter(|f| f.1 == Tagging::Plain);
     let mut out = Vec::new();
     while at < end {
-        let h = ber::header(&der[at..end]).ok()?;
+        let h = ber::header(&der[at..end], false).ok()?;
         if h.indefinite {
             return None;
         }
