@@ -125,7 +125,12 @@ impl fmt::Display for Trace {
                 None => writeln!(f, "{i:4}  {}{phase}  skipped", s.op)?,
                 Some(r) => {
                     let ev: Vec<String> = s.events.iter().map(Event::to_string).collect();
-                    writeln!(f, "{i:4}  {}{phase}  = {r}  {}", s.op, ev.join(" "))?
+                    let err = if s.error == 0 {
+                        String::new()
+                    } else {
+                        format!(" err {}", errcode::text(s.error))
+                    };
+                    writeln!(f, "{i:4}  {}{phase}  = {r}{err}  {}", s.op, ev.join(" "))?
                 }
             }
         }

@@ -270,7 +270,13 @@ impl Gen<'_, '_> {
             fields.insert(i, fields[i].clone());
         }
         if self.one_in(24)? {
-            let extra = self.integer(1)?;
+            // A later release's [20]: 3.2 and later read an OCTET STRING
+            // there (a peer's raw public key); anything else is refused.
+            let extra = if self.one_in(2)? {
+                self.integer(1)?
+            } else {
+                self.octet_string(4, &[0xaa])?
+            };
             fields.push(self.explicit(20, &extra)?);
         }
         let body = fields.concat();
