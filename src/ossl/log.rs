@@ -122,6 +122,16 @@ pub(super) fn with_dup_tag<T>(tag: u64, dup: impl FnOnce() -> T) -> T {
     r
 }
 
+/// Runs `f` without leaving a trace in this thread's log: events it causes
+/// are dropped, those recorded before are kept. (For probes of the library
+/// that make and free sessions of their own.)
+pub(super) fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    let before = take_events();
+    let r = f();
+    LOG.with_borrow_mut(|l| l.events = before);
+    r
+}
+
 /// Takes the events recorded on this thread since the last call.
 pub fn take_events() -> Vec<Observed> {
     LOG.with_borrow_mut(|l| std::mem::take(&mut l.events))

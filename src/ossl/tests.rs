@@ -137,8 +137,14 @@ fn a_new_ssl_has_the_highest_version_of_its_method() {
 }
 
 #[test]
-fn debian_builds_compression_in() {
+fn debian_builds_compression_in_and_the_probe_leaves_no_trace() {
     // Debian's libssl has compression; the openssl-src crate's builds do
     // not (checked against them with scripts/against.sh).
+    take_events();
+    let s = Session::new(3, 1000).unwrap();
+    drop(s);
+    let before = live_sessions();
     assert!(compression_built());
+    assert_eq!(live_sessions(), before);
+    assert_eq!(take_events(), [Observed::Died(Some(3))]);
 }
