@@ -83,6 +83,14 @@ impl ModelArgs {
         sessdiff::backend::model()
     }
 
+    /// The flags a user passes to select the same profile: none for `auto`.
+    pub fn flags(&self) -> Vec<String> {
+        match self.model.0 {
+            Some(_) => self.args(),
+            None => Vec::new(),
+        }
+    }
+
     /// The flag that selects the same profile in a worker.
     pub fn args(&self) -> Vec<String> {
         let value = self

@@ -146,6 +146,14 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         },
         batch: 256,
         hang_after: Duration::from_secs_f64(args.hang_after),
+        model: profile.to_string(),
+        replay_flags: args
+            .model
+            .flags()
+            .into_iter()
+            .chain(args.planted.args())
+            .collect::<Vec<_>>()
+            .join(" "),
     };
     let mut survey = Survey::new(config)?;
     eprintln!(
@@ -210,8 +218,15 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         println!("  expected, seen again: {}", expected.join(", "));
     }
     println!("report: {}", args.out.join("survey.md").display());
+    let flags: Vec<String> = args
+        .model
+        .flags()
+        .into_iter()
+        .chain(args.planted.args())
+        .collect();
     println!(
-        "replay: sessdiff replay --isolate {}",
+        "replay: sessdiff replay --isolate {}{}",
+        flags.iter().map(|f| format!("{f} ")).collect::<String>(),
         args.out.join("classes").display()
     );
     let unexpected = survey.unexpected().count();

@@ -63,6 +63,11 @@ pub struct Config {
     pub batch: u64,
     /// How long one program may run before it counts as a hang.
     pub hang_after: Duration,
+    /// The model's profile, for the report (`4.0.3`).
+    pub model: String,
+    /// The flags that select the same model and faults in `replay`
+    /// (`--model 3.0.19`), or nothing for the defaults.
+    pub replay_flags: String,
 }
 
 /// How many other witnesses a class keeps.

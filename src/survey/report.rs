@@ -29,11 +29,14 @@ pub fn class_file(n: usize, c: &Class) -> PathBuf {
 
 fn replay_command(s: &Survey, n: usize, c: &Class) -> String {
     let file = s.config.out.join(class_file(n, c));
-    if c.is_death() {
-        format!("sessdiff replay --isolate {}", file.display())
+    let isolate = if c.is_death() { "--isolate " } else { "" };
+    let flags = &s.config.replay_flags;
+    let flags = if flags.is_empty() {
+        String::new()
     } else {
-        format!("sessdiff replay {}", file.display())
-    }
+        format!("{flags} ")
+    };
+    format!("sessdiff replay {isolate}{flags}{}", file.display())
 }
 
 fn fenced(out: &mut String, lang: &str, text: &str) {
@@ -53,7 +56,8 @@ pub fn markdown(s: &Survey) -> String {
     let _ = writeln!(md, "- library: {}", s.libssl);
     let _ = writeln!(
         md,
-        "- model: the native implementation (libssl 3.0's semantics)"
+        "- model: the native implementation with the {} profile",
+        s.config.model
     );
     let _ = writeln!(md, "- command: `{}`", s.config.command);
     let _ = writeln!(
@@ -186,7 +190,12 @@ pub fn markdown(s: &Survey) -> String {
     }
     let _ = writeln!(
         md,
-        "\nReplay every class: `sessdiff replay --isolate {}`",
+        "\nReplay every class: `sessdiff replay --isolate {}{}`",
+        if s.config.replay_flags.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", s.config.replay_flags)
+        },
         s.config.out.join("classes").display()
     );
     md
@@ -197,6 +206,7 @@ pub fn json(s: &Survey) -> serde_json::Value {
     let st = &s.stats;
     json!({
         "library": s.libssl,
+        "model": s.config.model,
         "command": s.config.command,
         "seed": s.config.campaign.seed,
         "target": s.config.campaign.target.to_string(),
