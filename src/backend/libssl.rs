@@ -305,3 +305,44 @@ impl Drop for OsslBackend {
         self.abandon();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(b: &mut OsslBackend, step: Tag, text: &str) -> (Ret, u32) {
+        let op = crate::program::Program::parse(text).unwrap().ops.remove(0);
+        b.apply(step, &op)
+    }
+
+    #[test]
+    fn free_null_changes_nothing() {
+        let mut b = OsslBackend::new().unwrap();
+        assert_eq!(apply(&mut b, 0, "free_null"), (Ret::Void, 0));
+        assert!(b.take_events().is_empty());
+        assert_eq!(b.state().live, 0);
+    }
+
+    #[test]
+    fn has_matching_id_looks_in_the_ctx_cache() {
+        let mut b = OsslBackend::new().unwrap();
+        apply(&mut b, 0, "new s0");
+        apply(&mut b, 1, "set_id s0 0a0b");
+        apply(&mut b, 2, "set_protocol_version s0 0x0304");
+        apply(&mut b, 3, "cache_add s0");
+        apply(&mut b, 4, "ssl_new c0");
+        assert_eq!(
+            apply(&mut b, 5, "ssl_has_matching_id c0 0a0b").0,
+            Ret::Int(1)
+        );
+        assert_eq!(
+            apply(&mut b, 6, "ssl_has_matching_id c0 0a0c").0,
+            Ret::Int(0)
+        );
+        // Drained by the lockstep runner normally; here by hand.
+        for op in ["ssl_free c0", "free s0", "ctx_free"] {
+            apply(&mut b, 7, op);
+        }
+        assert_eq!(b.state().live, 0);
+    }
+}

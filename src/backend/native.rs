@@ -389,3 +389,61 @@ impl Backend for NativeBackend {
         self.cache = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(b: &mut NativeBackend, step: Tag, text: &str) -> (Ret, u32) {
+        let op = crate::program::Program::parse(text).unwrap().ops.remove(0);
+        b.apply(step, &op)
+    }
+
+    #[test]
+    fn dup_failures_queue_the_profiles_error() {
+        let dup = native::Error::DupFailed;
+        assert_eq!(crate::errcode::text(queued(dup, &Profile::V3_0)), "SSL:256");
+        assert_eq!(queued(dup, &Profile::V4_0), 0);
+        assert_eq!(
+            crate::errcode::text(queued(dup, Profile::named("1.1.1w").unwrap().interned())),
+            "SSL:65"
+        );
+    }
+
+    #[test]
+    fn copying_a_session_id_goes_through_the_model() {
+        let mut b = NativeBackend::with_profile(&Profile::V3_0);
+        apply(&mut b, 0, "new s0");
+        apply(&mut b, 1, "ssl_new c0");
+        apply(&mut b, 2, "ssl_new c1");
+        apply(&mut b, 3, "ssl_set c0 s0");
+        assert_eq!(apply(&mut b, 4, "ssl_copy_session_id c1 c0").0, Ret::Int(1));
+        assert_eq!(apply(&mut b, 5, "ssl_get0 c1").0, Ret::Obj(Some(0)));
+        // The model's fault shows: the backend called native::Ssl.
+        native::planted::plant(Some(native::planted::ModelFault::CopySessionIdKeepsOld));
+        apply(&mut b, 6, "ssl_set c0 none");
+        apply(&mut b, 7, "ssl_copy_session_id c1 c0");
+        native::planted::plant(None);
+        assert_eq!(apply(&mut b, 8, "ssl_get0 c1").0, Ret::Obj(Some(0)));
+        assert_eq!(apply(&mut b, 9, "ssl_copy_session_id c1 c1").0, Ret::Int(1));
+        assert!(b.take_events().is_empty());
+    }
+
+    #[test]
+    fn free_null_is_a_call_that_changes_nothing() {
+        let mut b = NativeBackend::with_profile(&Profile::V3_0);
+        assert_eq!(apply(&mut b, 0, "free_null"), (Ret::Void, 0));
+        assert!(b.take_events().is_empty());
+        assert_eq!(b.state().live, 0);
+    }
+
+    #[test]
+    fn an_empty_slot_is_refused_not_touched() {
+        let mut b = NativeBackend::with_profile(&Profile::V3_0);
+        assert!(matches!(apply(&mut b, 0, "free s3").0, Ret::Refused(_)));
+        assert!(matches!(
+            apply(&mut b, 0, "ssl_clear c2").0,
+            Ret::Refused(_)
+        ));
+    }
+}
