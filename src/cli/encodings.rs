@@ -56,7 +56,10 @@ pub fn run(args: EncodingsArgs) -> Result<ExitCode> {
         der.hash(&mut h);
         let path = args.out.join(format!("session-{:016x}.txt", h.finish()));
         if !path.exists() {
-            let header = format!("the encoding of a session built by {origin}");
+            let header = format!(
+                "the encoding of a session built by {origin}\ncommand: {}",
+                super::command_line()
+            );
             corpus::write_program(&path, &header, &Program::der_probe(der.clone(), None))?;
             written += 1;
         }

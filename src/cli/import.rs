@@ -66,7 +66,15 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             }
             let path = args.out.join(format!("imported-{hash:016x}.txt"));
             if !path.exists() {
-                corpus::write_program(&path, &format!("imported from {}", f.display()), &program)?;
+                corpus::write_program(
+                    &path,
+                    &format!(
+                        "imported from {}\ncommand: {}",
+                        f.display(),
+                        super::command_line()
+                    ),
+                    &program,
+                )?;
                 written += 1;
             }
         }

@@ -36,9 +36,10 @@ pub fn run(args: ShrinkArgs) -> Result<ExitCode> {
         .out
         .unwrap_or_else(|| args.file.with_extension("min.txt"));
     let header = format!(
-        "{sig}\nshrunk from {} ({} ops)",
+        "{sig}\nshrunk from {} ({} ops)\ncommand: {}",
         args.file.display(),
-        program.ops.len()
+        program.ops.len(),
+        super::command_line()
     );
     corpus::write_program(&out, &header, &min)?;
     println!("{sig}: {} ops -> {} ops", program.ops.len(), min.ops.len());
