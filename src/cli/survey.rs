@@ -268,10 +268,17 @@ fn make(planted: &Planted) -> Result<impl Fn() -> (Box<dyn Backend>, OsslBackend
     })
 }
 
+/// The address space a worker may use: a library that corrupts its heap
+/// can loop allocating, and must fail (a class) before the machine does.
+const WORKER_MEMORY: u64 = 1 << 30;
+
 pub fn serve(args: WorkerArgs) -> Result<ExitCode> {
     if std::io::stdin().is_terminal() {
         bail!("survey-worker is run by `sessdiff survey`, not by hand");
     }
+    rlimit::Resource::AS
+        .set(WORKER_MEMORY, WORKER_MEMORY)
+        .map_err(|e| anyhow::anyhow!("survey-worker: cannot limit its memory: {e}"))?;
     args.model.apply();
     let setup = Setup {
         target: args.target,

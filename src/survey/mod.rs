@@ -70,6 +70,13 @@ pub struct Config {
     pub replay_flags: String,
 }
 
+/// The least time a new class's shrinking gets.
+const MIN_SHRINK: Duration = Duration::from_secs(5);
+
+/// How long a candidate may stall while a class that is not a hang is
+/// shrunk.
+const SHRINK_HANG: Duration = Duration::from_secs(1);
+
 /// How many other witnesses a class keeps.
 const WITNESSES: usize = 3;
 
@@ -199,9 +206,9 @@ impl Survey {
                 break;
             }
             let to = (next + self.config.batch).min(limit);
-            self.batch(next, to)?;
-            self.stats.programs += to - next;
-            next = to;
+            let ran_to = self.batch(next, to)?;
+            self.stats.programs += ran_to - next;
+            next = ran_to;
             self.stats.elapsed = self.start.elapsed();
             progress(self);
         }
@@ -210,8 +217,9 @@ impl Survey {
 
     /// Runs programs `from..to`. When a program kills the worker, its
     /// class is found by running it alone in a fresh worker, and the batch
-    /// goes on after it.
-    fn batch(&mut self, mut from: u64, to: u64) -> Result<()> {
+    /// goes on after it, unless the survey's time is up. Returns the index
+    /// of the first program not run.
+    fn batch(&mut self, mut from: u64, to: u64) -> Result<u64> {
         while from < to {
             let (divs, died) = match self.worker.batch(self.config.campaign.seed, from, to)? {
                 Ok(divs) => (divs, None),
@@ -230,7 +238,7 @@ impl Survey {
                     }
                 }
             }
-            let Some(d) = died else { return Ok(()) };
+            let Some(d) = died else { return Ok(to) };
             self.stats.deaths += 1;
             self.stats.divergent += 1;
             let program = without(&self.program(d.index), &d.masked);
@@ -250,8 +258,28 @@ impl Survey {
                 )?,
             }
             from = d.index + 1;
+            let over = self
+                .config
+                .campaign
+                .duration
+                .is_some_and(|t| self.start.elapsed() >= t);
+            if over {
+                break;
+            }
         }
-        Ok(())
+        Ok(from)
+    }
+
+    /// When shrinking a class found now must stop: the survey's deadline,
+    /// but at least [`MIN_SHRINK`] from now.
+    fn shrink_deadline(&self) -> Instant {
+        let now = Instant::now();
+        let end = self
+            .config
+            .campaign
+            .duration
+            .map_or(now + Duration::from_secs(3600), |d| self.start + d);
+        end.max(now + MIN_SHRINK)
     }
 
     fn program(&self, index: u64) -> Program {
@@ -315,14 +343,28 @@ impl Survey {
     ) -> Result<Class> {
         let shrunk_from = program.ops.len();
         let trace = death.is_some();
+        // Shrinking stops at the survey's deadline (a class found late
+        // still gets a few seconds): a crash costs a new worker and a hang
+        // its whole timeout, candidate after candidate.
+        let deadline = self.shrink_deadline();
+        // A candidate that stalls is not a divergence or a crash: while
+        // shrinking one, a short wait tells enough.
+        let hang_after = self.worker.hang_after;
+        if !signature.starts_with("hang:") {
+            self.worker.hang_after = hang_after.min(SHRINK_HANG);
+        }
         let worker = &mut self.worker;
         let mut deaths = 0;
         let reproducer = shrink::shrink(&program, signature, &mut |p| {
+            if Instant::now() >= deadline {
+                return None;
+            }
             let r = worker.run(p, trace).ok()?;
             deaths += u64::from(matches!(r, RunOutcome::Died(..)));
             r.signature()
         });
         self.stats.deaths += deaths;
+        self.worker.hang_after = hang_after;
         self.worker.recycle();
         let outcome = self.worker.classify(&reproducer)?;
         let (summary, stderr) = match (trace, outcome) {
