@@ -127,6 +127,18 @@ fn the_long_length_quirk_can_be_fixed() {
 }
 
 #[test]
+fn new_sessions_can_leave_the_fragment_length_mode_unset() {
+    let flipped = Profile {
+        mfl_unspecified: false,
+        ..V3
+    };
+    assert_eq!(
+        diverges("new s0\nset_cipher s0 0x1301\n", flipped).as_deref(),
+        Some("divergence:set_cipher:session.encoding.max_fragment_len_mode")
+    );
+}
+
+#[test]
 fn the_cipher_table_is_the_libraries() {
     let flipped = V3.with_ciphers(&[0x00c6, 0x1301]);
     assert_eq!(
@@ -141,16 +153,19 @@ fn releases_have_their_switches() {
     let p = |n| Profile::named(n).unwrap();
     assert_eq!(p("3.0.19"), Profile::V3_0);
     assert_eq!(p("4.0.3"), Profile::V4_0);
-    for (name, nanos, rpk, quirk) in [
-        ("1.1.1w", false, false, true),
-        ("3.0.0", false, false, true),
-        ("3.2.1", true, true, true),
-        ("3.5.5", true, true, true),
-        ("3.6.3", true, true, false),
+    for (name, nanos, rpk, quirk, stays, mfl) in [
+        ("1.1.1w", false, false, true, false, false),
+        ("3.0.0", false, false, true, false, false),
+        ("3.0.8", false, false, true, false, false),
+        ("3.2.1", true, true, true, false, false),
+        ("3.5.5", true, true, true, false, true),
+        ("3.6.3", true, true, false, true, true),
     ] {
         let r = p(name);
         assert_eq!(r.time == TimeRepr::Nanoseconds, nanos, "{name}");
         assert_eq!(r.peer_rpk, rpk, "{name}");
         assert_eq!(r.long_length_quirk, quirk, "{name}");
+        assert_eq!(r.re_add == ReAdd::StaysInPlace, stays, "{name}");
+        assert_eq!(r.mfl_unspecified, mfl, "{name}");
     }
 }

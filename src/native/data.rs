@@ -138,7 +138,7 @@ impl SessionData {
             cipher_id: 0,
             kex_group: 0,
             max_early_data: 0,
-            max_fragment_len_mode: 255,
+            max_fragment_len_mode: if profile.mfl_unspecified { 255 } else { 0 },
             owner: None,
             list_pos: None,
             ex: ExData::default(),
@@ -224,9 +224,10 @@ impl SessionData {
     pub fn compress_id(&self) -> u32 {
         self.compress_id
     }
-    /// `SSL_SESSION_get_max_fragment_length`: 0 when unspecified (255).
+    /// `SSL_SESSION_get_max_fragment_length`: 0 when unspecified (255), in
+    /// the releases that have "unspecified".
     pub fn max_fragment_length(&self) -> u8 {
-        if self.max_fragment_len_mode == 255 {
+        if self.profile.mfl_unspecified && self.max_fragment_len_mode == 255 {
             0
         } else {
             self.max_fragment_len_mode

@@ -36,7 +36,7 @@ pub enum ReAdd {
     /// It is listed again: it moves to the head end of its expiry group
     /// (3.0: `SSL_SESSION_list_add` runs for every add).
     MovesToHead,
-    /// It stays where it is (4.0: only a new entry is listed).
+    /// It stays where it is (3.6: only a new entry is listed).
     StaysInPlace,
 }
 
@@ -79,6 +79,12 @@ pub struct Profile {
     /// configures `no-comp`), so `auto` probes the linked library. Without
     /// it `d2i` reads `[11]` and ignores it.
     pub compression: bool,
+    /// Whether `SSL_SESSION_new` leaves `max_fragment_len_mode`
+    /// `UNSPECIFIED` (255), which the getter reads back as 0 (3.0.19 and
+    /// 3.5 on, measured); otherwise it starts at 0 and the getter returns
+    /// the raw byte (3.0.0, 3.0.8, 3.2.1; the releases between are not
+    /// measured).
+    pub mfl_unspecified: bool,
     /// Whether a long-form length needs a byte after its length octets,
     /// so that `04 81 00` ending an element is refused (`asn1_get_length`
     /// until 3.6; 3.0.22 fixed it too).
@@ -96,6 +102,7 @@ impl Profile {
         dup_failure: DupFailure::MallocFailure,
         peer_rpk: false,
         compression: true,
+        mfl_unspecified: true,
         long_length_quirk: true,
     };
 
@@ -109,6 +116,7 @@ impl Profile {
         dup_failure: DupFailure::Silent,
         peer_rpk: true,
         compression: true,
+        mfl_unspecified: true,
         long_length_quirk: false,
     };
 
@@ -126,7 +134,7 @@ impl Profile {
             } else {
                 Removals::UnderLock
             },
-            re_add: if v4 {
+            re_add: if version_num >= 0x3060_0000 {
                 ReAdd::StaysInPlace
             } else {
                 ReAdd::MovesToHead
@@ -144,6 +152,8 @@ impl Profile {
             },
             peer_rpk: version_num >= 0x3020_0000,
             compression: true,
+            mfl_unspecified: version_num >= 0x3050_0000
+                || (0x3000_0130..0x3010_0000).contains(&version_num),
             long_length_quirk: !(version_num >= 0x3060_0000
                 || (0x3000_0160..0x3010_0000).contains(&version_num)),
         }
