@@ -81,6 +81,27 @@ fn nanosecond_times_read_back_unsigned() {
 }
 
 #[test]
+fn early_3_0_clamps_timeouts_and_flags_overflow_for_positive_times_only() {
+    let flipped = Profile {
+        time: TimeRepr::SecondsClamped,
+        ..V3
+    };
+    assert_eq!(
+        diverges(
+            "new s0\ncache_add s0\nset_time s0 -1\ncache_flush 405\n",
+            flipped
+        )
+        .as_deref(),
+        Some("divergence:cache_flush:events")
+    );
+    assert_eq!(
+        Profile::named("3.0.8").unwrap().time,
+        TimeRepr::SecondsClamped
+    );
+    assert_eq!(Profile::named("3.0.19").unwrap().time, TimeRepr::Seconds);
+}
+
+#[test]
 fn a_failed_dup_can_queue_nothing() {
     let flipped = Profile {
         dup_failure: DupFailure::Silent,

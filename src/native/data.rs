@@ -110,7 +110,7 @@ pub const DEFAULT_TIMEOUT: i64 = 304;
 impl SessionData {
     pub(crate) fn new(time: i64, profile: &'static Profile) -> SessionData {
         let times = profile.time;
-        let (time, timeout) = (times.store(time), times.store(DEFAULT_TIMEOUT));
+        let (time, timeout) = (times.store(time), times.store_timeout(DEFAULT_TIMEOUT));
         SessionData {
             profile,
             ssl_version: 0,

@@ -141,6 +141,10 @@ impl Profile {
             },
             time: if version_num >= 0x3020_0000 {
                 TimeRepr::Nanoseconds
+            } else if (0x3000_0000..0x3000_0130).contains(&version_num) {
+                // Measured in 3.0.0 and 3.0.8; 3.0.19 computes it as
+                // `Seconds` (the patches between are not measured).
+                TimeRepr::SecondsClamped
             } else {
                 TimeRepr::Seconds
             },

@@ -274,7 +274,7 @@ impl Session {
         if timeout < 0 {
             return Err(Error::NegativeTimeout);
         }
-        self.update_times(|d| (d.time, d.profile.time.store(timeout)));
+        self.update_times(|d| (d.time, d.profile.time.store_timeout(timeout)));
         Ok(())
     }
 

@@ -61,9 +61,13 @@ impl Expiry {
 /// How a session keeps its time and timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeRepr {
-    /// `time_t` seconds, with an overflow flag on `time + timeout` (3.0,
-    /// 3.1).
+    /// `time_t` seconds, with an overflow flag on `time + timeout`, as the
+    /// shipped 3.0.19 computes it.
     Seconds,
+    /// `time_t` seconds as 3.0.0 and 3.0.8 compute them: a negative
+    /// timeout is forced to 0, `calc = time + timeout` wraps, and the
+    /// overflow flag is `time > 0 && calc < time`.
+    SecondsClamped,
     /// `OSSL_TIME`: unsigned 64-bit nanoseconds (3.2 and later). Seconds
     /// are stored as `(uint64_t)s * 1000000000`, wrapping; they read back
     /// as the quotient by 10^9, so a negative time reads back as a large
@@ -81,15 +85,24 @@ impl TimeRepr {
     /// convert it.
     pub fn store(self, seconds: i64) -> i64 {
         match self {
-            TimeRepr::Seconds => seconds,
+            TimeRepr::Seconds | TimeRepr::SecondsClamped => seconds,
             TimeRepr::Nanoseconds => (seconds as u64).wrapping_mul(NANOS) as i64,
+        }
+    }
+
+    /// What a session stores for the timeout `seconds`
+    /// (`ssl_session_calculate_timeout` may force it positive).
+    pub fn store_timeout(self, seconds: i64) -> i64 {
+        match self {
+            TimeRepr::SecondsClamped => seconds.max(0),
+            _ => self.store(seconds),
         }
     }
 
     /// What the getters (and `i2d`) read back from a stored value.
     pub fn read(self, stored: i64) -> i64 {
         match self {
-            TimeRepr::Seconds => stored,
+            TimeRepr::Seconds | TimeRepr::SecondsClamped => stored,
             TimeRepr::Nanoseconds => (stored as u64 / NANOS) as i64,
         }
     }
@@ -98,6 +111,13 @@ impl TimeRepr {
     pub fn expiry(self, time: i64, timeout: i64) -> Expiry {
         match self {
             TimeRepr::Seconds => Expiry::of(time, timeout),
+            TimeRepr::SecondsClamped => {
+                let calc = time.wrapping_add(timeout);
+                Expiry {
+                    overflowed: time > 0 && calc < time,
+                    calc,
+                }
+            }
             TimeRepr::Nanoseconds => {
                 let calc = (time as u64).saturating_add(timeout as u64);
                 Expiry {
@@ -112,7 +132,7 @@ impl TimeRepr {
     /// at the flush time `t` (seconds).
     pub fn expired(self, expiry: Expiry, t: i64) -> bool {
         match self {
-            TimeRepr::Seconds => expiry.expired_at(t),
+            TimeRepr::Seconds | TimeRepr::SecondsClamped => expiry.expired_at(t),
             TimeRepr::Nanoseconds => ((self.store(t) as u64 ^ SIGN) as i64) > expiry.calc,
         }
     }
@@ -167,6 +187,27 @@ mod tests {
         assert!(n.expiry(n.store(5), n.store(1)) < inf);
         // A negative flush time is a huge unsigned one: everything expires.
         assert!(n.expired(e, -1));
+    }
+
+    #[test]
+    fn clamped_seconds_flag_overflow_only_for_positive_times() {
+        let c = TimeRepr::SecondsClamped;
+        assert_eq!(
+            c.expiry(-1, 304),
+            Expiry {
+                overflowed: false,
+                calc: 303
+            }
+        );
+        assert!(TimeRepr::Seconds.expiry(-1, 304).overflowed);
+        assert_eq!(
+            c.expiry(i64::MAX, 1),
+            Expiry {
+                overflowed: true,
+                calc: i64::MIN
+            }
+        );
+        assert_eq!(c.store_timeout(i64::MIN), 0);
     }
 
     #[test]

@@ -334,7 +334,10 @@ impl<'a> Parsed<'a> {
         d.master_key = (!self.master_key.is_empty()).then(|| Buf::from(&*self.master_key));
         let time = if self.time != 0 { self.time } else { now };
         let timeout = if self.timeout != 0 { self.timeout } else { 3 };
-        d.set_time_fields(d.profile.time.store(time), d.profile.time.store(timeout));
+        d.set_time_fields(
+            d.profile.time.store(time),
+            d.profile.time.store_timeout(timeout),
+        );
         // The model holds no public key (as it holds no certificate).
         if self.peer_rpk.is_some() {
             return fail(PeerRawPublicKey, Field::PeerRpk);
