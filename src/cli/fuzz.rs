@@ -16,12 +16,8 @@ use sessdiff::{corpus, lockstep, shrink};
 /// lockstep until the time is up or they diverge.
 #[derive(Args)]
 pub struct FuzzArgs {
-    /// Stop after this many seconds.
-    #[arg(long, default_value_t = 60.0, value_parser = positive)]
-    seconds: f64,
-    /// Stop after this many programs (whichever limit comes first).
-    #[arg(long)]
-    programs: Option<u64>,
+    #[command(flatten)]
+    limits: super::LimitArgs,
     #[command(flatten)]
     campaign: super::CampaignArgs,
     #[command(flatten)]
@@ -29,13 +25,6 @@ pub struct FuzzArgs {
     /// Where to write a divergent program.
     #[arg(long, default_value = "divergences")]
     out: PathBuf,
-}
-
-pub fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number of seconds")),
-    }
 }
 
 fn line(s: &Stats) -> String {
@@ -56,8 +45,8 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         seed,
         target: args.campaign.target,
         ops: args.campaign.ops as usize,
-        duration: Some(Duration::from_secs_f64(args.seconds)),
-        programs: args.programs,
+        duration: Some(Duration::from_secs_f64(args.limits.seconds)),
+        programs: args.limits.programs,
     };
     let version = ossl::version();
     let what = match config.target {
@@ -66,9 +55,9 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     };
     eprintln!(
         "sessdiff fuzz: seed {}, {what}, {} s, the {profile} model against {version}",
-        config.seed, args.seconds
+        config.seed, args.limits.seconds
     );
-    let (bar, tty) = super::progress_bar(args.seconds);
+    let (bar, tty) = super::progress_bar(args.limits.seconds);
     let mut last_line = Instant::now();
     let (stats, found) = campaign::run(
         &config,

@@ -53,6 +53,25 @@ impl CampaignArgs {
     }
 }
 
+/// How long a campaign runs (`fuzz` and `survey`).
+#[derive(Args, Clone, Copy)]
+pub struct LimitArgs {
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 60.0, value_parser = positive)]
+    pub seconds: f64,
+    /// Stop after this many programs (whichever limit comes first).
+    #[arg(long)]
+    pub programs: Option<u64>,
+}
+
+/// A positive, finite number of seconds.
+pub fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
 /// Which release's behaviour the native model follows.
 #[derive(Args, Clone)]
 pub struct ModelArgs {

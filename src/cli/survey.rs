@@ -21,12 +21,8 @@ use sessdiff::survey::{self, Config, Survey};
 /// name.
 #[derive(Args)]
 pub struct SurveyArgs {
-    /// Stop after this many seconds.
-    #[arg(long, default_value_t = 60.0, value_parser = super::fuzz::positive)]
-    seconds: f64,
-    /// Stop after this many programs (whichever limit comes first).
-    #[arg(long)]
-    programs: Option<u64>,
+    #[command(flatten)]
+    limits: super::LimitArgs,
     #[command(flatten)]
     campaign: super::CampaignArgs,
     #[command(flatten)]
@@ -40,7 +36,7 @@ pub struct SurveyArgs {
     #[arg(long)]
     expect: Option<PathBuf>,
     /// Seconds one program may run before it counts as a hang (`hang:<op>`).
-    #[arg(long, default_value_t = 10.0, value_parser = super::fuzz::positive)]
+    #[arg(long, default_value_t = 10.0, value_parser = super::positive)]
     hang_after: f64,
     #[command(flatten)]
     planted: Planted,
@@ -124,8 +120,8 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
             seed,
             target: args.campaign.target,
             ops,
-            duration: Some(Duration::from_secs_f64(args.seconds)),
-            programs: args.programs,
+            duration: Some(Duration::from_secs_f64(args.limits.seconds)),
+            programs: args.limits.programs,
         },
         out: args.out.clone(),
         expect,
@@ -159,11 +155,11 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
     eprintln!(
         "sessdiff survey: {}, {} s, the {profile} model against {}; report in {}",
         args.campaign.flags(seed),
-        args.seconds,
+        args.limits.seconds,
         survey.libssl,
         args.out.display()
     );
-    let (bar, tty) = super::progress_bar(args.seconds);
+    let (bar, tty) = super::progress_bar(args.limits.seconds);
     let mut last_line = Instant::now();
     let mut known = 0;
     survey.run(|s| {
