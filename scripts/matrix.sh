@@ -34,6 +34,7 @@ verdict() { # LOG EXIT-CODE
   case $code in
     0) echo "0 divergences" ;;
     1) grep -m1 '^signature:' "$log" | sed 's/^signature: /1: /' ;;
+    137) echo "killed (out of memory?)" ;;
     *) echo "exit $code: $(tail -n 1 "$log" | cut -c1-80)" ;;
   esac
 }
@@ -54,7 +55,7 @@ for rel in "${releases[@]}"; do
   run "$rel" fuzz --target der --seed 1 --seconds "$der_seconds" --out "$dir/divergences" >"$dir/der.log" 2>&1
   der=$(verdict "$dir/der.log" $?)
   run "$rel" survey --seed 1 --seconds "$survey_seconds" --out "$dir/survey" >"$dir/survey.log" 2>&1
-  classes=$(grep -o '[0-9]* classes' "$dir/survey.log" | tail -n 1)
+  classes=$(grep -E '^[0-9]+ programs' "$dir/survey.log" | grep -oE '[0-9]+ classes' | tail -n 1)
   library=$(grep -m1 -o 'against OpenSSL [^;,]*' "$dir/survey.log" | sed 's/^against //')
   rows+=("| $rel | $library | ${built}s | ${programs:-?} | $ops | $der | ${classes:-?} |")
 done

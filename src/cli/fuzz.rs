@@ -39,6 +39,7 @@ fn line(s: &Stats) -> String {
 }
 
 pub fn run(args: FuzzArgs) -> Result<ExitCode> {
+    super::limit_memory(super::PROCESS_MEMORY)?;
     let profile = args.model.apply();
     let seed = args.campaign.seed();
     let config = Config {

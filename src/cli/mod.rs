@@ -157,5 +157,17 @@ pub fn progress_bar(seconds: f64) -> (indicatif::ProgressBar, bool) {
     (bar, tty)
 }
 
+/// Limits this process's address space to `bytes`, so that a library
+/// that corrupts its heap and loops allocating (3.0.0 and 3.0.8 can, see
+/// the README) ends this process instead of exhausting the machine.
+pub fn limit_memory(bytes: u64) -> anyhow::Result<()> {
+    rlimit::Resource::AS
+        .set(bytes, bytes)
+        .map_err(|e| anyhow::anyhow!("cannot limit the address space to {bytes} bytes: {e}"))
+}
+
+/// The address space of a command that runs libssl in this process.
+pub const PROCESS_MEMORY: u64 = 4 << 30;
+
 /// Exit code for a divergence.
 pub const DIVERGED: u8 = 1;

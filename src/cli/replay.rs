@@ -41,6 +41,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             programs.push((f, program));
         }
     }
+    super::limit_memory(super::PROCESS_MEMORY)?;
     let profile = args.model.apply();
     eprintln!(
         "sessdiff replay: {} programs, the {profile} model against {}",

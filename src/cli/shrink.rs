@@ -22,6 +22,7 @@ pub struct ShrinkArgs {
 }
 
 pub fn run(args: ShrinkArgs) -> Result<ExitCode> {
+    super::limit_memory(super::PROCESS_MEMORY)?;
     args.model.apply();
     let program = corpus::read_program(&args.file)?;
     let Err(d) = lockstep::run_against_libssl(&program) else {

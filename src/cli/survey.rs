@@ -272,9 +272,7 @@ pub fn serve(args: WorkerArgs) -> Result<ExitCode> {
     if std::io::stdin().is_terminal() {
         bail!("survey-worker is run by `sessdiff survey`, not by hand");
     }
-    rlimit::Resource::AS
-        .set(WORKER_MEMORY, WORKER_MEMORY)
-        .map_err(|e| anyhow::anyhow!("survey-worker: cannot limit its memory: {e}"))?;
+    super::limit_memory(WORKER_MEMORY)?;
     args.model.apply();
     let setup = Setup {
         target: args.target,
