@@ -310,10 +310,7 @@ impl Drop for OsslBackend {
 mod tests {
     use super::*;
 
-    fn apply(b: &mut OsslBackend, step: Tag, text: &str) -> (Ret, u32) {
-        let op = crate::program::Program::parse(text).unwrap().ops.remove(0);
-        b.apply(step, &op)
-    }
+    use crate::backend::apply_text as apply;
 
     #[test]
     fn free_null_changes_nothing() {

@@ -344,6 +344,13 @@ impl<'o> Walk<'o> {
     }
 }
 
+/// Applies the op written as `text` (for the backends' unit tests).
+#[cfg(test)]
+pub(crate) fn apply_text(b: &mut dyn Backend, step: Tag, text: &str) -> (Ret, u32) {
+    let op = crate::program::Program::parse(text).unwrap().ops.remove(0);
+    b.apply(step, &op)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

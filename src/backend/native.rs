@@ -394,10 +394,7 @@ impl Backend for NativeBackend {
 mod tests {
     use super::*;
 
-    fn apply(b: &mut NativeBackend, step: Tag, text: &str) -> (Ret, u32) {
-        let op = crate::program::Program::parse(text).unwrap().ops.remove(0);
-        b.apply(step, &op)
-    }
+    use crate::backend::apply_text as apply;
 
     #[test]
     fn dup_failures_queue_the_profiles_error() {

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::Args;
 
-use sessdiff::backend::{NativeBackend, OsslBackend};
 use sessdiff::campaign::{self, Config, Stats};
 use sessdiff::ossl;
 use sessdiff::{corpus, lockstep, shrink};
@@ -60,23 +59,14 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     );
     let (bar, tty) = super::progress_bar(args.limits.seconds);
     let mut last_line = Instant::now();
-    let (stats, found) = campaign::run(
-        &config,
-        || {
-            (
-                NativeBackend::new(),
-                OsslBackend::new().expect("SSL_CTX_new failed"),
-            )
-        },
-        |s| {
-            bar.set_position((s.elapsed.as_secs_f64() * 10.0) as u64);
-            bar.set_message(line(s));
-            if !tty && last_line.elapsed() >= Duration::from_secs(10) {
-                last_line = Instant::now();
-                eprintln!("[{:>5.0}s] {}", s.elapsed.as_secs_f64(), line(s));
-            }
-        },
-    );
+    let (stats, found) = campaign::run(&config, lockstep::against_libssl, |s| {
+        bar.set_position((s.elapsed.as_secs_f64() * 10.0) as u64);
+        bar.set_message(line(s));
+        if !tty && last_line.elapsed() >= Duration::from_secs(10) {
+            last_line = Instant::now();
+            eprintln!("[{:>5.0}s] {}", s.elapsed.as_secs_f64(), line(s));
+        }
+    });
     bar.finish_and_clear();
     let Some(found) = found else {
         println!(

@@ -396,10 +396,18 @@ pub fn run_alone<B: Backend, E>(
     Ok(())
 }
 
-/// Runs `program` on the native implementation and the system libssl.
+/// A fresh pair of worlds: the native model (following the process's
+/// model) and the linked libssl.
+pub fn against_libssl() -> (NativeBackend, OsslBackend) {
+    (
+        NativeBackend::new(),
+        OsslBackend::new().expect("SSL_CTX_new failed"),
+    )
+}
+
+/// Runs `program` on the native implementation and the linked libssl.
 pub fn run_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
-    let mut native = NativeBackend::new();
-    let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+    let (mut native, mut libssl) = against_libssl();
     run(program, &mut native, &mut libssl)
 }
 
@@ -407,12 +415,7 @@ pub fn run_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
 /// and, if it diverges, again with [`Snapshots::EveryStep`], so the
 /// divergence returned is located exactly. For fuzzing loops.
 pub fn check_against_libssl(program: &Program) -> Result<Trace, Box<Divergence>> {
-    check_with(program, || {
-        (
-            NativeBackend::new(),
-            OsslBackend::new().expect("SSL_CTX_new failed"),
-        )
-    })
+    check_with(program, against_libssl)
 }
 
 /// [`check_against_libssl`] on fresh backend pairs from `make`.
@@ -517,24 +520,28 @@ mod tests {
     }
 
     #[test]
-    fn checkpoints_find_what_every_step_finds() {
-        let p = program("new s0\nset_time s0 5\nnew s1\ncache_add s1\n");
-        let twisted = || Twisted(NativeBackend::new(), OpKind::SetTime);
-        let every = run_with(
+    fn checkpoints_see_a_snapshot_difference_late_and_the_rerun_locates_it() {
+        use crate::faults::{Fault, FaultyBackend};
+        // The fault shows only in the snapshot's encoding, from step 2 on.
+        let p = program("new s0\nset_cipher s0 0x1301\nset_hostname s0 \"ab\"\nnew s1\nnew s2\n");
+        let faulty = || FaultyBackend::new(Fault::EncodeFlipsHostnameByte);
+        let late = run_with(
             &p,
             &mut NativeBackend::new(),
-            &mut twisted(),
-            Snapshots::EveryStep,
-        )
-        .unwrap_err();
-        let some = run_with(
-            &p,
-            &mut NativeBackend::new(),
-            &mut twisted(),
+            &mut faulty(),
             Snapshots::Checkpoints,
         )
         .unwrap_err();
-        assert_eq!(every.signature(), some.signature());
+        assert_eq!(
+            late.step, 4,
+            "checkpoints compare sessions only at the last op"
+        );
+        let exact = check_with(&p, || (NativeBackend::new(), faulty())).unwrap_err();
+        assert_eq!(exact.step, 2);
+        assert_eq!(
+            exact.signature(),
+            "divergence:set_hostname:session.encoding.hostname"
+        );
     }
 
     #[test]

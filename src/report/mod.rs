@@ -18,7 +18,6 @@ use anyhow::{Context, Result};
 
 pub use render::{html, html_page, markdown};
 
-use crate::backend::{NativeBackend, OsslBackend};
 use crate::campaign::{self, Config};
 
 /// The differential loop's rate, measured on one thread.
@@ -47,12 +46,7 @@ pub fn measure_fuzz_rate(seconds: u64) -> FuzzRate {
             duration: Some(Duration::from_secs(seconds)),
             programs: None,
         },
-        || {
-            (
-                NativeBackend::new(),
-                OsslBackend::new().expect("SSL_CTX_new failed"),
-            )
-        },
+        crate::lockstep::against_libssl,
         |_| {},
     );
     FuzzRate {
