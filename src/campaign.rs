@@ -85,6 +85,9 @@ pub struct Stats {
     pub ops: u64,
     /// Program ops skipped as illegal.
     pub skipped: u64,
+    /// Program ops refused because the library has a documented bug they
+    /// would hit ([`crate::backend::Backend::hazard`]).
+    pub refused: u64,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -140,6 +143,7 @@ where
             Ok(trace) => {
                 stats.ops += trace.steps.iter().filter(|s| s.ret.is_some()).count() as u64;
                 stats.skipped += trace.skipped() as u64;
+                stats.refused += trace.refused() as u64;
             }
             Err(divergence) => {
                 stats.elapsed = start.elapsed();

@@ -228,6 +228,10 @@ impl Backend for FaultyBackend {
         self.inner.take_events()
     }
 
+    fn hazard(&self, op: &Op) -> Option<&'static str> {
+        self.inner.hazard(op)
+    }
+
     fn fill(&self, out: &mut State, full: bool) {
         self.inner.fill(out, full);
         for fault in &self.faults {

@@ -8,7 +8,7 @@ use std::path::Path;
 use sessdiff::backend::NativeBackend;
 use sessdiff::corpus;
 use sessdiff::lockstep;
-use sessdiff::native::{DupFailure, Profile, ReAdd, Removals, TimeRepr};
+use sessdiff::native::{CacheList, DupFailure, Profile, ReAdd, Removals, TimeRepr};
 use sessdiff::program::Program;
 
 /// The signature `program` diverges with between 3.0 and `flipped`.
@@ -174,13 +174,13 @@ fn releases_have_their_switches() {
     let p = |n| Profile::named(n).unwrap();
     assert_eq!(p("3.0.19"), Profile::V3_0);
     assert_eq!(p("4.0.3"), Profile::V4_0);
-    for (name, nanos, rpk, quirk, stays, mfl) in [
-        ("1.1.1w", false, false, true, false, false),
-        ("3.0.0", false, false, true, false, false),
-        ("3.0.8", false, false, true, false, false),
-        ("3.2.1", true, true, true, false, false),
-        ("3.5.5", true, true, true, false, true),
-        ("3.6.3", true, true, false, true, true),
+    for (name, nanos, rpk, quirk, stays, mfl, late_evict, owner_bug) in [
+        ("1.1.1w", false, false, true, true, false, true, false),
+        ("3.0.0", false, false, true, false, false, true, true),
+        ("3.0.8", false, false, true, false, false, false, true),
+        ("3.2.1", true, true, true, false, false, false, false),
+        ("3.5.5", true, true, true, false, true, false, false),
+        ("3.6.3", true, true, false, true, true, false, false),
     ] {
         let r = p(name);
         assert_eq!(r.time == TimeRepr::Nanoseconds, nanos, "{name}");
@@ -188,5 +188,134 @@ fn releases_have_their_switches() {
         assert_eq!(r.long_length_quirk, quirk, "{name}");
         assert_eq!(r.re_add == ReAdd::StaysInPlace, stays, "{name}");
         assert_eq!(r.mfl_unspecified, mfl, "{name}");
+        assert_eq!(r.evict_after_listing, late_evict, "{name}");
+        assert_eq!(r.dup_keeps_owner, owner_bug, "{name}");
     }
+    let old = p("1.1.1w");
+    assert_eq!(old.time, TimeRepr::Long);
+    assert_eq!(old.cache_list, CacheList::ByAdding);
+    assert_eq!(old.removals, Removals::EachInTurn);
+    assert_eq!(
+        (old.master_key_max, old.kex_group, old.legacy_errors),
+        (256, false, true)
+    );
+}
+
+#[test]
+fn one_one_one_lists_by_adding_and_flushes_in_hash_order() {
+    // Equal expiries: 3.0 flushes the first added (id 01) first; 1.1.1
+    // walks its hash buckets from the last, so id 02 (bucket 2) goes first.
+    let p =
+        "new s0\nset_id s0 01\nnew s1\nset_id s1 02\ncache_add s0\ncache_add s1\ncache_flush 0\n";
+    let flipped = Profile {
+        cache_list: CacheList::ByAdding,
+        ..V3
+    };
+    assert_eq!(
+        diverges(p, flipped).as_deref(),
+        Some("divergence:cache_flush:events")
+    );
+    assert_eq!(diverges(QUIET, flipped), None);
+}
+
+#[test]
+fn evicting_after_listing_fits_size_sessions() {
+    let p =
+        "cache_size 2\nnew s0\nset_id s0 01\ncache_add s0\nnew s1\nset_id s1 02\ncache_add s1\n";
+    let flipped = Profile {
+        evict_after_listing: true,
+        ..V3
+    };
+    assert_eq!(
+        diverges(p, flipped).as_deref(),
+        Some("divergence:cache_add:events")
+    );
+    // A new session that expires first is evicted as soon as it is listed.
+    let p = "cache_size 1\nnew s0\nset_id s0 01\ncache_add s0\nnew s1\nset_id s1 02\nset_time s1 5\ncache_add s1\n";
+    let d = diverges(p, flipped);
+    assert_eq!(d.as_deref(), Some("divergence:cache_add:events"));
+    assert_eq!(diverges(QUIET, flipped), None);
+}
+
+#[test]
+fn one_one_one_takes_any_timeout_and_shorter_keys() {
+    let long = Profile {
+        time: TimeRepr::Long,
+        ..V3
+    };
+    assert_eq!(
+        diverges("new s0\nset_timeout s0 -1\n", long).as_deref(),
+        Some("divergence:set_timeout:ret")
+    );
+    let short = Profile {
+        master_key_max: 256,
+        ..V3
+    };
+    let key = "4d".repeat(300);
+    assert_eq!(
+        diverges(&format!("new s0\nset_master_key s0 {key}\n"), short).as_deref(),
+        Some("divergence:set_master_key:ret")
+    );
+    assert_eq!(
+        diverges(
+            &format!("new s0\nset_master_key s0 {}\n", "4d".repeat(256)),
+            short
+        ),
+        None
+    );
+}
+
+#[test]
+fn one_one_one_encodes_no_kex_group_and_nests_errors_as_58() {
+    let no_group = Profile {
+        kex_group: false,
+        ..V3
+    };
+    assert_eq!(
+        diverges("new s0\nset_cipher s0 0x1301\n", no_group).as_deref(),
+        Some("divergence:set_cipher:session.encoding.kex_group")
+    );
+    let legacy = Profile {
+        legacy_errors: true,
+        ..V3
+    };
+    assert_eq!(
+        diverges("decode 300a02010102010102020304 -> s0\n", legacy).as_deref(),
+        Some("divergence:decode:error")
+    );
+    assert_eq!(diverges(QUIET, legacy), None);
+}
+
+#[test]
+fn the_dup_owner_bug_refuses_set_time_on_a_dup_of_a_cached_session() {
+    let buggy = Profile {
+        dup_keeps_owner: true,
+        ..V3
+    }
+    .interned();
+    let refused = |text: &str| {
+        let p = Program::parse(text).unwrap();
+        let mut a = NativeBackend::with_profile(Profile::V3_0.interned());
+        let mut b = NativeBackend::with_profile(buggy);
+        lockstep::run(&p, &mut a, &mut b).unwrap().refused()
+    };
+    let dup = "new s0\nset_id s0 01\ncache_add s0\ndup s0 -> s1\ndup s1 -> s2\n";
+    assert_eq!(
+        refused(&format!("{dup}set_time s1 5\nset_timeout s2 9\n")),
+        2
+    );
+    // Negative timeouts are refused by the library before `owner` is read.
+    assert_eq!(refused(&format!("{dup}set_timeout s1 -1\n")), 0);
+    // Listed and unlisted again: `owner` is cleared.
+    assert_eq!(
+        refused(&format!(
+            "{dup}cache_add s1\ncache_remove s1\nset_time s1 5\n"
+        )),
+        0
+    );
+    // A dup of a session that was never cached has no owner to keep.
+    assert_eq!(
+        refused("new s0\ndup s0 -> s1\nset_time s1 5\ndecode_into s1 30\n"),
+        0
+    );
 }

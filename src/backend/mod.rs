@@ -11,8 +11,7 @@
 //! so a reference-count bug in either shows.
 
 use std::fmt;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::native::{Profile, SessionId, wall_clock};
 use crate::program::{C, Op, SSL_SLOTS, Tag};
@@ -23,24 +22,30 @@ mod native;
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
 
-/// The release whose profile [`NativeBackend::new`] follows; 0 for the
-/// linked libssl's.
-static MODEL: AtomicU64 = AtomicU64::new(0);
+/// The profile [`NativeBackend::new`] follows; `None` for the linked
+/// libssl's.
+static MODEL: Mutex<Option<&'static Profile>> = Mutex::new(None);
 
 /// Sets the profile the native model follows in this process (the CLI's
-/// `--model`); `None` is `auto`, the linked libssl's release.
+/// `--model`); `None` is `auto`, the linked libssl's release. Build options
+/// (the cipher table, compression) are the linked library's either way:
+/// they follow how the library was configured, not its release.
 pub fn set_model(profile: Option<Profile>) {
-    MODEL.store(profile.map_or(0, |p| p.release), Ordering::Relaxed);
+    let p = profile.map(|p| {
+        let l = linked();
+        p.with_ciphers(l.ciphers)
+            .with_compression(l.compression)
+            .interned()
+    });
+    *MODEL.lock().unwrap_or_else(|e| e.into_inner()) = p;
 }
 
 /// The profile the native model follows in this process: the one
 /// [`set_model`] set, or the linked libssl's (`auto`). The profile of the
 /// linked release carries the cipher table read from the library itself.
 pub fn model() -> &'static Profile {
-    match MODEL.load(Ordering::Relaxed) {
-        n if n == 0 || n == linked().release => linked(),
-        n => Profile::for_release(n).interned(),
-    }
+    let set = *MODEL.lock().unwrap_or_else(|e| e.into_inner());
+    set.unwrap_or_else(linked)
 }
 
 /// The profile of the linked libssl, measured once per process.
@@ -206,6 +211,14 @@ pub trait Backend {
     fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32);
     /// The events recorded since the last call.
     fn take_events(&mut self) -> Vec<Event>;
+    /// The documented bug of this backend's library that `op` would hit
+    /// (a crash or a corrupted heap: see
+    /// [`crate::native::Profile::dup_keeps_owner`]), if any. The lockstep
+    /// runner then applies `op` to neither side and counts it as refused.
+    fn hazard(&self, op: &Op) -> Option<&'static str> {
+        let _ = op;
+        None
+    }
     /// Overwrites `out` with a snapshot of everything reachable, reusing
     /// its buffers (the lockstep runner calls this after every call). With
     /// `full` false only the cheap part is taken: the live count and the
@@ -231,6 +244,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn take_events(&mut self) -> Vec<Event> {
         (**self).take_events()
+    }
+    fn hazard(&self, op: &Op) -> Option<&'static str> {
+        (**self).hazard(op)
     }
     fn fill(&self, out: &mut State, full: bool) {
         (**self).fill(out, full)

@@ -180,7 +180,7 @@ impl NativeBackend {
                 self.sessions[d.index()] = Some(s);
                 (Ret::Decoded(Some(step), used), 0)
             }
-            Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error()),
+            Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error(self.profile)),
         }
     }
 
@@ -326,7 +326,7 @@ impl NativeBackend {
                 pin_clock_time(t0, time, || s.set_time(BIRTH_TIME));
                 match r {
                     Ok(used) => (Ret::Decoded(Some(self.tag(s)), used), 0),
-                    Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error()),
+                    Err(e) => (Ret::Decoded(None, 0), e.kind.libssl_error(self.profile)),
                 }
             }
             Op::Reencode(s, d) => {
@@ -350,6 +350,21 @@ impl Backend for NativeBackend {
 
     fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut lock(&self.log).events)
+    }
+
+    fn hazard(&self, op: &Op) -> Option<&'static str> {
+        let s = match *op {
+            Op::SetTime(s, _) => s,
+            Op::SetTimeout(s, t) if t >= 0 => s,
+            // After a decode that read the clock, both backends pin the
+            // session's time with `set_time`.
+            Op::DecodeInto(s, _) => s,
+            _ => return None,
+        };
+        let stale = self.sessions[s.index()]
+            .as_ref()
+            .is_some_and(native::Session::has_stale_owner);
+        stale.then_some("dup_keeps_owner")
     }
 
     fn fill(&self, out: &mut State, full: bool) {

@@ -27,8 +27,13 @@ pub struct FuzzArgs {
 }
 
 fn line(s: &Stats) -> String {
+    let refused = if s.refused > 0 {
+        format!(", {} refused (a documented library bug)", s.refused)
+    } else {
+        String::new()
+    };
     format!(
-        "{} programs ({:.0}/s), {} ops ({:.0}/s), {} skipped, 0 divergences",
+        "{} programs ({:.0}/s), {} ops ({:.0}/s), {} skipped{refused}, 0 divergences",
         s.programs,
         s.programs_per_sec(),
         s.ops,
@@ -39,7 +44,7 @@ fn line(s: &Stats) -> String {
 
 pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     super::limit_memory(super::PROCESS_MEMORY)?;
-    let profile = args.model.apply();
+    args.model.apply();
     let seed = args.campaign.seed();
     let config = Config {
         seed,
@@ -54,8 +59,10 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         campaign::Target::Der => "DER probes".to_string(),
     };
     eprintln!(
-        "sessdiff fuzz: seed {}, {what}, {} s, the {profile} model against {version}",
-        config.seed, args.limits.seconds
+        "sessdiff fuzz: seed {}, {what}, {} s, the {} model against {version}",
+        config.seed,
+        args.limits.seconds,
+        args.model.name()
     );
     let (bar, tty) = super::progress_bar(args.limits.seconds);
     let mut last_line = Instant::now();

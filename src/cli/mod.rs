@@ -76,29 +76,29 @@ pub fn positive(s: &str) -> Result<f64, String> {
 #[derive(Args, Clone)]
 pub struct ModelArgs {
     /// The release whose behaviour the native model follows: `auto` (the
-    /// linked libssl's release) or a release such as `3.0.19` or `4.0.3`.
+    /// linked libssl's release), a release such as `3.0.19` or `4.0.3`, or
+    /// a release with switches of another: `4.0.3,re_add=3.0.19`.
     #[arg(long, default_value = "auto", value_parser = parse_model)]
     pub model: Model,
 }
 
-/// A `--model` value: a profile, or `None` for `auto`.
-#[derive(Clone, Copy, Debug)]
-pub struct Model(pub Option<sessdiff::native::Profile>);
+/// A `--model` value: a profile and the text that named it, or `None` for
+/// `auto`.
+#[derive(Clone, Debug)]
+pub struct Model(pub Option<(sessdiff::native::Profile, String)>);
 
 fn parse_model(s: &str) -> Result<Model, String> {
     if s == "auto" {
         return Ok(Model(None));
     }
-    sessdiff::native::Profile::named(s)
-        .map(|p| Model(Some(p)))
-        .ok_or_else(|| format!("`{s}` is not `auto` or a release such as 3.0.19 or 4.0.3"))
+    sessdiff::native::Profile::parse(s).map(|p| Model(Some((p, s.to_string()))))
 }
 
 impl ModelArgs {
     /// Makes the native model follow this profile in this process and
     /// returns it.
     pub fn apply(&self) -> &'static sessdiff::native::Profile {
-        sessdiff::backend::set_model(self.model.0);
+        sessdiff::backend::set_model(self.model.0.as_ref().map(|(p, _)| *p));
         sessdiff::backend::model()
     }
 
@@ -115,8 +115,18 @@ impl ModelArgs {
         let value = self
             .model
             .0
-            .map_or_else(|| "auto".to_string(), |p| p.to_string());
+            .as_ref()
+            .map_or_else(|| "auto".to_string(), |(_, spec)| spec.clone());
         vec!["--model".into(), value]
+    }
+
+    /// The name of the profile for people: `3.0.19`, `4.0.3,re_add=3.0.19`,
+    /// or the linked release for `auto`.
+    pub fn name(&self) -> String {
+        match &self.model.0 {
+            Some((_, spec)) => spec.clone(),
+            None => sessdiff::backend::model().to_string(),
+        }
     }
 }
 

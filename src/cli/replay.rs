@@ -42,10 +42,11 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         }
     }
     super::limit_memory(super::PROCESS_MEMORY)?;
-    let profile = args.model.apply();
+    args.model.apply();
     eprintln!(
-        "sessdiff replay: {} programs, the {profile} model against {}",
+        "sessdiff replay: {} programs, the {} model against {}",
         programs.len(),
+        args.model.name(),
         sessdiff::ossl::version()
     );
     let mut worker = if args.isolate || args.planted.any() {

@@ -114,7 +114,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
     ];
     worker_args.extend(args.model.args());
     worker_args.extend(args.planted.args());
-    let profile = args.model.apply();
+    args.model.apply();
     let config = Config {
         campaign: sessdiff::campaign::Config {
             seed,
@@ -142,7 +142,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         },
         batch: 256,
         hang_after: Duration::from_secs_f64(args.hang_after),
-        model: profile.to_string(),
+        model: args.model.name(),
         replay_flags: args
             .model
             .flags()
@@ -153,9 +153,10 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
     };
     let mut survey = Survey::new(config)?;
     eprintln!(
-        "sessdiff survey: {}, {} s, the {profile} model against {}; report in {}",
+        "sessdiff survey: {}, {} s, the {} model against {}; report in {}",
         args.campaign.flags(seed),
         args.limits.seconds,
+        args.model.name(),
         survey.libssl,
         args.out.display()
     );

@@ -83,8 +83,11 @@ pub struct Step {
     pub op: Op,
     /// Program or drain.
     pub phase: Phase,
-    /// `None` if the op was illegal and skipped.
+    /// `None` if the op was illegal and skipped, or refused.
     pub ret: Option<Ret>,
+    /// The library bug that made the harness refuse the op (see
+    /// [`Backend::hazard`]).
+    pub refused: Option<&'static str>,
     /// The error both sides queued (see [`crate::errcode`]).
     pub error: u32,
     /// The events both sides showed.
@@ -109,7 +112,15 @@ impl Trace {
 
     /// Program ops skipped as illegal.
     pub fn skipped(&self) -> usize {
-        self.steps.iter().filter(|s| s.ret.is_none()).count()
+        self.steps
+            .iter()
+            .filter(|s| s.ret.is_none() && s.refused.is_none())
+            .count()
+    }
+
+    /// Program ops refused because the library has a bug they would hit.
+    pub fn refused(&self) -> usize {
+        self.steps.iter().filter(|s| s.refused.is_some()).count()
     }
 }
 
@@ -121,9 +132,10 @@ impl fmt::Display for Trace {
             } else {
                 ""
             };
-            match &s.ret {
-                None => writeln!(f, "{i:4}  {}{phase}  skipped", s.op)?,
-                Some(r) => {
+            match (&s.ret, s.refused) {
+                (None, Some(bug)) => writeln!(f, "{i:4}  {}{phase}  refused ({bug})", s.op)?,
+                (None, None) => writeln!(f, "{i:4}  {}{phase}  skipped", s.op)?,
+                (Some(r), _) => {
                     let ev: Vec<String> = s.events.iter().map(Event::to_string).collect();
                     let err = if s.error == 0 {
                         String::new()
@@ -274,11 +286,17 @@ pub fn run_observed(
                     trace: &mut Trace|
      -> Result<(), Box<Divergence>> {
         let index = trace.steps.len();
-        if !table.is_legal(op) {
+        let refused = if table.is_legal(op) {
+            left.hazard(op).or_else(|| right.hazard(op))
+        } else {
+            None
+        };
+        if !table.is_legal(op) || refused.is_some() {
             trace.steps.push(Step {
                 op: op.clone(),
                 phase,
                 ret: None,
+                refused,
                 error: 0,
                 events: vec![],
             });
@@ -317,6 +335,7 @@ pub fn run_observed(
             op: op.clone(),
             phase,
             ret: Some(a.ret.clone()),
+            refused: None,
             error: a.error,
             events: std::mem::take(&mut a.events),
         });

@@ -8,8 +8,10 @@ use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::data::{ListPos, SessionData, SessionId};
-use super::profile::{Profile, ReAdd, Removals};
+use super::lhash::{LinearHash, session_hash};
+use super::profile::{CacheList, Profile, ReAdd, Removals};
 use super::session::Session;
+use super::time::Expiry;
 
 /// Called with each session that leaves the cache by remove, eviction or
 /// flush (`SSL_CTX_sess_set_remove_cb`). It runs while the cache is locked
@@ -37,6 +39,8 @@ struct CacheState {
     /// the most recently inserted of equal expiry sits nearest the head, as
     /// `SSL_SESSION_list_add` places it on a sorted list.
     list: BTreeMap<ListPos, Key>,
+    /// 1.1.1's hash table order ([`CacheList::ByAdding`] only).
+    lhash: Option<LinearHash<Key>>,
     seq: u64,
     size: i64,
     cache_full: u64,
@@ -90,7 +94,7 @@ impl CacheShared {
             .owner
             .as_ref()
             .is_some_and(|o| std::ptr::eq(o.as_ptr(), Arc::as_ptr(self)));
-        if !ours {
+        if !ours || self.profile.cache_list == CacheList::ByAdding {
             d.set_time_fields(time, timeout);
             return;
         }
@@ -107,24 +111,38 @@ impl CacheState {
             self.list.remove(&pos);
         }
         d.owner = None;
+        d.stale_owner = false;
     }
 
     /// `SSL_SESSION_list_add`: unlinks a linked session first, then places
-    /// it nearest the head among equal expiries.
+    /// it nearest the head among equal expiries (or at the head, when the
+    /// list is in order of adding).
     fn link(&mut self, shared: &Arc<CacheShared>, d: &mut SessionData) {
         self.unlink(d);
         self.seq += 1;
-        let pos = (d.expiry, self.seq);
+        let expiry = match shared.profile.cache_list {
+            CacheList::ByExpiry => d.expiry,
+            CacheList::ByAdding => Expiry::default(),
+        };
+        let pos = (expiry, self.seq);
         self.list.insert(pos, d.key());
         d.list_pos = Some(pos);
         d.owner = Some(Arc::downgrade(shared));
     }
 
-    /// Deletes the entry under `key` from table and list.
-    fn take(&mut self, key: &Key) -> Option<Session> {
+    /// Deletes the entry under `key` from table and list; `contract` as
+    /// for [`LinearHash::delete`].
+    fn take(&mut self, key: &Key, contract: bool) -> Option<Session> {
         let s = self.table.remove(key)?;
+        self.lhash_delete(key, contract);
         self.unlink(&mut s.lock());
         Some(s)
+    }
+
+    fn lhash_delete(&mut self, key: &Key, contract: bool) {
+        if let Some(lh) = &mut self.lhash {
+            lh.delete(*key, session_hash(key.1.as_bytes()), contract);
+        }
     }
 
     fn tail_key(&self) -> Option<Key> {
@@ -160,6 +178,7 @@ impl Cache {
                 state: Mutex::new(CacheState {
                     table: FxHashMap::default(),
                     list: BTreeMap::new(),
+                    lhash: (profile.cache_list == CacheList::ByAdding).then(LinearHash::new),
                     seq: 0,
                     size: DEFAULT_CACHE_SIZE,
                     cache_full: 0,
@@ -172,21 +191,28 @@ impl Cache {
 
     /// `SSL_CTX_add_session`. Returns true if `s` became a new entry, false
     /// if it was already cached (it still moves to the head end of its
-    /// expiry group).
+    /// expiry group, except where re-adding leaves it in place).
     ///
     /// A cached session with the same key is replaced: it leaves silently
-    /// (no remove callback). Before a new entry is listed, the tail is
-    /// evicted while the cache holds at least `size` entries (counting the
-    /// new one), so the effective capacity is `size - 1` for sizes of 2 and
-    /// more; an empty list or a tail with an empty id stops the eviction.
+    /// (no remove callback). In 3.0, before a new entry is listed, the tail
+    /// is evicted while the cache holds at least `size` entries (counting
+    /// the new one), so the effective capacity is `size - 1` for sizes of 2
+    /// and more; 1.1.1 lists the new entry first and evicts while the cache
+    /// holds more than `size`. An empty list or a tail with an empty id
+    /// stops the eviction.
     pub fn add(&self, s: &Session) -> bool {
         let shared = &self.shared;
         let mut st = shared.lock();
-        // Held throughout: everything below that locks another session
-        // (a replaced entry, an evicted tail) does so under the cache lock,
-        // so no two threads can take two session locks in opposite orders.
-        let mut d = s.lock();
-        let old = st.table.insert(d.key(), s.up_ref());
+        // Held until `s` is listed: everything that locks another session
+        // meanwhile (a replaced entry, an evicted tail) does so under the
+        // cache lock, so no two threads can take two session locks in
+        // opposite orders.
+        let d = s.lock();
+        let key = d.key();
+        if let Some(lh) = &mut st.lhash {
+            lh.insert(key, session_hash(key.1.as_bytes()));
+        }
+        let old = st.table.insert(key, s.up_ref());
         let existing = match old {
             Some(old) if Session::ptr_eq(&old, s) => Some(old),
             Some(replaced) => {
@@ -196,18 +222,37 @@ impl Cache {
             }
             None => None,
         };
+        let listed_first = shared.profile.evict_after_listing;
+        let relist = existing.is_none() || shared.profile.re_add == ReAdd::MovesToHead;
+        let mut d = Some(d);
+        if listed_first {
+            if relist {
+                st.link(shared, d.as_mut().expect("held"));
+            }
+            // The tail may be `s` itself, evicted as soon as it is listed.
+            d = None;
+        }
         let mut evicted = Vec::new();
         if existing.is_none() && st.size > 0 {
-            while st.table.len() as i64 >= st.size {
+            // 3.0 evicts to make room; 1.1.1 trims after listing.
+            let over = |st: &CacheState| {
+                let n = st.table.len() as i64;
+                if listed_first {
+                    n > st.size
+                } else {
+                    n >= st.size
+                }
+            };
+            while over(&st) {
                 let Some(tail) = st.tail_key() else { break };
                 if tail.1.is_empty() {
                     break;
                 }
-                let Some(t) = st.take(&tail) else { break };
+                let Some(t) = st.take(&tail, true) else { break };
                 t.lock().not_resumable = true;
                 st.cache_full += 1;
                 match shared.profile.removals {
-                    Removals::UnderLock => {
+                    Removals::UnderLock | Removals::EachInTurn => {
                         shared.removed(&t);
                         drop(t);
                     }
@@ -215,8 +260,10 @@ impl Cache {
                 }
             }
         }
-        if existing.is_none() || shared.profile.re_add == ReAdd::MovesToHead {
-            st.link(shared, &mut d);
+        if let Some(d) = &mut d
+            && relist
+        {
+            st.link(shared, d);
         }
         drop(d);
         drop(st);
@@ -241,6 +288,9 @@ impl Cache {
             return false;
         }
         let found = st.table.remove(&key);
+        if found.is_some() {
+            st.lhash_delete(&key, true);
+        }
         match &found {
             Some(r) if Session::ptr_eq(r, s) => st.unlink(&mut d),
             Some(r) => st.unlink(&mut r.lock()),
@@ -255,33 +305,63 @@ impl Cache {
         found.is_some()
     }
 
-    /// `SSL_CTX_flush_sessions(t)`: removes from the tail every session
-    /// expired at `t` (everything when `t` is 0), stopping at the first
-    /// survivor. Remove callbacks run under the lock in removal order; the
-    /// cache's references are dropped afterwards, in the same order.
+    /// `SSL_CTX_flush_sessions(t)`: removes every session expired at `t`
+    /// (everything when `t` is 0). 3.0 walks from the tail and stops at the
+    /// first survivor; 1.1.1 tests every session, in hash table order. How
+    /// the removed sessions are called back and released follows
+    /// [`Removals`].
     pub fn flush(&self, t: i64) {
-        let under_lock = self.shared.profile.removals == Removals::UnderLock;
+        let shared = &self.shared;
+        let removals = shared.profile.removals;
+        let expired = |e: Expiry| t == 0 || shared.profile.time.expired(e, t);
         let mut removed = Vec::new();
         {
-            let mut st = self.shared.lock();
-            while let Some((&(expiry, _), &key)) = st.list.first_key_value() {
-                if t != 0 && !self.shared.profile.time.expired(expiry, t) {
-                    break;
-                }
-                let Some(s) = st.take(&key) else { break };
+            let mut st = shared.lock();
+            let mut remove = |st: &mut CacheState, key: &Key| {
+                let Some(s) = st.take(key, false) else { return };
                 s.lock().not_resumable = true;
-                if under_lock {
-                    self.shared.removed(&s);
+                match removals {
+                    Removals::UnderLock => {
+                        shared.removed(&s);
+                        removed.push(s);
+                    }
+                    Removals::EachInTurn => {
+                        shared.removed(&s);
+                        drop(s);
+                    }
+                    Removals::AfterUnlockNewestFirst => removed.push(s),
                 }
-                removed.push(s);
+            };
+            match &st.lhash {
+                Some(lh) => {
+                    for key in lh.doall_order() {
+                        let e = st.table.get(&key).map(|s| s.lock().expiry);
+                        if e.is_some_and(expired) {
+                            remove(&mut st, &key);
+                        }
+                    }
+                }
+                None => {
+                    while let Some((&(expiry, _), &key)) = st.list.first_key_value() {
+                        if !expired(expiry) {
+                            break;
+                        }
+                        let before = st.table.len();
+                        remove(&mut st, &key);
+                        if st.table.len() == before {
+                            break;
+                        }
+                    }
+                }
             }
         }
-        if under_lock {
-            drop(removed);
-        } else {
-            for s in removed.into_iter().rev() {
-                self.shared.removed(&s);
-                drop(s);
+        match removals {
+            Removals::UnderLock | Removals::EachInTurn => drop(removed),
+            Removals::AfterUnlockNewestFirst => {
+                for s in removed.into_iter().rev() {
+                    shared.removed(&s);
+                    drop(s);
+                }
             }
         }
     }

@@ -101,6 +101,10 @@ pub struct SessionData {
     /// The cache whose list holds this session (`owner`), and where.
     pub(crate) owner: Option<Weak<CacheShared>>,
     pub(crate) list_pos: Option<ListPos>,
+    /// A dup that copied its source's `owner` (a release with
+    /// [`Profile::dup_keeps_owner`]) and has not been listed or unlisted
+    /// since: libssl believes it is cached.
+    pub(crate) stale_owner: bool,
     pub(crate) ex: ExData,
 }
 
@@ -141,6 +145,7 @@ impl SessionData {
             max_fragment_len_mode: if profile.mfl_unspecified { 255 } else { 0 },
             owner: None,
             list_pos: None,
+            stale_owner: false,
             ex: ExData::default(),
         }
     }

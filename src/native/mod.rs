@@ -43,6 +43,7 @@ mod ciphers;
 mod data;
 mod der;
 mod exdata;
+pub mod lhash;
 #[cfg(feature = "faults")]
 pub mod planted;
 mod profile;
@@ -57,7 +58,7 @@ pub use data::{DEFAULT_TIMEOUT, SessionData, SessionId};
 pub(crate) use der::tlv as der_tlv;
 pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
-pub use profile::{DupFailure, Profile, ReAdd, Removals};
+pub use profile::{CacheList, DupFailure, Profile, ReAdd, Removals, SWITCHES, Switch, switch};
 pub use session::Session;
 pub use ssl::{NEW_SSL_VERSION, Ssl};
 pub use time::{Expiry, TimeRepr, wall_clock};

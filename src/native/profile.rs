@@ -27,6 +27,25 @@ pub enum Removals {
     /// first (4.0: `SSL_CTX_flush_sessions_ex` pops a stack, and
     /// `SSL_CTX_add_session` walks a list of evictions built at its head).
     AfterUnlockNewestFirst,
+    /// Each removed session is called back and released before the next
+    /// is looked at, under the lock (1.1.1: `timeout_cb` frees each
+    /// session inside the hash table walk).
+    EachInTurn,
+}
+
+/// How the cache keeps its sessions in order, and so which it evicts and
+/// in which order a flush visits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CacheList {
+    /// The list is sorted by expiry (3.0: `SSL_SESSION_list_add` walks it
+    /// by `calc_timeout`, and `set_time` re-sorts a cached session); flush
+    /// walks from the first to expire and stops at the first survivor.
+    ByExpiry,
+    /// The list is in order of adding and `set_time` leaves it alone
+    /// (1.1.1); flush tests every session, in the order of libssl's hash
+    /// table (`lh_SSL_SESSION_doall`: bucket by bucket from the last, each
+    /// bucket's chain in order).
+    ByAdding,
 }
 
 /// What adding a session that is already cached does to its place in the
@@ -89,6 +108,33 @@ pub struct Profile {
     /// so that `04 81 00` ending an element is refused (`asn1_get_length`
     /// until 3.6; 3.0.22 fixed it too).
     pub long_length_quirk: bool,
+    /// Whether the template has `[19] kex_group` (3.0).
+    pub kex_group: bool,
+    /// The longest master key a session holds (`TLS13_MAX_RESUMPTION_PSK_LENGTH`:
+    /// 256 in 1.1.1, 512 from 3.0).
+    pub master_key_max: usize,
+    /// 1.1.1's ASN.1 error codes: `ERR_R_NESTED_ASN1_ERROR` is reason 58
+    /// (3.0: 266 with the common-reason flag), and an empty input is not
+    /// refused up front as `ASN1_R_TOO_SMALL`, so it fails as a nested
+    /// error too.
+    pub legacy_errors: bool,
+    /// How the cache orders its sessions.
+    pub cache_list: CacheList,
+    /// Whether a new entry is listed before the cache evicts, which then
+    /// trims while it holds more than `size` (1.1.1, 3.0.0: the capacity
+    /// is `size`, and a new entry that expires first is evicted at once);
+    /// otherwise the cache evicts while it holds at least `size`, counting
+    /// the new entry, and lists it after (3.0.8 on: the capacity is
+    /// `size - 1`).
+    pub evict_after_listing: bool,
+    /// A library bug, not a behaviour: `SSL_SESSION_dup` copies `owner`,
+    /// so the dup of a cached session believes it is cached, and
+    /// `set_time` or `set_timeout` on it links it into the cache's list
+    /// (measured in 3.0.0 and 3.0.8: the list is corrupted, and the
+    /// library later crashes or loops; 3.0.19 clears `owner`). Under a
+    /// profile with this bug the harness refuses those two calls on such a
+    /// dup (see [`Profile::hazard_dup_owner`]) and counts them.
+    pub dup_keeps_owner: bool,
 }
 
 impl Profile {
@@ -104,6 +150,12 @@ impl Profile {
         compression: true,
         mfl_unspecified: true,
         long_length_quirk: true,
+        kex_group: true,
+        master_key_max: 512,
+        legacy_errors: false,
+        cache_list: CacheList::ByExpiry,
+        evict_after_listing: false,
+        dup_keeps_owner: false,
     };
 
     /// libssl 4.0.
@@ -118,6 +170,12 @@ impl Profile {
         compression: true,
         mfl_unspecified: true,
         long_length_quirk: false,
+        kex_group: true,
+        master_key_max: 512,
+        legacy_errors: false,
+        cache_list: CacheList::ByExpiry,
+        evict_after_listing: false,
+        dup_keeps_owner: false,
     };
 
     /// The profile of the release `OpenSSL_version_num` reports as
@@ -127,20 +185,25 @@ impl Profile {
         // The low nibble is 1.1.1's release status (0xf); 3.x keeps it 0.
         let version_num = version_num & !0xf;
         let v4 = version_num >= 0x4000_0000;
+        let v1 = version_num < 0x3000_0000;
         Profile {
             release: version_num,
             removals: if v4 {
                 Removals::AfterUnlockNewestFirst
+            } else if v1 {
+                Removals::EachInTurn
             } else {
                 Removals::UnderLock
             },
-            re_add: if version_num >= 0x3060_0000 {
+            re_add: if version_num >= 0x3060_0000 || v1 {
                 ReAdd::StaysInPlace
             } else {
                 ReAdd::MovesToHead
             },
             time: if version_num >= 0x3020_0000 {
                 TimeRepr::Nanoseconds
+            } else if v1 {
+                TimeRepr::Long
             } else if (0x3000_0000..0x3000_0130).contains(&version_num) {
                 // Measured in 3.0.0 and 3.0.8; 3.0.19 computes it as
                 // `Seconds` (the patches between are not measured).
@@ -160,6 +223,20 @@ impl Profile {
                 || (0x3000_0130..0x3010_0000).contains(&version_num),
             long_length_quirk: !(version_num >= 0x3060_0000
                 || (0x3000_0160..0x3010_0000).contains(&version_num)),
+            kex_group: !v1,
+            master_key_max: if v1 { 256 } else { 512 },
+            legacy_errors: v1,
+            cache_list: if v1 {
+                CacheList::ByAdding
+            } else {
+                CacheList::ByExpiry
+            },
+            // Measured in 3.0.0; 3.0.8 evicts first (the patches between
+            // are not measured).
+            evict_after_listing: v1 || (0x3000_0000..0x3000_0080).contains(&version_num),
+            // Measured in 3.0.0 and 3.0.8; 3.0.19 clears `owner` (the
+            // patches between are not measured).
+            dup_keeps_owner: (0x3000_0000..0x3000_0130).contains(&version_num),
         }
     }
 
@@ -188,6 +265,117 @@ impl Profile {
             (major << 28) | (minor << 20) | (u64::from(fix) << 12) | (patch << 4)
         };
         Some(Profile::for_release(num))
+    }
+}
+
+/// One switch of [`Profile`]: a behaviour that differs between releases.
+pub struct Switch {
+    /// The field's name, as `--model 4.0.3,re_add=3.0.19` names it.
+    pub name: &'static str,
+    /// Which releases have which behaviour.
+    pub releases: &'static str,
+    /// What an application sees change, in one sentence.
+    pub what: &'static str,
+    differs: fn(&Profile, &Profile) -> bool,
+    take: fn(&mut Profile, &Profile),
+}
+
+impl Switch {
+    /// Whether `a` and `b` set this switch differently.
+    pub fn differs(&self, a: &Profile, b: &Profile) -> bool {
+        (self.differs)(a, b)
+    }
+
+    /// `profile` with this switch set as in `from`.
+    pub fn taken_from(&self, profile: Profile, from: &Profile) -> Profile {
+        let mut p = profile;
+        (self.take)(&mut p, from);
+        p
+    }
+}
+
+impl fmt::Debug for Switch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+macro_rules! switches {
+    ($($field:ident: $releases:literal, $what:literal;)*) => {
+        /// Every switch of [`Profile`] that follows the release (the cipher
+        /// table and compression follow the build, not the release).
+        pub const SWITCHES: &[Switch] = &[$(Switch {
+            name: stringify!($field),
+            releases: $releases,
+            what: $what,
+            differs: |a, b| a.$field != b.$field,
+            take: |a, b| a.$field = b.$field,
+        }),*];
+
+        // Every field is a switch or a build option: a new field is a
+        // compile error here until it is listed.
+        #[allow(dead_code)]
+        fn every_field_is_listed(p: Profile) {
+            let Profile { release: _, ciphers: _, compression: _, $($field: _),* } = p;
+        }
+    };
+}
+
+switches! {
+    time: "1.1.1: `long` seconds, no overflow check; 3.0.0-3.0.8: clamped seconds; 3.0.19: seconds with an overflow flag; 3.2 on: nanoseconds",
+        "How `time + timeout` is computed (overflow, negative values) and what the getters read back: which sessions a flush removes, and in which order they expire.";
+    cache_list: "1.1.1: order of adding; 3.0 on: sorted by expiry",
+        "Which session eviction removes, the order flush and `SSL_CTX_free` remove sessions in, and whether `set_time` re-sorts a cached session.";
+    evict_after_listing: "1.1.1 and 3.0.0: after listing; 3.0.8 on: before",
+        "How many sessions fit (`size` or `size - 1`), and whether a new session that expires first is evicted as soon as it is added.";
+    removals: "1.1.1: each in turn; 3.0-3.6: under the lock; 4.0 on: after the lock, newest first",
+        "The order of remove callbacks and frees on flush, eviction and `SSL_CTX_free`.";
+    re_add: "1.1.1 and 3.6 on: stays in place; 3.0-3.5: moves to the head",
+        "Where adding an already cached session puts it, and so what is evicted next.";
+    dup_failure: "1.1.1-3.0: ERR_R_MALLOC_FAILURE; 3.2 on: nothing",
+        "What a failed `SSL_SESSION_dup` leaves in the error queue.";
+    peer_rpk: "3.2 on",
+        "`d2i_SSL_SESSION` reads `[20]` (a peer's raw public key) instead of taking it for data after the last field.";
+    mfl_unspecified: "3.0.19 and 3.5 on (3.0.0, 3.0.8, 3.2.1: not)",
+        "`SSL_SESSION_get_max_fragment_length` of a new session: 0 from an `UNSPECIFIED` mode, or the raw byte.";
+    long_length_quirk: "until 3.6 (and 3.0.21); fixed in 3.0.22 and 3.6",
+        "Whether a long-form DER length at the very end of an element is refused.";
+    kex_group: "3.0 on",
+        "Whether encodings carry `[19] kex_group` and `d2i_SSL_SESSION` reads it.";
+    master_key_max: "1.1.1: 256 bytes; 3.0 on: 512",
+        "The longest master key `SSL_SESSION_set1_master_key` and `d2i_SSL_SESSION` accept.";
+    legacy_errors: "1.1.1",
+        "The ASN.1 error codes a failed `d2i_SSL_SESSION` leaves queued.";
+    dup_keeps_owner: "3.0.0-3.0.8 (a bug; 3.0.19 fixed it)",
+        "`set_time` or `set_timeout` on the dup of a cached session corrupts the cache (crash or hang later).";
+}
+
+/// The switch named `name`.
+pub fn switch(name: &str) -> Option<&'static Switch> {
+    SWITCHES.iter().find(|s| s.name == name)
+}
+
+impl Profile {
+    /// A profile from its text: a release (`3.0.19`), optionally followed
+    /// by switches taken from other releases: `4.0.3,re_add=3.0.19`.
+    pub fn parse(spec: &str) -> Result<Profile, String> {
+        let mut parts = spec.split(',');
+        let base = parts.next().unwrap_or_default();
+        let mut p = Profile::named(base)
+            .ok_or_else(|| format!("`{base}` is not a release such as 3.0.19 or 4.0.3"))?;
+        for part in parts {
+            let (name, release) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}`: expected SWITCH=RELEASE, e.g. re_add=3.0.19"))?;
+            let sw = switch(name).ok_or_else(|| {
+                let names: Vec<_> = SWITCHES.iter().map(|s| s.name).collect();
+                format!("`{name}` is not a switch (one of {})", names.join(", "))
+            })?;
+            let from = Profile::named(release)
+                .ok_or_else(|| format!("`{release}` is not a release such as 3.0.19"))?;
+            p = sw.taken_from(p, &from);
+        }
+        Ok(p)
     }
 }
 

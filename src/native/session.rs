@@ -2,12 +2,12 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use super::Error;
 use super::data::{Buf, ExData, SessionData, SessionId};
 use super::der::DecodeError;
 use super::exdata::{ExClass, ExIndex, ExValue};
 use super::profile::Profile;
 use super::time::wall_clock as now;
-use super::{Error, MAX_MASTER_KEY_LENGTH};
 
 struct Inner {
     data: Mutex<SessionData>,
@@ -174,6 +174,7 @@ impl Session {
     pub fn dup(&self) -> Result<Session, Error> {
         let src = self.lock();
         let mut data = src.clone();
+        data.stale_owner = src.profile.dup_keeps_owner && (src.owner.is_some() || src.stale_owner);
         data.owner = None;
         data.list_pos = None;
         data.ex = ExData::default();
@@ -213,12 +214,12 @@ impl Session {
         Ok(())
     }
 
-    /// `SSL_SESSION_set1_master_key`: at most 512 bytes.
+    /// `SSL_SESSION_set1_master_key`: at most 512 bytes (256 in 1.1.1).
     pub fn set1_master_key(&self, key: &[u8]) -> Result<(), Error> {
-        if key.len() > MAX_MASTER_KEY_LENGTH {
+        let mut d = self.lock();
+        if key.len() > d.profile.master_key_max {
             return Err(Error::MasterKeyTooLong);
         }
-        let mut d = self.lock();
         d.master_key = (!key.is_empty()).then(|| Buf::from(key));
         Ok(())
     }
@@ -261,6 +262,15 @@ impl Session {
         self.lock().ex.set(index.0, value);
     }
 
+    /// Whether this session is a dup that a release with
+    /// [`Profile::dup_keeps_owner`](super::Profile::dup_keeps_owner) left
+    /// believing it is cached: `set_time` and `set_timeout` on it would
+    /// corrupt that release's cache. The native model itself is not
+    /// affected.
+    pub fn has_stale_owner(&self) -> bool {
+        self.read().stale_owner
+    }
+
     /// `SSL_SESSION_set_time`: any time; a cached session moves to its new
     /// place in its cache's expiry list. Returns `time`.
     pub fn set_time(&self, time: i64) -> i64 {
@@ -269,9 +279,9 @@ impl Session {
     }
 
     /// `SSL_SESSION_set_timeout`: a negative timeout is refused and changes
-    /// nothing; otherwise as [`Session::set_time`].
+    /// nothing (1.1.1 takes it); otherwise as [`Session::set_time`].
     pub fn set_timeout(&self, timeout: i64) -> Result<(), Error> {
-        if timeout < 0 {
+        if timeout < 0 && !self.read().profile.time.accepts_negative_timeout() {
             return Err(Error::NegativeTimeout);
         }
         self.update_times(|d| (d.time, d.profile.time.store_timeout(timeout)));

@@ -74,6 +74,11 @@ pub enum TimeRepr {
     /// positive one. `time + timeout` saturates to "infinite", and every
     /// comparison is unsigned.
     Nanoseconds,
+    /// `long` seconds as 1.1.1 keeps them: any timeout is accepted, even a
+    /// negative one, and a session expires when the flush time is above
+    /// `time + timeout`, computed with wrapping arithmetic and no overflow
+    /// flag.
+    Long,
 }
 
 const NANOS: u64 = 1_000_000_000;
@@ -85,7 +90,7 @@ impl TimeRepr {
     /// convert it.
     pub fn store(self, seconds: i64) -> i64 {
         match self {
-            TimeRepr::Seconds | TimeRepr::SecondsClamped => seconds,
+            TimeRepr::Seconds | TimeRepr::SecondsClamped | TimeRepr::Long => seconds,
             TimeRepr::Nanoseconds => (seconds as u64).wrapping_mul(NANOS) as i64,
         }
     }
@@ -99,10 +104,15 @@ impl TimeRepr {
         }
     }
 
+    /// Whether `SSL_SESSION_set_timeout` accepts a negative timeout (1.1.1).
+    pub fn accepts_negative_timeout(self) -> bool {
+        self == TimeRepr::Long
+    }
+
     /// What the getters (and `i2d`) read back from a stored value.
     pub fn read(self, stored: i64) -> i64 {
         match self {
-            TimeRepr::Seconds | TimeRepr::SecondsClamped => stored,
+            TimeRepr::Seconds | TimeRepr::SecondsClamped | TimeRepr::Long => stored,
             TimeRepr::Nanoseconds => (stored as u64 / NANOS) as i64,
         }
     }
@@ -118,6 +128,10 @@ impl TimeRepr {
                     calc,
                 }
             }
+            TimeRepr::Long => Expiry {
+                overflowed: false,
+                calc: time.wrapping_add(timeout),
+            },
             TimeRepr::Nanoseconds => {
                 let calc = (time as u64).saturating_add(timeout as u64);
                 Expiry {
@@ -132,7 +146,7 @@ impl TimeRepr {
     /// at the flush time `t` (seconds).
     pub fn expired(self, expiry: Expiry, t: i64) -> bool {
         match self {
-            TimeRepr::Seconds | TimeRepr::SecondsClamped => expiry.expired_at(t),
+            TimeRepr::Seconds | TimeRepr::SecondsClamped | TimeRepr::Long => expiry.expired_at(t),
             TimeRepr::Nanoseconds => ((self.store(t) as u64 ^ SIGN) as i64) > expiry.calc,
         }
     }

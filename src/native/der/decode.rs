@@ -8,9 +8,9 @@ use std::borrow::Cow;
 use super::ber::{self, CONTEXT, Header, UNIVERSAL};
 use super::error::{Asn1Problem, DecodeError, DecodeErrorKind};
 use super::template::{FIELDS, Field, Kind, Tagging, template_len};
+use crate::native::MAX_ID_LENGTH;
 use crate::native::Profile;
 use crate::native::data::{Buf, SessionData, SessionId};
-use crate::native::{MAX_ID_LENGTH, MAX_MASTER_KEY_LENGTH};
 
 /// The fields of a parsed `SSL_SESSION_ASN1` (libssl's `as`), with the
 /// offset of each element the later checks can reject.
@@ -328,7 +328,7 @@ impl<'a> Parsed<'a> {
             IdTooLong(self.session_id.len()),
             self.offset(Field::SessionId),
         ))?;
-        if self.master_key.len() > MAX_MASTER_KEY_LENGTH {
+        if self.master_key.len() > d.profile.master_key_max {
             return fail(MasterKeyTooLong(self.master_key.len()), Field::MasterKey);
         }
         d.master_key = (!self.master_key.is_empty()).then(|| Buf::from(&*self.master_key));
@@ -423,10 +423,13 @@ mod tests {
     #[test]
     fn library_codes() {
         assert_eq!(
-            DecodeErrorKind::UnknownVersion(2).libssl_error(),
+            DecodeErrorKind::UnknownVersion(2).libssl_error(&Profile::V3_0),
             (20 << 23) | 254
         );
-        assert_eq!(DecodeErrorKind::UnknownCipher(0x1306).libssl_error(), 0);
+        assert_eq!(
+            DecodeErrorKind::UnknownCipher(0x1306).libssl_error(&Profile::V3_0),
+            0
+        );
     }
 
     proptest! {

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::template::Field;
 use crate::errcode::{LIB_ASN1, LIB_SSL, RFLAG_COMMON, pack as packed};
+use crate::native::Profile;
 
 /// What is wrong with an element inside the SEQUENCE. libssl reports all
 /// of these as `ERR_R_NESTED_ASN1_ERROR` once they reach the SEQUENCE.
@@ -107,18 +108,28 @@ pub enum DecodeErrorKind {
 
 /// `ERR_R_NESTED_ASN1_ERROR` (266 with the common-reason flag).
 const NESTED: u32 = 266 | RFLAG_COMMON;
+/// `ERR_R_NESTED_ASN1_ERROR` in 1.1.1.
+const NESTED_1_1: u32 = 58;
 
 impl DecodeErrorKind {
     /// The newest error libssl's `d2i_SSL_SESSION` leaves queued for the
-    /// same input, packed as `ERR_PACK(lib, 0, reason)`; 0 for none.
-    pub fn libssl_error(&self) -> u32 {
+    /// same input in `profile`'s release, packed as `ERR_PACK(lib, 0,
+    /// reason)`; 0 for none.
+    pub fn libssl_error(&self, profile: &Profile) -> u32 {
         use DecodeErrorKind::*;
+        let nested = if profile.legacy_errors {
+            NESTED_1_1
+        } else {
+            NESTED
+        };
         match *self {
+            // 1.1.1 reads the empty input's header and fails inside.
+            Empty if profile.legacy_errors => packed(LIB_ASN1, nested),
             Empty => packed(LIB_ASN1, 224), // ASN1_R_TOO_SMALL
             // d2i_PUBKEY's failure on what the model cannot hold also
             // reaches the queue as a nested ASN.1 error (measured: 4.0.3).
             NotASequence(_) | Field(..) | PeerCertificate | PeerRawPublicKey => {
-                packed(LIB_ASN1, NESTED)
+                packed(LIB_ASN1, nested)
             }
             SequenceNotConstructed => packed(LIB_ASN1, 149),
             ExplicitNotConstructed(_) => packed(LIB_ASN1, 120),
@@ -151,7 +162,7 @@ impl fmt::Display for DecodeErrorKind {
             ExplicitMissingEoc(field) => write!(f, "{field}: missing end-of-contents"),
             UnexpectedEoc => write!(f, "end-of-contents inside the definite-length SEQUENCE"),
             MissingEoc => write!(f, "SEQUENCE without its end-of-contents"),
-            SequenceLengthMismatch => write!(f, "bytes left in the SEQUENCE after kex_group"),
+            SequenceLengthMismatch => write!(f, "bytes left in the SEQUENCE after its last field"),
             FieldMissing(field) => write!(f, "SEQUENCE ends before required field {field}"),
             PeerCertificate => write!(f, "[3] peer certificate: X.509 is outside the model"),
             PeerRawPublicKey => write!(f, "[20] peer raw public key: keys are outside the model"),

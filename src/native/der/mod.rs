@@ -131,7 +131,9 @@ pub(crate) fn encode(d: &SessionData) -> Option<Vec<u8>> {
     if let Some(a) = d.ticket_appdata() {
         explicit(&mut b, 18, |o| octets(o, a));
     }
-    explicit(&mut b, 19, |o| integer(o, d.kex_group.into())); // UINT32, always
+    if d.profile.kex_group {
+        explicit(&mut b, 19, |o| integer(o, d.kex_group.into())); // UINT32, always
+    }
     let mut out = Vec::with_capacity(b.len() + 4);
     tlv(&mut out, 0x30, &b);
     Some(out)

@@ -180,11 +180,7 @@ pub(super) const FIELDS: [(Field, Tagging, Kind); 26] = {
 
 /// How many of [`FIELDS`] the template of `profile`'s release has.
 pub(super) fn template_len(profile: &crate::native::Profile) -> usize {
-    if profile.peer_rpk {
-        FIELDS.len()
-    } else {
-        FIELDS.len() - 1
-    }
+    FIELDS.len() - usize::from(!profile.peer_rpk) - usize::from(!profile.kex_group)
 }
 
 /// One element of a session encoding's outer SEQUENCE.
