@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds an OpenSSL release from the openssl-src crate's sources into a
 # static install prefix, target/libssl/RELEASE/ (reused when present), and
-# prints the prefix. About 2 minutes on 2 cores.
+# prints the prefix. About 2 minutes on 2 cores (the time is kept in
+# PREFIX/BUILD-SECONDS).
 #
 #   scripts/build-libssl.sh RELEASE        # 1.1.1w 3.0.0 3.0.8 3.2.1 3.5.5 3.6.3 4.0.3
 set -euo pipefail
@@ -59,6 +60,7 @@ fn main() {
 }
 EOF
 host=$(rustc -vV | sed -n 's/^host: //p')
+started=$(date +%s)
 (
   cd "$work"
   cargo build --quiet --release
@@ -69,4 +71,6 @@ rm -rf "$prefix"
 mkdir -p "$(dirname "$prefix")"
 # The builder's last line is the install prefix; the rest is its log.
 cp -r "$(tail -n 1 "$work/build.log")" "$prefix"
+# How long the build took, for scripts/matrix.sh's table.
+echo $(( $(date +%s) - started )) >"$prefix/BUILD-SECONDS"
 echo "$prefix"

@@ -63,6 +63,17 @@ pub fn read_program(path: &Path) -> Result<Program, CorpusError> {
     })
 }
 
+/// The value of a `# KEY: value` line in the comment header of a program
+/// file (the comment lines before its first op), if there is one.
+pub fn header_value(path: &Path, key: &str) -> Result<Option<String>, CorpusError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let prefix = format!("{key}:");
+    Ok(text
+        .lines()
+        .map_while(|l| l.strip_prefix('#'))
+        .find_map(|l| l.trim().strip_prefix(&prefix).map(|v| v.trim().to_string())))
+}
+
 /// The program files at `path`: the file itself, or every `*.txt` below a
 /// folder, recursively, in sorted order.
 pub fn program_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {

@@ -48,6 +48,11 @@ pub fn model() -> &'static Profile {
     set.unwrap_or_else(linked)
 }
 
+/// The profile of the linked libssl's release and build.
+pub fn library_profile() -> &'static Profile {
+    linked()
+}
+
 /// The profile of the linked libssl, measured once per process.
 fn linked() -> &'static Profile {
     static LINKED: OnceLock<&'static Profile> = OnceLock::new();

@@ -26,6 +26,11 @@ pub struct ReplayArgs {
     /// goes on (for a survey's classes).
     #[arg(long)]
     isolate: bool,
+    /// Invert the check: every program must diverge (or crash), with the
+    /// signature its `# signature:` header line names, if it has one. For
+    /// upgrade reproducers run under the release they upgrade from.
+    #[arg(long)]
+    expect_divergence: bool,
     #[command(flatten)]
     model: super::ModelArgs,
     #[command(flatten)]
@@ -68,52 +73,86 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     };
     let mut failed = 0;
     for (f, program) in &programs {
-        if let Some(w) = &mut worker {
+        // What the program showed: `None` if it passed.
+        let found = if let Some(w) = &mut worker {
             match w.classify(program)? {
-                RunOutcome::Clean => println!("PASS     {}", f.display()),
+                RunOutcome::Clean => {
+                    println!("PASS     {}", f.display());
+                    None
+                }
                 RunOutcome::Diverged(s) => {
-                    failed += 1;
                     println!("DIVERGE  {}  {}", f.display(), s.signature);
                     for l in s.report.lines() {
                         println!("    {l}");
                     }
+                    Some(s.signature.clone())
                 }
                 died @ RunOutcome::Died(..) => {
-                    failed += 1;
                     let sig = died.signature().unwrap_or_default();
                     println!("CRASH    {}  {sig}", f.display());
                     for l in w.last_stderr.lines() {
                         println!("    {l}");
                     }
+                    Some(sig)
                 }
             }
-            continue;
-        }
-        match lockstep::run_against_libssl(program) {
-            Ok(trace) => {
-                println!(
-                    "PASS     {}  ({} ops, {} skipped)",
-                    f.display(),
-                    trace.executed(),
-                    trace.skipped()
-                );
-                if args.verbose {
-                    print!("{trace}");
+        } else {
+            match lockstep::run_against_libssl(program) {
+                Ok(trace) => {
+                    let refused = if trace.refused() > 0 {
+                        format!(", {} refused", trace.refused())
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "PASS     {}  ({} ops, {} skipped{refused})",
+                        f.display(),
+                        trace.executed(),
+                        trace.skipped()
+                    );
+                    if args.verbose {
+                        print!("{trace}");
+                    }
+                    None
+                }
+                Err(d) => {
+                    println!("DIVERGE  {}  {}", f.display(), d.signature());
+                    if args.verbose {
+                        print!("{}", d.trace);
+                    }
+                    for l in d.to_string().lines() {
+                        println!("    {l}");
+                    }
+                    Some(d.signature())
                 }
             }
-            Err(d) => {
-                failed += 1;
-                println!("DIVERGE  {}  {}", f.display(), d.signature());
-                if args.verbose {
-                    print!("{}", d.trace);
+        };
+        let ok = if args.expect_divergence {
+            let expected = corpus::header_value(f, "signature")?;
+            match (&found, &expected) {
+                (None, _) => {
+                    println!("    expected a divergence, but it passed");
+                    false
                 }
-                for l in d.to_string().lines() {
-                    println!("    {l}");
+                (Some(got), Some(want)) if got != want => {
+                    println!("    expected {want}");
+                    false
                 }
+                _ => true,
             }
+        } else {
+            found.is_none()
+        };
+        if !ok {
+            failed += 1;
         }
     }
-    println!("{} passed, {} failed", programs.len() - failed, failed);
+    let verdict = if args.expect_divergence {
+        "diverged as expected"
+    } else {
+        "passed"
+    };
+    println!("{} {verdict}, {} failed", programs.len() - failed, failed);
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

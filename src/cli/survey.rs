@@ -143,6 +143,9 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         batch: 256,
         hang_after: Duration::from_secs_f64(args.hang_after),
         model: args.model.name(),
+        upgrade: args.model.model.0.as_ref().and_then(|(_, spec)| {
+            survey::upgrade::Upgrade::new(spec, &sessdiff::backend::library_profile().to_string())
+        }),
         replay_flags: args
             .model
             .flags()

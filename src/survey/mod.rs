@@ -31,6 +31,7 @@
 pub mod report;
 pub mod serve;
 pub mod summary;
+pub mod upgrade;
 pub mod worker;
 
 use std::collections::{BTreeSet, HashMap};
@@ -68,6 +69,10 @@ pub struct Config {
     /// The flags that select the same model and faults in `replay`
     /// (`--model 3.0.19`), or nothing for the defaults.
     pub replay_flags: String,
+    /// The upgrade this survey measures, when the model follows another
+    /// release than the library's: classes are then explained by switch
+    /// and `upgrade.md` is written.
+    pub upgrade: Option<upgrade::Upgrade>,
 }
 
 /// The least time a new class's shrinking gets.
@@ -106,6 +111,8 @@ pub struct Class {
     pub neighbours: BTreeSet<String>,
     /// Whether an `--expect` list names it.
     pub expected: bool,
+    /// In an upgrade survey, what explains it (see [`upgrade::explain`]).
+    pub explained: Option<upgrade::Explanation>,
 }
 
 impl Class {
@@ -143,6 +150,9 @@ pub struct Stats {
     pub divergent: u64,
     /// Workers that died (crashes and hangs, in batches and shrinking).
     pub deaths: u64,
+    /// Ops refused as a documented library bug (see
+    /// [`crate::backend::Backend::hazard`]).
+    pub refused: u64,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -208,9 +218,13 @@ impl Survey {
             let to = (next + self.config.batch).min(limit);
             let ran_to = self.batch(next, to)?;
             self.stats.programs += ran_to - next;
+            self.stats.refused = self.worker.refused;
             next = ran_to;
             self.stats.elapsed = self.start.elapsed();
             progress(self);
+        }
+        if let Some(up) = self.config.upgrade.clone() {
+            upgrade::explain(self, &up)?;
         }
         self.write()
     }
@@ -391,12 +405,17 @@ impl Survey {
             stderr,
             neighbours,
             expected,
+            explained: None,
         })
     }
 
     /// Writes the report into the output folder.
     pub fn write(&self) -> Result<()> {
         report::write(self)
+            .and_then(|()| match &self.config.upgrade {
+                Some(up) => upgrade::write(self, up),
+                None => Ok(()),
+            })
             .with_context(|| format!("writing the report to {}", self.config.out.display()))
     }
 

@@ -71,6 +71,22 @@ pub fn markdown(s: &Survey) -> String {
         st.divergent,
         st.deaths
     );
+    if st.refused > 0 {
+        let _ = writeln!(
+            md,
+            "- {} ops refused: the {} profile has a documented library bug (`dup_keeps_owner`: {})",
+            st.refused,
+            s.config.model,
+            crate::native::switch("dup_keeps_owner").map_or("", |w| w.what)
+        );
+    }
+    if let Some(up) = &s.config.upgrade {
+        let _ = writeln!(
+            md,
+            "- an upgrade from {} to {}: see `upgrade.md`, each class explained by switch",
+            up.from, up.to
+        );
+    }
     let unexpected = s.unexpected().count();
     let _ = writeln!(
         md,
@@ -156,6 +172,23 @@ pub fn markdown(s: &Survey) -> String {
             class_file(n, c).display()
         );
         fenced(&mut md, "text", &c.reproducer.to_string());
+        if let Some(e) = &c.explained {
+            let _ = writeln!(
+                md,
+                "Explained by: {}\n",
+                if !e.passes_with_target {
+                    "nothing (the reproducer fails with the library's own profile too)".to_string()
+                } else if e.switches.is_empty() {
+                    "no single switch".to_string()
+                } else {
+                    e.switches
+                        .iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+        }
         match &c.summary {
             Some(sum) => {
                 let _ = writeln!(md, "At step {} (`{}`):\n", sum.step, sum.op);
@@ -215,6 +248,7 @@ pub fn json(s: &Survey) -> serde_json::Value {
         "programs": st.programs,
         "divergent": st.divergent,
         "deaths": st.deaths,
+        "refused": st.refused,
         "classes": s.classes.iter().enumerate().map(|(n, c)| json!({
             "signature": c.signature,
             "aliases": c.aliases,
@@ -228,6 +262,10 @@ pub fn json(s: &Survey) -> serde_json::Value {
             "divergence": c.summary.as_ref().map(|x| x.to_json()),
             "stderr": c.stderr,
             "witnesses": c.witnesses.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "explained_by": c.explained.as_ref().map(|e| json!({
+                "passes_with_target": e.passes_with_target,
+                "switches": e.switches,
+            })),
         })).collect::<Vec<_>>(),
         "maybe_same": s.maybe_same().iter().map(|&(a, b)| [a + 1, b + 1]).collect::<Vec<_>>(),
     })

@@ -82,6 +82,7 @@ where
         match words.as_slice() {
             ["batch", seed, from, to] => {
                 let (seed, from, to): (u64, u64, u64) = (seed.parse()?, from.parse()?, to.parse()?);
+                let mut refused = 0;
                 for index in from..to {
                     let program = campaign::program_for(setup.target, seed, index, setup.ops);
                     writeln!(output, "start {index}")?;
@@ -91,7 +92,13 @@ where
                             let _ = writeln!(output, "mask {}", masks(masked));
                             let _ = output.flush();
                         }
-                        lockstep::check_with(p, &setup.make).err()
+                        match lockstep::check_with(p, &setup.make) {
+                            Ok(trace) => {
+                                refused += trace.refused();
+                                None
+                            }
+                            Err(d) => Some(d),
+                        }
                     });
                     if found.is_empty() {
                         continue;
@@ -102,7 +109,7 @@ where
                     }
                     writeln!(output, "{msg}")?;
                 }
-                writeln!(output, "done")?;
+                writeln!(output, "done {refused}")?;
             }
             [mode @ ("run" | "trace")] => {
                 let mut text = String::new();

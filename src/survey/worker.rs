@@ -8,7 +8,7 @@
 //! | request | answer |
 //! |---|---|
 //! | (start) | `hello <libssl version>` |
-//! | `batch SEED FROM TO` | `start INDEX` before each program, `mask MASKED` before each masked re-run, `div INDEX SIG MASKED [SIG MASKED]…` per divergent program, then `done` |
+//! | `batch SEED FROM TO` | `start INDEX` before each program, `mask MASKED` before each masked re-run, `div INDEX SIG MASKED [SIG MASKED]…` per divergent program, then `done REFUSED` (ops refused as a documented library bug, see [`crate::backend::Backend::hazard`]) |
 //! | `run` or `trace`, program lines, `.` | (`trace` only: `step <op>` before each step) then `clean` or `diverged <JSON>` |
 //!
 //! A batch runs campaign programs `FROM..TO` and, for each that diverges,
@@ -126,6 +126,8 @@ pub struct Worker {
     pub hang_after: Duration,
     /// The last lines the last dead worker wrote to its standard error.
     pub last_stderr: String,
+    /// Ops the worker's batches refused as documented library bugs.
+    pub refused: u64,
 }
 
 impl Worker {
@@ -137,6 +139,7 @@ impl Worker {
             version: String::new(),
             hang_after: Duration::from_secs(10),
             last_stderr: String::new(),
+            refused: 0,
         };
         w.start()?;
         Ok(w)
@@ -276,7 +279,9 @@ impl Worker {
                     }));
                 }
             };
-            if line == "done" {
+            if let Some(n) = line.strip_prefix("done") {
+                // `done REFUSED`: ops refused as documented library bugs.
+                self.refused += n.trim().parse::<u64>().unwrap_or(0);
                 return Ok(Ok(divs));
             } else if let Some(i) = line.strip_prefix("start ") {
                 index = i
