@@ -11,8 +11,13 @@ export SRC=$tmp/src OUT=$tmp/out WORK=$tmp/work TOOLCHAIN=${TOOLCHAIN:-nightly}
 mkdir -p "$SRC/sessdiff" "$OUT" "$WORK"
 # The committed tree, as the Dockerfile's COPY would see it.
 git -C "$root" archive HEAD | tar -x -C "$SRC/sessdiff"
-# Reuse this checkout's fuzz build cache if there is one.
-if [ -d "$root/fuzz/target" ]; then cp -a "$root/fuzz/target" "$SRC/sessdiff/fuzz/"; fi
+# Reuse this checkout's instrumented libssl and fuzz build if there are any.
+for d in target/libssl/4.0.3-instrumented fuzz/target-instrumented; do
+  if [ -d "$root/$d" ]; then
+    mkdir -p "$SRC/sessdiff/$(dirname "$d")"
+    cp -a "$root/$d" "$SRC/sessdiff/$d"
+  fi
+done
 cp "$SRC/sessdiff/.clusterfuzzlite/build.sh" "$SRC/"
 bash "$SRC/build.sh"
 

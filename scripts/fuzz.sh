@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Run a cargo-fuzz target with libFuzzer, seeded from the text corpora.
 #
-#   scripts/fuzz.sh TARGET [SECONDS]        e.g. scripts/fuzz.sh ops 600
+#   scripts/fuzz.sh TARGET [SECONDS]                 e.g. scripts/fuzz.sh ops 600
+#   scripts/fuzz.sh --instrumented TARGET [SECONDS]  against an instrumented libssl
+#
+# --instrumented links the target against an OpenSSL built with ASan and
+# libFuzzer's coverage (scripts/build-libssl.sh RELEASE --instrumented;
+# INSTRUMENTED_RELEASE, default 4.0.3), in its own target folder
+# (fuzz/target-instrumented/RELEASE): ASan then reports memory errors inside
+# libssl, and libFuzzer's coverage includes libssl's branches. The native
+# model follows that release's profile.
 #
 # Environment:
 #   FUZZ_JOBS=N     fork N workers (-fork=N); "all" for every core
@@ -13,9 +21,20 @@
 # finding (the crash input lands in fuzz/artifacts/TARGET/). Prints the
 # average exec/s at the end.
 set -euo pipefail
-target=${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}
+instrumented=0
+if [ "${1:-}" = --instrumented ]; then
+  instrumented=1
+  shift
+fi
+target=${1:?usage: scripts/fuzz.sh [--instrumented] TARGET [SECONDS]}
 seconds=${2:-60}
 cd "$(dirname "$0")/.."
+build=()
+if [ "$instrumented" = 1 ]; then
+  # shellcheck source=instrumented-env.sh
+  . scripts/instrumented-env.sh
+  build=(--target-dir "$target_dir")
+fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "scripts/fuzz.sh: a nightly toolchain is needed (rustup toolchain install nightly)" >&2
@@ -43,10 +62,13 @@ esac
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo +nightly fuzz run "$target" "$work" "${seeds[@]}" -- "${flags[@]}" 2>&1 | tee "$log"
+cargo +nightly fuzz run ${build[@]+"${build[@]}"} "$target" "$work" "${seeds[@]}" -- "${flags[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
 runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
-echo "scripts/fuzz.sh: target $target, ${seconds}s: ${runs:-?} executions, ${rate:-?} exec/s, exit $status"
+cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1 || true)
+lib=system
+[ "$instrumented" = 1 ] && lib="instrumented $release"
+echo "scripts/fuzz.sh: target $target against the $lib libssl, ${seconds}s: ${runs:-?} executions, ${rate:-?} exec/s, ${cov:-cov: ?}, exit $status"
 exit "$status"

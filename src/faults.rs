@@ -40,11 +40,17 @@ pub enum Fault {
     /// `ssl_get0` never returns, as a library caught in a loop does (for
     /// the survey's hang handling).
     SpinsOnSslGet0,
+    /// A memory error on the libssl side, not in the model: the libssl
+    /// backend's `free` releases one reference too many
+    /// ([`crate::backend::OsslBackend::plant_extra_release`]), so freeing a
+    /// last reference is a use-after-free inside libssl. AddressSanitizer,
+    /// not the oracle, must report it (`scripts/check-libssl-asan.sh`).
+    LibsslReleasesTwice,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 10] = [
         Fault::Get1Leaks,
         Fault::DupShares,
         Fault::FreeReleasesTwice,
@@ -54,6 +60,7 @@ impl Fault {
         Fault::CopySessionIdKeepsOld,
         Fault::AbortsOnSslClear,
         Fault::SpinsOnSslGet0,
+        Fault::LibsslReleasesTwice,
     ];
 
     /// The fault's name on the command line and in `SESSDIFF_FAULT`.
@@ -68,6 +75,7 @@ impl Fault {
             Fault::CopySessionIdKeepsOld => "copy-session-id-keeps-old",
             Fault::AbortsOnSslClear => "aborts-on-ssl-clear",
             Fault::SpinsOnSslGet0 => "spins-on-ssl-get0",
+            Fault::LibsslReleasesTwice => "libssl-releases-twice",
         }
     }
 
@@ -80,7 +88,17 @@ impl Fault {
     /// Whether the fault ends or stalls the process (only a worker process
     /// may run it).
     pub fn kills_the_process(self) -> bool {
-        matches!(self, Fault::AbortsOnSslClear | Fault::SpinsOnSslGet0)
+        matches!(
+            self,
+            Fault::AbortsOnSslClear | Fault::SpinsOnSslGet0 | Fault::LibsslReleasesTwice
+        )
+    }
+
+    /// Whether the fault is planted in the libssl backend (see
+    /// [`crate::backend::OsslBackend::plant_extra_release`]) rather than in
+    /// the model.
+    pub fn in_libssl(self) -> bool {
+        self == Fault::LibsslReleasesTwice
     }
 
     /// The fault planted inside the model, if it is one.

@@ -2,7 +2,8 @@
 //! planted bug (`SESSDIFF_FAULT`: get1-leaks (default), or any name of
 //! `sessdiff::faults::Fault`, e.g. copy-session-id-keeps-old). It must
 //! crash quickly: it shows that the fuzzer and the oracle catch refcount
-//! and codec bugs.
+//! and codec bugs. With `libssl-releases-twice` the bug is on the libssl
+//! side: AddressSanitizer, not the oracle, must report it.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -22,9 +23,18 @@ fn fault() -> Fault {
     })
 }
 
-fn run(p: &Program) -> Option<String> {
-    let mut native = FaultyBackend::new(fault());
+/// The backends: the native one with the fault, or, for a fault on the
+/// libssl side (libssl-releases-twice), libssl with it.
+fn backends() -> (FaultyBackend, OsslBackend) {
     let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+    if fault().in_libssl() {
+        libssl.plant_extra_release();
+    }
+    (FaultyBackend::new(fault()), libssl)
+}
+
+fn run(p: &Program) -> Option<String> {
+    let (mut native, mut libssl) = backends();
     lockstep::run(p, &mut native, &mut libssl).err().map(|d| d.kind())
 }
 
@@ -32,8 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let program = Program::from_fuzz_bytes(data);
     if let Some(kind) = run(&program) {
         let min = shrink::shrink(&program, &kind, &mut |p| run(p));
-        let mut native = FaultyBackend::new(fault());
-        let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+        let (mut native, mut libssl) = backends();
         let sig = lockstep::run(&min, &mut native, &mut libssl).err().map_or(kind, |d| d.signature());
         panic!("{sig}\nminimal program ({} ops):\n{min}", min.ops.len());
     }

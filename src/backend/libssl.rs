@@ -15,6 +15,9 @@ pub struct OsslBackend {
     ssls: [Option<ossl::Ssl>; SSL_SLOTS],
     ctx: Option<ossl::Ctx>,
     live_base: i64,
+    /// A planted bug: `free` releases one reference too many.
+    #[cfg(feature = "faults")]
+    releases_twice: bool,
 }
 
 impl OsslBackend {
@@ -27,7 +30,17 @@ impl OsslBackend {
             ssls: Default::default(),
             ctx: Some(ctx),
             live_base: ossl::live_sessions(),
+            #[cfg(feature = "faults")]
+            releases_twice: false,
         })
+    }
+
+    /// Plants a memory error for the harness's own tests (`faults` builds
+    /// only): from now on `free` releases one reference too many, so that
+    /// freeing a last reference frees the object twice inside libssl.
+    #[cfg(feature = "faults")]
+    pub fn plant_extra_release(&mut self) {
+        self.releases_twice = true;
     }
 
     fn snapshot(v: &ossl::View<'_>) -> SessionSnapshot {
@@ -90,9 +103,14 @@ impl OsslBackend {
                 Ret::Int(1)
             }
             Op::Free(s) => {
-                self.sessions[s.index()]
+                let session = self.sessions[s.index()]
                     .take()
                     .ok_or_else(|| refused_empty(s))?;
+                #[cfg(feature = "faults")]
+                if self.releases_twice {
+                    session.release_one_too_many();
+                }
+                drop(session);
                 Ret::Void
             }
             Op::FreeNull => {

@@ -264,7 +264,13 @@ fn make(planted: &Planted) -> Result<impl Fn() -> (Box<dyn Backend>, OsslBackend
                 Box::new(NativeBackend::new())
             }
         };
-        (left, OsslBackend::new().expect("SSL_CTX_new failed"))
+        #[allow(unused_mut)]
+        let mut libssl = OsslBackend::new().expect("SSL_CTX_new failed");
+        #[cfg(feature = "faults")]
+        if faults.iter().any(|f| f.in_libssl()) {
+            libssl.plant_extra_release();
+        }
+        (left, libssl)
     })
 }
 

@@ -57,6 +57,18 @@ impl Drop for Session {
 }
 
 impl Session {
+    /// A planted memory error, for the harness's own tests (`faults`
+    /// builds only): `SSL_SESSION_free` once more than this handle owns.
+    /// When this handle holds the last reference, libssl frees the object
+    /// here and the handle's own release is a use-after-free inside
+    /// libssl, which AddressSanitizer reports (`scripts/check-libssl-asan.sh`).
+    #[cfg(feature = "faults")]
+    pub fn release_one_too_many(&self) {
+        // SAFETY: deliberately unsound: this is the planted bug. Nothing
+        // but that fault's test build calls it.
+        unsafe { ffi::SSL_SESSION_free(self.ptr.as_ptr()) }
+    }
+
     /// `SSL_SESSION_free(NULL)`, which libssl allows and ignores.
     pub fn free_null() {
         // SAFETY: NULL is documented to be a no-op.

@@ -251,7 +251,9 @@ pub fn markdown(s: &Survey, up: &Upgrade) -> String {
     for sw in &switches {
         let seen = classes_of(sw.name);
         let seen = if seen.is_empty() {
-            "none in this run".to_string()
+            "none of its own in this run: another switch's difference showed first where it \
+             acts, or programs rarely reach it (`tests/profiles.rs` checks it alone)"
+                .to_string()
         } else {
             seen.iter()
                 .map(|n| format!("[{n}](#{n})"))
