@@ -3,8 +3,19 @@
 # reach distinct coverage), then import it as deduplicated text programs
 # into corpora/TARGET, where reviewed programs live.
 #
-#   scripts/cmin.sh [TARGET]     (default: ops)
+#   scripts/cmin.sh [TARGET]                  (default: ops) into corpora/TARGET/coverage
+#   scripts/cmin.sh --instrumented [TARGET]   into corpora/TARGET/libssl
+#
+# --instrumented measures coverage with the target linked against the
+# instrumented libssl (see scripts/fuzz.sh --instrumented), so libssl's own
+# branches count, and keeps only the inputs that add coverage to what the
+# committed corpora already reach.
 set -euo pipefail
+instrumented=0
+if [ "${1:-}" = --instrumented ]; then
+  instrumented=1
+  shift
+fi
 target=${1:-ops}
 cd "$(dirname "$0")/.."
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -15,6 +26,27 @@ if [ ! -d "$work" ] || [ -z "$(ls -A "$work")" ]; then
   echo "scripts/cmin.sh: $work is empty: run scripts/fuzz.sh $target first" >&2
   exit 2
 fi
-cargo +nightly fuzz cmin "$target" "$work"
 case $target in der) kind=der ;; *) kind=ops ;; esac
-cargo run --release --quiet -- import --target "$kind" "$work" --out "corpora/$target/coverage"
+if [ "$instrumented" = 0 ]; then
+  cargo +nightly fuzz cmin "$target" "$work"
+  cargo run --release --quiet -- import --target "$kind" "$work" --out "corpora/$target/coverage"
+  exit 0
+fi
+# shellcheck source=instrumented-env.sh
+. scripts/instrumented-env.sh
+cargo +nightly fuzz build --target-dir "$target_dir" "$target" >&2
+bin=$target_dir/x86_64-unknown-linux-gnu/release/$target
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The committed programs first: libFuzzer's merge then adds only the inputs
+# that reach something they do not.
+mkdir -p "$tmp/merged" "$tmp/new"
+n=0
+while IFS= read -r -d '' f; do
+  n=$((n + 1))
+  cp "$f" "$tmp/merged/committed-$n.txt"
+done < <(find "corpora/$target" -name '*.txt' -print0)
+ls "$tmp/merged" >"$tmp/before"
+"$bin" -merge=1 "$tmp/merged" "$work" 2>&1 | grep 'MERGE-OUTER: [0-9]* new' >&2
+comm -13 "$tmp/before" <(ls "$tmp/merged") | while read -r f; do cp "$tmp/merged/$f" "$tmp/new/"; done
+cargo run --release --quiet -- import --target "$kind" "$tmp/new" --out "corpora/$target/libssl"

@@ -224,3 +224,37 @@ fn a_model_that_hangs_is_a_class_too() {
     assert_eq!(hang["kind"], "hang");
     assert_eq!(hang["reproducer"], "ssl_new c0\nssl_get0 c0\n");
 }
+
+#[test]
+fn an_upgrade_survey_explains_each_class_by_its_switch() {
+    // The 4.0.3 model against the system's 3.0.19: what changes on moving
+    // back from 4.0.3, each class explained by the switch that brings it
+    // back.
+    let (code, v, dir) = survey("upgrade", 3000, &[], &["--model", "4.0.3"]);
+    assert_eq!(code, 1, "an upgrade survey finds classes");
+    let classes = v["classes"].as_array().unwrap();
+    assert!(classes.len() >= 3, "{:?}", signatures(&v));
+    let mut switches = Vec::new();
+    for c in classes {
+        let e = &c["explained_by"];
+        assert_eq!(e["passes_with_target"], true, "{c}");
+        let names = e["switches"].as_array().unwrap();
+        assert!(!names.is_empty(), "{}: not explained", c["signature"]);
+        switches.extend(names.iter().map(|n| n.as_str().unwrap().to_string()));
+    }
+    assert!(switches.iter().any(|s| s == "time"), "{switches:?}");
+    let md = std::fs::read_to_string(dir.join("upgrade.md")).unwrap();
+    assert!(md.starts_with("# Upgrading OpenSSL from 4.0.3 to 3.0.19"), "{md}");
+    assert!(md.contains("## What to test before upgrading"));
+    // Each reproducer names its signature and switch in its header.
+    let files: Vec<_> = std::fs::read_dir(dir.join("upgrade"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), classes.len());
+    for f in files {
+        let sig = sessdiff::corpus::header_value(&f, "signature").unwrap();
+        let sw = sessdiff::corpus::header_value(&f, "switch").unwrap();
+        assert!(sig.is_some() && sw.is_some_and(|s| s != "unexplained"), "{f:?}");
+    }
+}
