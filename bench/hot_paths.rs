@@ -18,17 +18,23 @@
 //! * `encode` — the DER encoding of the rich session with a cipher
 //!   (`i2d_SSL_SESSION` twice, for the length and the bytes, as callers do);
 //! * `decode` — `d2i_SSL_SESSION` of that encoding with a ticket added, and
-//!   the release of the new session.
+//!   the release of the new session;
+//! * `differential_loop` — the harness itself: one 32-op campaign program
+//!   (seed 1, cycling through 256 of them) on fresh backends, every
+//!   observable compared after every step, as `sessdiff fuzz` runs it; its
+//!   throughput is programs per second.
 
 use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{
+    BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
-use sessdiff::{native, ossl};
+use sessdiff::{campaign, lockstep, native, ossl};
 
 const CACHE_SIZES: [usize; 3] = [10, 1_000, 100_000];
 const BASE_TIME: i64 = 1_700_000_000;
@@ -346,6 +352,22 @@ fn contended(c: &mut Criterion) {
     g.finish();
 }
 
+fn differential_loop(c: &mut Criterion) {
+    let mut g = c.benchmark_group("differential_loop");
+    let programs: Vec<_> = (0..256).map(|i| campaign::program(1, i, 32)).collect();
+    g.throughput(Throughput::Elements(1));
+    let mut next = 0;
+    g.bench_function("ops_32", |b| {
+        b.iter(|| {
+            let p = &programs[next % programs.len()];
+            next += 1;
+            let (mut native, mut libssl) = lockstep::against_libssl();
+            black_box(lockstep::run(p, &mut native, &mut libssl).is_ok())
+        })
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -356,6 +378,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = up_ref_free, get1_free, new_free, dup_free, encode, decode, cache_add_remove, flush_half, contended
+    targets = up_ref_free, get1_free, new_free, dup_free, encode, decode, cache_add_remove, flush_half, contended, differential_loop
 }
 criterion_main!(benches);
