@@ -8,7 +8,7 @@
 #   scripts/mutants.sh                          # every mutant of src/native (hours on 2 cores)
 #   scripts/mutants.sh --shard 3/8              # one eighth: shards run anywhere, in the background
 #   scripts/mutants.sh --in-diff REF            # only the mutants in `git diff REF` (what CI runs)
-#   MUTANTS_MAX=12 scripts/mutants.sh --in-diff REF   # at most about 12 of them (a shard), for a time budget
+#   MUTANTS_MAX=6 scripts/mutants.sh --in-diff REF    # at most about 6 of them (a shard), for a time budget
 #   scripts/mutants.sh --file src/native/lhash.rs
 #
 # The test selection is fast and strong: the library's unit tests, the
@@ -19,10 +19,12 @@
 # line is the kill rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! cargo mutants --version >/dev/null 2>&1; then
-  echo "==> installing cargo-mutants"
-  cargo install cargo-mutants --locked
-fi
+install() {
+  if ! cargo mutants --version >/dev/null 2>&1; then
+    echo "==> installing cargo-mutants"
+    cargo install cargo-mutants --locked
+  fi
+}
 args=()
 while [ "$#" -gt 0 ]; do
   case $1 in
@@ -37,6 +39,7 @@ while [ "$#" -gt 0 ]; do
       fi
       args+=(--in-diff "$diff")
       shift 2
+      install
       if [ -n "${MUTANTS_MAX:-}" ]; then
         n=$(cargo mutants --list --in-diff "$diff" --file 'src/native/**/*.rs' 2>/dev/null | wc -l)
         k=$(( (n + MUTANTS_MAX - 1) / MUTANTS_MAX ))
@@ -56,6 +59,7 @@ while [ "$#" -gt 0 ]; do
       ;;
   esac
 done
+install
 has_file=0
 for a in "${args[@]+"${args[@]}"}"; do [ "$a" = --file ] && has_file=1; done
 [ "$has_file" = 1 ] || args+=(--file 'src/native/**/*.rs')

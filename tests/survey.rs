@@ -244,7 +244,10 @@ fn an_upgrade_survey_explains_each_class_by_its_switch() {
     }
     assert!(switches.iter().any(|s| s == "time"), "{switches:?}");
     let md = std::fs::read_to_string(dir.join("upgrade.md")).unwrap();
-    assert!(md.starts_with("# Upgrading OpenSSL from 4.0.3 to 3.0.19"), "{md}");
+    assert!(
+        md.starts_with("# Upgrading OpenSSL from 4.0.3 to 3.0.19"),
+        "{md}"
+    );
     assert!(md.contains("## What to test before upgrading"));
     // Each reproducer names its signature and switch in its header.
     let files: Vec<_> = std::fs::read_dir(dir.join("upgrade"))
@@ -255,6 +258,9 @@ fn an_upgrade_survey_explains_each_class_by_its_switch() {
     for f in files {
         let sig = sessdiff::corpus::header_value(&f, "signature").unwrap();
         let sw = sessdiff::corpus::header_value(&f, "switch").unwrap();
-        assert!(sig.is_some() && sw.is_some_and(|s| s != "unexplained"), "{f:?}");
+        assert!(
+            sig.is_some() && sw.is_some_and(|s| s != "unexplained"),
+            "{f:?}"
+        );
     }
 }

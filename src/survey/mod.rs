@@ -174,6 +174,10 @@ pub struct Survey {
     pub stats: Stats,
     /// The library's version string.
     pub libssl: String,
+    /// In an upgrade survey: differences a switch shows alone that the full
+    /// upgrade does not, because other switches cancel them (the switch and
+    /// the signature; see [`upgrade::explain`]).
+    pub cancelled: Vec<(&'static str, String)>,
     by_signature: HashMap<String, usize>,
     worker: Worker,
     start: Instant,
@@ -189,6 +193,7 @@ impl Survey {
             config,
             classes: Vec::new(),
             stats: Stats::default(),
+            cancelled: Vec::new(),
             by_signature: HashMap::new(),
             worker,
             start: Instant::now(),

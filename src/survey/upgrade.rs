@@ -138,10 +138,19 @@ pub fn explain(s: &mut Survey, up: &Upgrade) -> Result<()> {
     }
     let known = s.classes.len();
     isolate(s, up)?;
+    // An isolated class counts only if the full upgrade shows it too: two
+    // switches can cancel out (4.0's newest-first callbacks undo, for some
+    // programs, what 3.6's re-add rule changes).
     let target = run_all(&up.to, &s.classes[known..])?;
-    for (c, t) in s.classes[known..].iter_mut().zip(target) {
-        if let Some(e) = &mut c.explained {
-            e.passes_with_target = t.is_none();
+    let full = run_all(&up.from, &s.classes[known..])?;
+    let isolated = s.classes.split_off(known);
+    for ((mut c, t), f) in isolated.into_iter().zip(target).zip(full) {
+        let Some(e) = &mut c.explained else { continue };
+        e.passes_with_target = t.is_none();
+        if f.is_some() {
+            s.classes.push(c);
+        } else {
+            s.cancelled.push((e.switches[0], c.signature));
         }
     }
     Ok(())
@@ -149,7 +158,8 @@ pub fn explain(s: &mut Survey, up: &Upgrade) -> Result<()> {
 
 /// For every differing switch that explains no class (another switch's
 /// difference showed first wherever it acts), a short survey with only
-/// that switch set back: its classes join the report, marked isolated.
+/// that switch set back: its classes join the report, marked isolated, if
+/// the full upgrade shows them too.
 /// It runs a tenth of the survey's time (10 to 60 s) or programs.
 fn isolate(s: &mut Survey, up: &Upgrade) -> Result<()> {
     for sw in up.switches() {
@@ -312,9 +322,25 @@ pub fn markdown(s: &Survey, up: &Upgrade) -> String {
         let seen = if sw.name == "dup_keeps_owner" {
             "refused, not compared: a library bug (below)".to_string()
         } else if seen.is_empty() {
-            "none in this run, even with only this switch set back (`tests/profiles.rs` \
-             checks it alone)"
-                .to_string()
+            let alone: Vec<String> = s
+                .cancelled
+                .iter()
+                .filter(|(w, _)| *w == sw.name)
+                .map(|(_, sig)| format!("`{sig}`"))
+                .collect();
+            if alone.is_empty() {
+                "none in this run, even with only this switch set back (`tests/profiles.rs` \
+                 checks it alone)"
+                    .to_string()
+            } else {
+                format!(
+                    "none the full upgrade shows: alone it shows {}, which the other switches' \
+                     changes cancel for the programs found (see `isolated/{}/` in the survey's \
+                     output)",
+                    alone.join(", "),
+                    sw.name
+                )
+            }
         } else {
             seen.iter()
                 .map(|n| format!("[{n}](#{n})"))
