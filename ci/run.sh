@@ -85,6 +85,9 @@ bash scripts/check-faulty.sh 60
 step "instrumented libssl (clang-16, ASan, fuzzer-no-link): ASan sees a planted memory error inside it"
 bash scripts/check-libssl-asan.sh 60 | tail -n 3
 
+step "mutation testing: the mutants of the last commit's change to src/native (at most about 6)"
+MUTANTS_MAX=6 bash scripts/mutants.sh --in-diff HEAD~1 | tail -n 5
+
 step "ClusterFuzzLite build.sh outside Docker (fuzzers linked against the instrumented libssl)"
 bash scripts/check-cflite-build.sh | tail -n 1
 
