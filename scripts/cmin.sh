@@ -50,3 +50,11 @@ ls "$tmp/merged" >"$tmp/before"
 "$bin" -merge=1 "$tmp/merged" "$work" 2>&1 | grep 'MERGE-OUTER: [0-9]* new' >&2
 comm -13 "$tmp/before" <(ls "$tmp/merged") | while read -r f; do cp "$tmp/merged/$f" "$tmp/new/"; done
 cargo run --release --quiet -- import --target "$kind" "$tmp/new" --out "corpora/$target/libssl"
+# The same program may already be committed elsewhere (a text file there,
+# its byte form here): keep one copy.
+for f in "corpora/$target/libssl"/*.txt; do
+  b=$(basename "$f")
+  if find "corpora/$target" -name "$b" -not -path "corpora/$target/libssl/*" | grep -q .; then
+    rm -f "$f"
+  fi
+done
