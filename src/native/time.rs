@@ -225,6 +225,27 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_timeout_does_not_overflow_a_clamped_time() {
+        // calc == time: not an overflow (3.0.0 flags `calc < time` only).
+        assert_eq!(
+            TimeRepr::SecondsClamped.expiry(5, 0),
+            Expiry {
+                overflowed: false,
+                calc: 5
+            }
+        );
+    }
+
+    #[test]
+    fn nanosecond_expiry_past_the_sign_bit_compares_unsigned() {
+        // Expiry and flush time both beyond 2^63 ns (the year 2262).
+        let n = TimeRepr::Nanoseconds;
+        let e = n.expiry(n.store(9_223_372_040), n.store(0));
+        assert!(n.expired(e, 9_223_372_050));
+        assert!(!n.expired(e, 9_223_372_030));
+    }
+
+    #[test]
     fn strict_boundary() {
         let e = Expiry::of(1000, 300);
         assert!(!e.expired_at(1300));
