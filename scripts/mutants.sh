@@ -40,8 +40,12 @@ while [ "$#" -gt 0 ]; do
       args+=(--in-diff "$diff")
       shift 2
       install
+      n=$(cargo mutants --list --in-diff "$diff" --file 'src/native/**/*.rs' 2>/dev/null | wc -l)
+      if [ "$n" -eq 0 ]; then
+        echo "scripts/mutants.sh: the change to src/native since $ref has no mutant (tests or comments only)"
+        exit 0
+      fi
       if [ -n "${MUTANTS_MAX:-}" ]; then
-        n=$(cargo mutants --list --in-diff "$diff" --file 'src/native/**/*.rs' 2>/dev/null | wc -l)
         k=$(( (n + MUTANTS_MAX - 1) / MUTANTS_MAX ))
         if [ "$k" -gt 1 ]; then
           echo "scripts/mutants.sh: $n mutants in the diff; testing shard 1/$k (MUTANTS_MAX=$MUTANTS_MAX)"
