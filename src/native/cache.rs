@@ -439,6 +439,11 @@ mod tests {
 
     impl Fixture {
         fn new() -> Fixture {
+            Fixture::with(Profile::V3_0)
+        }
+
+        /// A fixture whose cache follows `profile`.
+        fn with(profile: Profile) -> Fixture {
             let log = Arc::new(Mutex::new(Vec::new()));
             let mut class = ExClass::new();
             let l = log.clone();
@@ -449,10 +454,13 @@ mod tests {
                 ..Default::default()
             });
             let l = log.clone();
-            let cache = Cache::with_remove_callback(Box::new(move |s| {
-                let tag = s.read().ex_data(idx).unwrap();
-                l.lock().unwrap().push(format!("rm {tag}"));
-            }));
+            let cache = Cache::with_profile(
+                profile,
+                Some(Box::new(move |s| {
+                    let tag = s.read().ex_data(idx).unwrap();
+                    l.lock().unwrap().push(format!("rm {tag}"));
+                })),
+            );
             Fixture {
                 log,
                 class: Arc::new(class),
@@ -558,6 +566,43 @@ mod tests {
         assert_eq!(f.take_log(), ["rm 1"]);
         drop(s);
         assert_eq!(f.take_log(), ["free 1"]);
+    }
+
+    #[test]
+    fn in_order_of_adding_set_time_does_not_move_a_session() {
+        let f = Fixture::with(Profile::named("1.1.1w").unwrap());
+        f.cache.set_size(2);
+        let a = f.session(1, 1000);
+        let b = f.session(2, 1000);
+        f.cache.add(&a);
+        f.cache.add(&b);
+        // Sorted by expiry, `a` would now be the head; in order of adding
+        // it stays the tail, and 1.1.1 trims to `size` after listing.
+        a.set_time(5000);
+        f.cache.add(&f.session(3, 1000));
+        assert_eq!(f.take_log(), ["rm 1"]);
+        assert_eq!(f.cache.profile(), Profile::named("1.1.1w").unwrap());
+        assert_eq!(
+            format!("{:?}", f.cache),
+            "Cache { len: 2, size: 2, cache_full: 1 }"
+        );
+    }
+
+    #[test]
+    fn a_removed_then_re_added_session_goes_to_the_end_of_its_hash_chain() {
+        let f = Fixture::with(Profile::named("1.1.1w").unwrap());
+        // Ids 01 and 09 hash to 1 and 9: the same bucket of 8.
+        let a = f.session(1, 1000);
+        let b = f.session(9, 1000);
+        f.cache.add(&a);
+        f.cache.add(&b);
+        f.cache.remove(&a);
+        assert_eq!(f.take_log(), ["rm 1"]);
+        f.cache.add(&a);
+        assert!(!f.cache.is_empty());
+        f.cache.flush(0);
+        assert_eq!(f.take_log(), ["rm 9", "rm 1"]);
+        assert!(f.cache.is_empty());
     }
 
     #[test]

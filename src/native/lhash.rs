@@ -175,14 +175,60 @@ mod tests {
     #[test]
     fn walks_buckets_from_the_last() {
         let mut t = LinearHash::new();
+        assert!(t.is_empty());
         for (k, h) in [(0, 0), (1, 1), (2, 7), (3, 9)] {
             t.insert(k, h);
         }
+        assert!(!t.is_empty());
         // Buckets (mod 8): 0 -> [0], 1 -> [1, 3], 7 -> [2].
         assert_eq!(t.doall_order(), [2, 1, 3, 0]);
         assert!(t.delete(1, 1, true));
         assert!(!t.delete(1, 1, true));
         assert_eq!(t.doall_order(), [2, 3, 0]);
+    }
+
+    #[test]
+    fn keys_are_told_apart_by_key_not_only_by_hash() {
+        let mut t = LinearHash::new();
+        t.insert(1, 5);
+        t.insert(1, 5);
+        assert_eq!(t.len(), 1, "a replacement adds nothing");
+        t.insert(2, 5);
+        t.insert(3, 13);
+        assert_eq!(t.doall_order(), [1, 2, 3]);
+        assert!(t.delete(2, 5, true));
+        assert!(!t.delete(3, 5, true), "same bucket, other hash");
+        assert_eq!(t.doall_order(), [1, 3]);
+    }
+
+    #[test]
+    fn split_and_merge_points_follow_the_load() {
+        // A split before an insert that finds the load at 2 (items >= 2 *
+        // nodes); a merge after a delete that leaves it at 1 or less
+        // (items * 256 / nodes <= 256), while more than 16 buckets are in
+        // use; none during a flush (`contract` false).
+        let mut t = LinearHash::new();
+        for k in 0..200u64 {
+            t.insert(k, k * 31);
+        }
+        assert_eq!((t.len(), t.nodes), (200, 100));
+        for k in 0..100u64 {
+            t.delete(k, k * 31, false);
+        }
+        assert_eq!((t.len(), t.nodes), (100, 100), "no merge during a flush");
+        t.delete(100, 100 * 31, true);
+        assert_eq!(t.nodes, 99);
+        for k in 101..183u64 {
+            t.delete(k, k * 31, true);
+        }
+        assert_eq!((t.len(), t.nodes), (17, 17));
+        for k in 183..190u64 {
+            t.delete(k, k * 31, true);
+        }
+        assert_eq!((t.len(), t.nodes), (10, 16), "never below 16 buckets");
+        let mut left = t.doall_order();
+        left.sort_unstable();
+        assert_eq!(left, (190..200).collect::<Vec<_>>());
     }
 
     #[test]
