@@ -212,7 +212,9 @@ mod tests {
             t.insert(k, k * 31);
         }
         assert_eq!((t.len(), t.nodes), (200, 100));
-        for k in 0..100u64 {
+        t.delete(0, 0, true);
+        assert_eq!((t.len(), t.nodes), (199, 100), "load 1.99: no merge");
+        for k in 1..100u64 {
             t.delete(k, k * 31, false);
         }
         assert_eq!((t.len(), t.nodes), (100, 100), "no merge during a flush");
@@ -229,6 +231,20 @@ mod tests {
         let mut left = t.doall_order();
         left.sort_unstable();
         assert_eq!(left, (190..200).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_key_is_found_across_doublings() {
+        let mut t = LinearHash::new();
+        for k in 0..64u64 {
+            t.insert(k, k);
+        }
+        // 64 keys: the table has doubled twice (16, 32, 64 allocated).
+        assert_eq!((t.nodes, t.buckets.len()), (32, 64));
+        for k in 0..64u64 {
+            assert!(t.delete(k, k, false), "{k}");
+        }
+        assert!(t.is_empty());
     }
 
     #[test]
