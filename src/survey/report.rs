@@ -39,12 +39,12 @@ fn replay_command(s: &Survey, n: usize, c: &Class) -> String {
     format!("sessdiff replay {isolate}{flags}{}", file.display())
 }
 
-fn fenced(out: &mut String, lang: &str, text: &str) {
+pub(super) fn fenced(out: &mut String, lang: &str, text: &str) {
     let _ = writeln!(out, "```{lang}\n{}\n```\n", text.trim_end());
 }
 
 /// A table cell: no pipes, no line breaks.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 

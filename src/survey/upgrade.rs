@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use super::report::{cell, fenced};
 use super::worker::{Worker, WorkerCommand};
 use super::{Class, Survey};
 use crate::corpus;
@@ -212,10 +213,6 @@ pub fn reproducer_file(n: usize, c: &Class) -> PathBuf {
         .unwrap_or("unexplained");
     let (num, rest) = name.split_at(3);
     Path::new("upgrade").join(format!("{num}{switch}-{rest}"))
-}
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The upgrade report in Markdown.
@@ -419,7 +416,7 @@ pub fn markdown(s: &Survey, up: &Upgrade) -> String {
                 c.count, st.programs
             );
         }
-        let _ = writeln!(md, "```text\n{}```\n", c.reproducer);
+        fenced(&mut md, "text", &c.reproducer.to_string());
         match &c.summary {
             Some(sum) => {
                 let _ = writeln!(md, "At step {} (`{}`):\n", sum.step, cell(&sum.op));
