@@ -34,6 +34,10 @@ pub enum Fault {
     /// `native::Ssl::copy_session_id` keeps the old session when the
     /// source `SSL` has none (planted inside the model).
     CopySessionIdKeepsOld,
+    /// `native::ExClass`'s dup runs the dup callbacks of every registered
+    /// index, not only up to the highest index the source ever set
+    /// (planted inside the model).
+    ExDupPastHighestSet,
     /// `ssl_clear` aborts the process, as a library that corrupts its heap
     /// does (for the survey's crash handling).
     AbortsOnSslClear,
@@ -50,7 +54,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 11] = [
         Fault::Get1Leaks,
         Fault::DupShares,
         Fault::FreeReleasesTwice,
@@ -58,6 +62,7 @@ impl Fault {
         Fault::EncodeFlipsHostnameByte,
         Fault::EncodeDropsHostnameByte,
         Fault::CopySessionIdKeepsOld,
+        Fault::ExDupPastHighestSet,
         Fault::AbortsOnSslClear,
         Fault::SpinsOnSslGet0,
         Fault::LibsslReleasesTwice,
@@ -73,6 +78,7 @@ impl Fault {
             Fault::EncodeFlipsHostnameByte => "encode-flips-hostname-byte",
             Fault::EncodeDropsHostnameByte => "encode-drops-hostname-byte",
             Fault::CopySessionIdKeepsOld => "copy-session-id-keeps-old",
+            Fault::ExDupPastHighestSet => "ex-dup-past-highest-set",
             Fault::AbortsOnSslClear => "aborts-on-ssl-clear",
             Fault::SpinsOnSslGet0 => "spins-on-ssl-get0",
             Fault::LibsslReleasesTwice => "libssl-releases-twice",
@@ -105,6 +111,7 @@ impl Fault {
     fn in_model(self) -> Option<ModelFault> {
         match self {
             Fault::CopySessionIdKeepsOld => Some(ModelFault::CopySessionIdKeepsOld),
+            Fault::ExDupPastHighestSet => Some(ModelFault::ExDupPastHighestSet),
             _ => None,
         }
     }

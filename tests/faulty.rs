@@ -1,7 +1,7 @@
-//! The harness catches reference-count and codec bugs: a native backend
-//! with a bug swapped in must diverge from libssl within a few hundred
-//! random programs (DER probes for a codec bug), and the shrinker must cut
-//! the reproducer to a handful of ops. Byte-level differences are reported
+//! The harness catches reference-count, ex_data and codec bugs: a native
+//! backend with a bug swapped in must diverge from libssl within 2,000
+//! random programs (DER probes for a codec bug; most are found within a
+//! hundred), and the shrinker must cut the reproducer to a handful of ops. Byte-level differences are reported
 //! by the DER field they are in.
 
 use sessdiff::backend::{NativeBackend, OsslBackend};
@@ -17,7 +17,7 @@ fn config(target: Target) -> Config {
         target,
         ops: 32,
         duration: None,
-        programs: Some(500),
+        programs: Some(2000),
     }
 }
 
@@ -29,7 +29,7 @@ fn run_faulty(fault: Fault, p: &Program) -> Option<String> {
         .map(|d| d.kind())
 }
 
-/// Finds the fault within 500 programs, checks the reproducer and its
+/// Finds the fault within 2,000 programs (most are found within a hundred), checks the reproducer and its
 /// shrunk form; returns the signature and the shrunk program.
 fn hunt(fault: Fault) -> (String, Program) {
     let (stats, found) = campaign::run(
@@ -110,7 +110,10 @@ fn a_decoder_that_drops_the_host_name_is_caught_and_shrunk() {
 fn the_real_native_backend_is_not_flagged() {
     for target in [Target::Ops, Target::Der] {
         let (stats, found) = campaign::run(
-            &config(target),
+            &Config {
+                programs: Some(500),
+                ..config(target)
+            },
             || (NativeBackend::new(), OsslBackend::new().unwrap()),
             |_| {},
         );
@@ -123,6 +126,19 @@ fn the_real_native_backend_is_not_flagged() {
             stats.ops
         );
     }
+}
+
+#[test]
+fn an_ex_data_dup_that_runs_past_the_highest_set_index_is_caught() {
+    // Planted inside native::ExClass's dup: caught only because programs
+    // register several ex_data indexes and leave the higher ones unset.
+    let (sig, min) = hunt(Fault::ExDupPastHighestSet);
+    assert_eq!(sig, "divergence:dup:events", "{min}");
+    let text = min.to_string();
+    assert!(
+        text.contains("ex_new_index") && text.contains("dup s"),
+        "{min}"
+    );
 }
 
 #[test]

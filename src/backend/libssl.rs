@@ -2,11 +2,30 @@
 //! of [`crate::ossl`]. Every op is the one libssl call it names.
 
 use super::{
-    Backend, Event, Ret, SessionSnapshot, State, UNTAGGED, Walk, int, pin_clock_time, refused_empty,
+    Backend, Event, ExCall, ExCallback, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
+    pin_clock_time, refused_empty,
 };
 use crate::native::{SessionId, wall_clock};
 use crate::ossl;
-use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
+use crate::program::{BIRTH_TIME, C, ExDup, ExNew, ExSpec, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
+
+/// The hooks that make the pool's callbacks do what `spec` asks.
+fn hooks(spec: &ExSpec) -> ossl::ExHooks {
+    ossl::ExHooks {
+        new: match spec.new {
+            ExNew::None => None,
+            ExNew::Log => Some(None),
+            ExNew::Set(v) => Some(Some(v.into())),
+        },
+        dup: match spec.dup {
+            ExDup::None => None,
+            ExDup::Keep => Some(ossl::ExDupHook::Keep),
+            ExDup::Fail => Some(ossl::ExDupHook::Fail),
+            ExDup::Set(v) => Some(ossl::ExDupHook::Set(v.into())),
+        },
+        free: spec.free,
+    }
+}
 
 /// The system libssl as a backend. Its events come from [`ossl`]'s
 /// per-thread log; one world per thread at a time.
@@ -15,6 +34,8 @@ pub struct OsslBackend {
     ssls: [Option<ossl::Ssl>; SSL_SLOTS],
     ctx: Option<ossl::Ctx>,
     live_base: i64,
+    /// How many ex_data indexes the program registered.
+    ex_indexes: u8,
     /// A planted bug: `free` releases one reference too many.
     #[cfg(feature = "faults")]
     releases_twice: bool,
@@ -25,11 +46,13 @@ impl OsslBackend {
     pub fn new() -> Result<OsslBackend, ossl::Hazard> {
         let ctx = ossl::Ctx::new()?;
         ossl::take_events();
+        ossl::ex_reset();
         Ok(OsslBackend {
             sessions: Default::default(),
             ssls: Default::default(),
             ctx: Some(ctx),
             live_base: ossl::live_sessions(),
+            ex_indexes: 0,
             #[cfg(feature = "faults")]
             releases_twice: false,
         })
@@ -251,6 +274,17 @@ impl OsslBackend {
                 pin_clock_time(t0, s.view().time(), || s.set_time(BIRTH_TIME));
                 Ret::Decoded(used.map(|_| tag(s.view())), used.unwrap_or(0))
             }
+            Op::ExNewIndex(spec) => {
+                self.ex_indexes += 1;
+                ossl::ex_register(self.ex_indexes, hooks(spec));
+                Ret::Void
+            }
+            Op::ExSet(s, i, v) => Ret::Int(
+                sess(&self.sessions, *s)?
+                    .set_ex_data(*i, usize::from(*v))
+                    .into(),
+            ),
+            Op::ExGet(s, i) => Ret::Int(sess(&self.sessions, *s)?.view().ex_data(*i) as i64),
             Op::IsResumable(s) => int(sess(&self.sessions, *s)?.view().is_resumable()),
             Op::HasTicket(s) => int(sess(&self.sessions, *s)?.view().has_ticket()),
         })
@@ -274,6 +308,16 @@ impl Backend for OsslBackend {
             .map(|e| match e {
                 ossl::Observed::Removed(t) => Event::Removed(t.unwrap_or(UNTAGGED)),
                 ossl::Observed::Died(t) => Event::Died(t.unwrap_or(UNTAGGED)),
+                ossl::Observed::Ex(callback, t, index, value) => Event::Ex(ExCall {
+                    callback: match callback {
+                        ossl::ExCallback::New => ExCallback::New,
+                        ossl::ExCallback::Dup => ExCallback::Dup,
+                        ossl::ExCallback::Free => ExCallback::Free,
+                    },
+                    object: t.unwrap_or(UNTAGGED),
+                    index,
+                    value: value as u64,
+                }),
             })
             .collect()
     }

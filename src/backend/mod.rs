@@ -112,15 +112,67 @@ pub enum Event {
     Removed(Tag),
     /// This object's last reference went away.
     Died(Tag),
+    /// An ex_data callback of one of the program's indexes ran.
+    Ex(ExCall),
+}
+
+/// Which ex_data callback ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExCallback {
+    /// The new callback, for an object being made.
+    New,
+    /// The dup callback, for the object being copied.
+    Dup,
+    /// The free callback, for an object dying.
+    Free,
+}
+
+/// One call of an ex_data callback: which callback, of which program
+/// index, for which object, and the value it was given (0 for NULL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExCall {
+    /// Which callback.
+    pub callback: ExCallback,
+    /// The object: being made (new), copied (dup) or dying (free).
+    pub object: Tag,
+    /// The program's index (1, 2, …).
+    pub index: u8,
+    /// The value the callback saw.
+    pub value: u64,
+}
+
+fn write_tag(f: &mut fmt::Formatter<'_>, t: Tag) -> fmt::Result {
+    if t == UNTAGGED {
+        f.write_str("#?")
+    } else {
+        write!(f, "#{t}")
+    }
 }
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Removed(UNTAGGED) => f.write_str("rm(#?)"),
-            Event::Died(UNTAGGED) => f.write_str("free(#?)"),
-            Event::Removed(t) => write!(f, "rm(#{t})"),
-            Event::Died(t) => write!(f, "free(#{t})"),
+            Event::Removed(t) => {
+                f.write_str("rm(")?;
+                write_tag(f, *t)?;
+                f.write_str(")")
+            }
+            Event::Died(t) => {
+                f.write_str("free(")?;
+                write_tag(f, *t)?;
+                f.write_str(")")
+            }
+            Event::Ex(c) => {
+                f.write_str(match c.callback {
+                    ExCallback::New => "ex_new(",
+                    ExCallback::Dup => "ex_dup(",
+                    ExCallback::Free => "ex_free(",
+                })?;
+                write_tag(f, c.object)?;
+                write!(f, ", {}, ", c.index)?;
+                crate::program::write_val(f, c.value)?;
+                f.write_str(")")
+            }
         }
     }
 }

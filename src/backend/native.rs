@@ -3,12 +3,20 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Backend, Event, Ret, SessionSnapshot, State, UNTAGGED, Walk, int, pin_clock_time};
+use std::collections::HashMap;
+
+use super::{
+    Backend, Event, ExCall, ExCallback, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
+    pin_clock_time,
+};
 use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
 use crate::native::{
-    self, DupFailure, ExCallbacks, ExClass, ExIndex, Profile, SessionId, wall_clock,
+    self, DupFailure, ExCallbacks, ExClass, ExIndex, ExValue, Profile, SessionData, SessionId,
+    wall_clock,
 };
-use crate::program::{BIRTH_TIME, C, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
+use crate::program::{
+    BIRTH_TIME, C, EX_INDEXES, ExDup, ExNew, ExSpec, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag,
+};
 
 /// The error libssl queues for a native error, in the release of
 /// `profile`.
@@ -16,13 +24,19 @@ fn queued(e: native::Error, profile: &Profile) -> u32 {
     match e {
         native::Error::IdTooLong => pack(LIB_SSL, 408),
         native::Error::IdContextTooLong => pack(LIB_SSL, 273),
-        native::Error::DupFailed => match profile.dup_failure {
-            // ERR_R_MALLOC_FAILURE: 1.1.1's (1 | ERR_R_FATAL), or 3.0's
-            // with its fatal and common flags.
-            DupFailure::MallocFailure if profile.release < 0x3000_0000 => pack(LIB_SSL, 65),
-            DupFailure::MallocFailure => pack(LIB_SSL, 256 | RFLAG_COMMON | RFLAG_FATAL),
-            DupFailure::Silent => 0,
-        },
+        native::Error::DupFailed | native::Error::DupCallbackFailed => {
+            match profile.dup_failure {
+                // ERR_R_MALLOC_FAILURE: 1.1.1's (1 | ERR_R_FATAL), or 3.0's
+                // with its fatal and common flags.
+                DupFailure::MallocFailure if profile.release < 0x3000_0000 => pack(LIB_SSL, 65),
+                DupFailure::MallocFailure => pack(LIB_SSL, 256 | RFLAG_COMMON | RFLAG_FATAL),
+                // ERR_R_CRYPTO_LIB: ERR_LIB_CRYPTO as a common reason.
+                DupFailure::Silent if e == native::Error::DupCallbackFailed => {
+                    pack(LIB_SSL, 15 | RFLAG_COMMON)
+                }
+                DupFailure::Silent => 0,
+            }
+        }
         native::Error::MasterKeyTooLong | native::Error::NegativeTimeout => 0,
     }
 }
@@ -31,21 +45,102 @@ fn queued(e: native::Error, profile: &Profile) -> u32 {
 struct NativeLog {
     events: Vec<Event>,
     live: i64,
-    dup_tag: Tag,
+    /// The tag of the session being made by the current call.
+    birth: Option<Tag>,
+    /// Sessions by the address of their fields, with their tags.
+    tags: HashMap<usize, Tag>,
+    /// The callbacks of the ex_data indexes the program registered.
+    ex: [Option<ExSpec>; EX_INDEXES as usize],
+}
+
+impl NativeLog {
+    fn tag(&self, d: &SessionData) -> Tag {
+        self.tags.get(&addr(d)).copied().unwrap_or(UNTAGGED)
+    }
+
+    fn ex_call(&mut self, callback: ExCallback, object: Tag, index: u8, value: ExValue) {
+        let value = value.unwrap_or(0);
+        self.events.push(Event::Ex(ExCall {
+            callback,
+            object,
+            index,
+            value,
+        }));
+    }
 }
 
 fn lock(log: &Mutex<NativeLog>) -> MutexGuard<'_, NativeLog> {
     log.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The native implementation as a backend. Its events come from an ex_data
-/// index whose callbacks log deaths and give dups their tag, and from the
-/// cache's remove callback.
+/// A session's identity while it lives: the address of its fields, as
+/// the `parent` pointer is in libssl's callbacks.
+fn addr(d: &SessionData) -> usize {
+    std::ptr::from_ref(d) as usize
+}
+
+/// A program's value as a slot's value: 0 is NULL.
+fn ex_value(v: u8) -> ExValue {
+    (v != 0).then_some(u64::from(v))
+}
+
+/// Registers the program's ex_data index `k` in `class`: callbacks that do
+/// what the program's `ex_new_index` asked once it has, and nothing before.
+fn register_pool_index(class: &mut ExClass, log: &Arc<Mutex<NativeLog>>, k: u8) -> ExIndex {
+    let spec = move |l: &NativeLog| l.ex[usize::from(k) - 1];
+    let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
+    class.register(ExCallbacks {
+        new: Some(Box::new(move |d| {
+            let mut l = lock(&l_new);
+            let v = match spec(&l)?.new {
+                ExNew::None => return None,
+                ExNew::Log => None,
+                ExNew::Set(v) => Some(ex_value(v)),
+            };
+            let (birth, seen) = (l.birth.unwrap_or(UNTAGGED), d.ex_data(ExIndex(k.into())));
+            l.ex_call(ExCallback::New, birth, k, seen);
+            v
+        })),
+        dup: Some(Box::new(move |src, value| {
+            let mut l = lock(&l_dup);
+            let Some(spec) = spec(&l) else {
+                return Some(value);
+            };
+            let source = l.tag(src);
+            match spec.dup {
+                ExDup::None => return Some(value),
+                ExDup::Keep | ExDup::Fail | ExDup::Set(_) => {
+                    l.ex_call(ExCallback::Dup, source, k, value);
+                }
+            }
+            match spec.dup {
+                ExDup::Fail => None,
+                ExDup::Set(v) => Some(ex_value(v)),
+                ExDup::None | ExDup::Keep => Some(value),
+            }
+        })),
+        free: Some(Box::new(move |d, value| {
+            let mut l = lock(&l_free);
+            if spec(&l).is_some_and(|s| s.free) {
+                let tag = l.tag(d);
+                l.ex_call(ExCallback::Free, tag, k, value);
+            }
+        })),
+    })
+}
+
+/// The native implementation as a backend. Its events come from ex_data
+/// callbacks (the harness's own index, which counts births and logs deaths,
+/// and the indexes programs register) and from the cache's remove
+/// callback.
 pub struct NativeBackend {
     profile: &'static Profile,
     log: Arc<Mutex<NativeLog>>,
     class: Arc<ExClass>,
-    idx: ExIndex,
+    /// The program's ex_data indexes: app_data (0), then the pool's.
+    ex_indexes: [ExIndex; EX_INDEXES as usize + 1],
+    /// How many of the pool's indexes the program registered.
+    ex_registered: u8,
     sessions: [Option<native::Session>; SESSION_SLOTS],
     ssls: [Option<native::Ssl>; SSL_SLOTS],
     cache: Option<native::Cache>,
@@ -68,24 +163,36 @@ impl NativeBackend {
     pub fn with_profile(profile: &'static Profile) -> NativeBackend {
         let log = Arc::new(Mutex::new(NativeLog::default()));
         let mut class = ExClass::new();
-        let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
-        let idx = class.register(ExCallbacks {
-            new: Some(Box::new(move || {
-                lock(&l_new).live += 1;
+        // As in libssl: the pool first, then the harness's own index, so
+        // that its free callback (the death event) runs last.
+        let mut ex_indexes = [ExIndex(0); EX_INDEXES as usize + 1];
+        for k in 1..=EX_INDEXES {
+            ex_indexes[usize::from(k)] = register_pool_index(&mut class, &log, k);
+        }
+        let (l_new, l_free) = (log.clone(), log.clone());
+        class.register(ExCallbacks {
+            new: Some(Box::new(move |d| {
+                let mut l = lock(&l_new);
+                l.live += 1;
+                if let Some(t) = l.birth {
+                    l.tags.insert(addr(d), t);
+                }
                 None
             })),
-            dup: Some(Box::new(move |_| Some(Some(lock(&l_dup).dup_tag)))),
-            free: Some(Box::new(move |_, tag| {
+            dup: None,
+            free: Some(Box::new(move |d, _| {
                 let mut l = lock(&l_free);
                 l.live -= 1;
-                l.events.push(Event::Died(tag.unwrap_or(UNTAGGED)));
+                let tag = l.tags.remove(&addr(d)).unwrap_or(UNTAGGED);
+                l.events.push(Event::Died(tag));
             })),
         });
         let mut b = NativeBackend {
             profile,
             log,
             class: Arc::new(class),
-            idx,
+            ex_indexes,
+            ex_registered: 0,
             sessions: Default::default(),
             ssls: Default::default(),
             cache: None,
@@ -95,17 +202,29 @@ impl NativeBackend {
     }
 
     fn new_cache(&self) -> native::Cache {
-        let (log, idx) = (self.log.clone(), self.idx);
+        let log = self.log.clone();
         let on_remove: native::RemoveCallback = Box::new(move |s| {
-            let tag = s.read().ex_data(idx).unwrap_or(UNTAGGED);
-            lock(&log).events.push(Event::Removed(tag));
+            let d = s.read();
+            let mut l = lock(&log);
+            let tag = l.tag(&d);
+            l.events.push(Event::Removed(tag));
         });
         native::Cache::with_profile(*self.profile, Some(on_remove))
     }
 
     /// The session's tag (its birth step), or [`UNTAGGED`].
     pub fn tag(&self, s: &native::Session) -> Tag {
-        s.read().ex_data(self.idx).unwrap_or(UNTAGGED)
+        let d = s.read();
+        lock(&self.log).tag(&d)
+    }
+
+    /// Runs `make`, a call that makes one session, so that the session gets
+    /// the tag `step`.
+    fn born<T>(&self, step: Tag, make: impl FnOnce() -> T) -> T {
+        lock(&self.log).birth = Some(step);
+        let r = make();
+        lock(&self.log).birth = None;
+        r
     }
 
     /// The session in slot `s`, if any.
@@ -172,9 +291,10 @@ impl NativeBackend {
     /// `d2i_SSL_SESSION(NULL, ...)` of `der` into slot `d`.
     fn decode(&mut self, step: Tag, der: &[u8], d: S) -> (Ret, u32) {
         let t0 = wall_clock();
-        match native::Session::decode_as(self.profile, &self.class, der, t0) {
+        match self.born(step, || {
+            native::Session::decode_as(self.profile, &self.class, der, t0)
+        }) {
             Ok((s, used)) => {
-                s.set_ex_data(self.idx, Some(step));
                 let time = s.read().time();
                 pin_clock_time(t0, time, || s.set_time(BIRTH_TIME));
                 self.sessions[d.index()] = Some(s);
@@ -193,14 +313,15 @@ impl NativeBackend {
         let one = (Ret::Int(1), 0);
         Ok(match op {
             Op::New(d) => {
-                let s = native::Session::new_as(self.profile, &self.class, BIRTH_TIME);
-                s.set_ex_data(self.idx, Some(step));
+                let s = self.born(step, || {
+                    native::Session::new_as(self.profile, &self.class, BIRTH_TIME)
+                });
                 self.sessions[d.index()] = Some(s);
                 (Ret::Obj(Some(step)), 0)
             }
             Op::Dup(s, d) => {
-                lock(&self.log).dup_tag = step;
-                let (copy, error) = match self.sess(*s)?.dup() {
+                let src = self.sess(*s)?;
+                let (copy, error) = match self.born(step, || src.dup()) {
                     Ok(c) => (Some(c), 0),
                     Err(e) => (None, queued(e, profile)),
                 };
@@ -332,6 +453,21 @@ impl NativeBackend {
             Op::Reencode(s, d) => {
                 let der = self.sess(*s)?.read().encode().unwrap_or_default();
                 self.decode(step, &der, *d)
+            }
+            Op::ExNewIndex(spec) => {
+                self.ex_registered += 1;
+                lock(&self.log).ex[usize::from(self.ex_registered) - 1] = Some(*spec);
+                (Ret::Void, 0)
+            }
+            Op::ExSet(s, i, v) => {
+                let index = self.ex_indexes[usize::from(*i)];
+                self.sess(*s)?.set_ex_data(index, ex_value(*v));
+                one
+            }
+            Op::ExGet(s, i) => {
+                let index = self.ex_indexes[usize::from(*i)];
+                let v = self.sess(*s)?.read().ex_data(index).unwrap_or(0);
+                (Ret::Int(v as i64), 0)
             }
             Op::IsResumable(s) => (int(self.sess(*s)?.read().is_resumable()), 0),
             Op::HasTicket(s) => (int(self.sess(*s)?.read().has_ticket()), 0),

@@ -84,8 +84,13 @@ pub enum Error {
     /// `SSL_SESSION_set_timeout` with a negative timeout.
     #[error("negative timeout")]
     NegativeTimeout,
-    /// `SSL_SESSION_dup` failed: a dup callback refused, or the source has
-    /// an empty buffer that libssl cannot copy.
+    /// `SSL_SESSION_dup` failed: the source has an empty buffer that libssl
+    /// cannot copy.
     #[error("session could not be duplicated")]
     DupFailed,
+    /// `SSL_SESSION_dup` failed: an ex_data dup callback refused (libssl
+    /// 3.2 and later queue `ERR_R_CRYPTO_LIB` for it, where an empty buffer
+    /// queues nothing).
+    #[error("an ex_data dup callback refused the copy")]
+    DupCallbackFailed,
 }

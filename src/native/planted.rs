@@ -13,6 +13,9 @@ pub enum ModelFault {
     /// [`Ssl::copy_session_id`](super::Ssl::copy_session_id) keeps the old
     /// session when the source `SSL` has none.
     CopySessionIdKeepsOld,
+    /// `ExClass`'s dup runs the dup callbacks of every registered index,
+    /// not only those up to the highest index the source ever set.
+    ExDupPastHighestSet,
 }
 
 thread_local! {

@@ -65,7 +65,8 @@ pub enum DupFailure {
     /// `ERR_R_MALLOC_FAILURE` (1.1.1, 3.0: `ssl_session_dup_intern` raises
     /// it on every failure).
     MallocFailure,
-    /// Nothing (3.2: allocation failures raise no error any more).
+    /// Nothing (3.2: allocation failures raise no error any more), except
+    /// `ERR_R_CRYPTO_LIB` when an ex_data dup callback refused.
     Silent,
 }
 
@@ -332,7 +333,7 @@ switches! {
         "The order of remove callbacks and frees on flush, eviction and `SSL_CTX_free`.";
     re_add: "1.1.1 and 3.6 on: stays in place; 3.0-3.5: moves to the head",
         "Where adding an already cached session puts it, and so what is evicted next.";
-    dup_failure: "1.1.1-3.0: ERR_R_MALLOC_FAILURE; 3.2 on: nothing",
+    dup_failure: "1.1.1-3.0: ERR_R_MALLOC_FAILURE; 3.2 on: nothing, or ERR_R_CRYPTO_LIB for a refusing ex_data dup callback",
         "What a failed `SSL_SESSION_dup` leaves in the error queue.";
     peer_rpk: "3.2 on",
         "`d2i_SSL_SESSION` reads `[20]` (a peer's raw public key) instead of taking it for data after the last field.";

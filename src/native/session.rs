@@ -71,9 +71,9 @@ impl Session {
     /// [`Session::new_in`] for a session that behaves as `profile`'s
     /// release does.
     pub fn new_as(profile: &'static Profile, class: &Arc<ExClass>, time: i64) -> Session {
-        let mut data = SessionData::new(time, profile);
-        class.run_new(&mut data.ex);
-        Session::from_data(Some(class), data)
+        let s = Session::from_data(Some(class), SessionData::new(time, profile));
+        class.run_new(&mut s.lock());
+        s
     }
 
     fn from_data(class: Option<&Arc<ExClass>>, data: SessionData) -> Session {
@@ -127,10 +127,12 @@ impl Session {
         now: i64,
     ) -> Result<(Session, usize), DecodeError> {
         let parsed = super::der::parse(der, profile)?;
-        let mut data = SessionData::new(now, profile);
-        class.run_new(&mut data.ex);
-        let result = parsed.apply(&mut data, now);
-        let s = Session::from_data(Some(class), data);
+        let s = Session::from_data(Some(class), SessionData::new(now, profile));
+        let result = {
+            let mut data = s.lock();
+            class.run_new(&mut data);
+            parsed.apply(&mut data, now)
+        };
         result.map(|()| (s, parsed.consumed))
     }
 
@@ -183,19 +185,20 @@ impl Session {
             data.tick_lifetime_hint = 0;
         }
         let class = self.inner.class.as_ref();
+        let copy = Session::from_data(class, data);
         let dup_ok = class.is_none_or(|class| {
-            class.run_new(&mut data.ex);
-            class.run_dup(&mut data.ex, &src.ex)
+            let mut to = copy.lock();
+            class.run_new(&mut to);
+            class.run_dup(&mut to.ex, &src)
         });
         let empty = |b: &Option<Buf>| b.as_ref().is_some_and(|b| b.is_empty());
         let buffers_ok =
             !(empty(&src.ticket) || empty(&src.alpn_selected) || empty(&src.ticket_appdata));
         drop(src);
-        let copy = Session::from_data(class, data);
-        if dup_ok && buffers_ok {
-            Ok(copy)
-        } else {
-            Err(Error::DupFailed)
+        match (dup_ok, buffers_ok) {
+            (true, true) => Ok(copy),
+            (false, _) => Err(Error::DupCallbackFailed),
+            (true, false) => Err(Error::DupFailed),
         }
     }
 
@@ -317,11 +320,11 @@ mod tests {
         let mut class = ExClass::new();
         let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
         let idx = class.register(ExCallbacks {
-            new: Some(Box::new(move || {
+            new: Some(Box::new(move |_| {
                 l1.lock().unwrap().push("new".into());
                 None
             })),
-            dup: Some(Box::new(move |v| {
+            dup: Some(Box::new(move |_, v| {
                 l2.lock().unwrap().push(format!("dup {v:?}"));
                 Some(v.map(|v| v + 100))
             })),

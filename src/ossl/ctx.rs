@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use super::Hazard;
 use super::ffi::{self, SSL_CTX, SSL_SESSION};
-use super::log::{CTXS, on_remove, tag_index};
+use super::log::{CTXS, ensure_registered, on_remove};
 use super::session::{Session, View, cached_in};
 
 /// Emptied contexts kept for reuse, at most this many per thread.
@@ -91,7 +91,7 @@ impl Ctx {
     /// `SSL_CTX_new(TLS_method())` with the remove callback installed (or
     /// a recycled context in the same state).
     pub fn new() -> Result<Ctx, Hazard> {
-        tag_index();
+        ensure_registered();
         let ctx = Ctx::acquire()?;
         // SAFETY: a valid ctx we own.
         unsafe { ffi::SSL_CTX_sess_set_remove_cb(ctx.raw(), Some(on_remove)) };

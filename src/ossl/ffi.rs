@@ -66,6 +66,8 @@ unsafe extern "C" {
         free_func: Option<ExFree>,
     ) -> c_int;
 
+    pub fn CRYPTO_set_ex_data(ad: *mut CRYPTO_EX_DATA, idx: c_int, val: *mut c_void) -> c_int;
+
     pub fn SSL_SESSION_new() -> *mut SSL_SESSION;
     pub fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION;
     pub fn SSL_SESSION_up_ref(s: *mut SSL_SESSION) -> c_int;

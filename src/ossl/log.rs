@@ -1,13 +1,36 @@
-//! The observation channels: the ex_data index whose callbacks tag
-//! sessions and log their births and deaths, and the cache's remove
-//! callback, all recorded in a per-thread log.
+//! The observation channels, all recorded in a per-thread log:
+//! * the harness's own ex_data index, whose callbacks count births and
+//!   deaths and know each session's tag (its birth step) by its address;
+//! * a pool of [`EX_POOL`] ex_data indexes that programs register (see
+//!   [`ex_register`]), whose callbacks do what the program asked and
+//!   record each call;
+//! * the cache's remove callback.
+//!
+//! The tag is not kept in ex_data: a session whose ex_data was never set
+//! must stay so, or libssl's dup rule for such sessions (no dup callback
+//! runs) could never be observed.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::{c_int, c_long, c_void};
 use std::ptr;
 use std::sync::OnceLock;
 
 use super::ffi::{self, SSL_CTX, SSL_SESSION};
+
+/// How many ex_data indexes programs can register.
+pub const EX_POOL: usize = 4;
+
+/// Which ex_data callback ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExCallback {
+    /// `new_func`.
+    New,
+    /// `dup_func`.
+    Dup,
+    /// `free_func`.
+    Free,
+}
 
 /// An event seen through libssl's callbacks, with the session's tag
 /// (`None` for a session that never got one).
@@ -17,6 +40,32 @@ pub enum Observed {
     Removed(Option<u64>),
     /// The session's last reference went away (ex_data free callback).
     Died(Option<u64>),
+    /// A callback of the pool's index (1-based) ran for the session (the
+    /// one being made, copied or freed) with this value.
+    Ex(ExCallback, Option<u64>, u8, usize),
+}
+
+/// What a pool index's dup callback does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExDupHook {
+    /// Records the call; the value is copied as it is.
+    Keep,
+    /// Records the call and returns 0: the dup fails.
+    Fail,
+    /// Records the call and gives the copy this value.
+    Set(usize),
+}
+
+/// What the callbacks of one of the pool's indexes do on this thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExHooks {
+    /// Whether a new callback records the call, and the value it then
+    /// stores with `CRYPTO_set_ex_data` (`Some(0)` stores NULL).
+    pub new: Option<Option<usize>>,
+    /// The dup callback, if any.
+    pub dup: Option<ExDupHook>,
+    /// Whether a free callback records the call.
+    pub free: bool,
 }
 
 #[derive(Default)]
@@ -24,7 +73,14 @@ struct Log {
     events: Vec<Observed>,
     born: u64,
     died: u64,
-    dup_tag: Option<u64>,
+    /// The tag of the session being made by the current call.
+    birth: Option<u64>,
+    /// The tag of the session the current call copies.
+    dup_source: Option<u64>,
+    /// Sessions by address, with their tags.
+    tags: HashMap<usize, u64>,
+    /// The hooks of the pool's indexes the current program registered.
+    hooks: [Option<ExHooks>; EX_POOL],
 }
 
 thread_local! {
@@ -33,43 +89,49 @@ thread_local! {
     pub(super) static CTXS: RefCell<Vec<*mut SSL_CTX>> = const { RefCell::new(Vec::new()) };
 }
 
-pub(super) fn encode_tag(tag: Option<u64>) -> *mut c_void {
-    tag.map_or(0, |t| t as usize + 1) as *mut c_void
+fn push(e: Observed) {
+    LOG.with_borrow_mut(|l| l.events.push(e));
 }
 
-pub(super) fn decode_tag(p: *mut c_void) -> Option<u64> {
-    (p as usize).checked_sub(1).map(|t| t as u64)
+fn tag_of_addr(p: usize) -> Option<u64> {
+    LOG.with_borrow(|l| l.tags.get(&p).copied())
 }
 
-unsafe extern "C" fn on_new(
-    _parent: *mut c_void,
+/// The tag of a session, if the harness made it.
+pub(super) fn tag_of(s: *const SSL_SESSION) -> Option<u64> {
+    tag_of_addr(s as usize)
+}
+
+fn hooks(argl: c_long) -> Option<(u8, ExHooks)> {
+    let k = u8::try_from(argl).ok()?;
+    let h = LOG.with_borrow(|l| {
+        l.hooks
+            .get(usize::from(k).checked_sub(1)?)
+            .copied()
+            .flatten()
+    })?;
+    Some((k, h))
+}
+
+unsafe extern "C" fn tag_new(
+    parent: *mut c_void,
     _ptr: *mut c_void,
     _ad: *mut ffi::CRYPTO_EX_DATA,
     _idx: c_int,
     _argl: c_long,
     _argp: *mut c_void,
 ) {
-    LOG.with_borrow_mut(|l| l.born += 1);
+    LOG.with_borrow_mut(|l| {
+        l.born += 1;
+        if let Some(t) = l.birth {
+            l.tags.insert(parent as usize, t);
+        }
+    });
 }
 
-unsafe extern "C" fn on_dup(
-    _to: *mut ffi::CRYPTO_EX_DATA,
-    _from: *const ffi::CRYPTO_EX_DATA,
-    from_d: *mut *mut c_void,
-    _idx: c_int,
-    _argl: c_long,
-    _argp: *mut c_void,
-) -> c_int {
-    // The copy gets its own tag: the one `Session::dup` announced.
-    let tag = LOG.with_borrow(|l| l.dup_tag);
-    // SAFETY: libssl passes a valid pointer to the value being copied.
-    unsafe { *from_d = encode_tag(tag) };
-    1
-}
-
-unsafe extern "C" fn on_free(
-    _parent: *mut c_void,
-    ptr: *mut c_void,
+unsafe extern "C" fn tag_free(
+    parent: *mut c_void,
+    _ptr: *mut c_void,
     _ad: *mut ffi::CRYPTO_EX_DATA,
     _idx: c_int,
     _argl: c_long,
@@ -77,48 +139,164 @@ unsafe extern "C" fn on_free(
 ) {
     LOG.with_borrow_mut(|l| {
         l.died += 1;
-        l.events.push(Observed::Died(decode_tag(ptr)));
+        let tag = l.tags.remove(&(parent as usize));
+        l.events.push(Observed::Died(tag));
     });
 }
 
-pub(super) unsafe extern "C" fn on_remove(_ctx: *mut SSL_CTX, sess: *mut SSL_SESSION) {
-    // SAFETY: the callback's session is valid for the call (§8.8).
-    let tag = decode_tag(unsafe { ffi::SSL_SESSION_get_ex_data(sess, tag_index()) });
-    LOG.with_borrow_mut(|l| l.events.push(Observed::Removed(tag)));
+unsafe extern "C" fn pool_new(
+    _parent: *mut c_void,
+    ptr: *mut c_void,
+    ad: *mut ffi::CRYPTO_EX_DATA,
+    idx: c_int,
+    argl: c_long,
+    _argp: *mut c_void,
+) {
+    let Some((
+        k,
+        ExHooks {
+            new: Some(store), ..
+        },
+    )) = hooks(argl)
+    else {
+        return;
+    };
+    let birth = LOG.with_borrow(|l| l.birth);
+    push(Observed::Ex(ExCallback::New, birth, k, ptr as usize));
+    if let Some(v) = store {
+        // SAFETY: `ad` is the ex_data of the object being made, which
+        // libssl hands to its new callbacks for this purpose.
+        unsafe { ffi::CRYPTO_set_ex_data(ad, idx, v as *mut c_void) };
+    }
 }
 
-/// The ex_data index that holds tags, registered once per process.
-static INDEX: OnceLock<c_int> = OnceLock::new();
+unsafe extern "C" fn pool_dup(
+    _to: *mut ffi::CRYPTO_EX_DATA,
+    _from: *const ffi::CRYPTO_EX_DATA,
+    from_d: *mut *mut c_void,
+    _idx: c_int,
+    argl: c_long,
+    _argp: *mut c_void,
+) -> c_int {
+    let Some((
+        k,
+        ExHooks {
+            dup: Some(hook), ..
+        },
+    )) = hooks(argl)
+    else {
+        return 1;
+    };
+    let source = LOG.with_borrow(|l| l.dup_source);
+    // SAFETY: libssl passes a valid pointer to the value being copied.
+    let seen = unsafe { *from_d } as usize;
+    push(Observed::Ex(ExCallback::Dup, source, k, seen));
+    match hook {
+        ExDupHook::Keep => 1,
+        ExDupHook::Fail => 0,
+        ExDupHook::Set(v) => {
+            // SAFETY: as above; the value is stored in the copy.
+            unsafe { *from_d = v as *mut c_void };
+            1
+        }
+    }
+}
 
-pub(super) fn tag_index() -> c_int {
-    *INDEX.get_or_init(|| {
-        // SAFETY: registers static callbacks; libssl initialises itself.
-        let idx = unsafe {
-            ffi::CRYPTO_get_ex_new_index(
-                ffi::CRYPTO_EX_INDEX_SSL_SESSION,
-                0,
-                ptr::null_mut(),
-                Some(on_new),
-                Some(on_dup),
-                Some(on_free),
-            )
-        };
-        assert!(idx > 0, "CRYPTO_get_ex_new_index failed");
-        idx
+unsafe extern "C" fn pool_free(
+    parent: *mut c_void,
+    ptr: *mut c_void,
+    _ad: *mut ffi::CRYPTO_EX_DATA,
+    _idx: c_int,
+    argl: c_long,
+    _argp: *mut c_void,
+) {
+    if let Some((k, ExHooks { free: true, .. })) = hooks(argl) {
+        let tag = tag_of_addr(parent as usize);
+        push(Observed::Ex(ExCallback::Free, tag, k, ptr as usize));
+    }
+}
+
+pub(super) unsafe extern "C" fn on_remove(_ctx: *mut SSL_CTX, sess: *mut SSL_SESSION) {
+    push(Observed::Removed(tag_of(sess)));
+}
+
+/// The ex_data indexes: the pool's, then the harness's own, registered
+/// once per process in that order, ahead of any session the harness makes.
+struct Indexes {
+    pool: [c_int; EX_POOL],
+}
+
+static INDEXES: OnceLock<Indexes> = OnceLock::new();
+
+fn register(argl: c_long, new: ffi::ExNew, dup: Option<ffi::ExDup>, free: ffi::ExFree) -> c_int {
+    // SAFETY: registers static callbacks; libssl initialises itself.
+    let idx = unsafe {
+        ffi::CRYPTO_get_ex_new_index(
+            ffi::CRYPTO_EX_INDEX_SSL_SESSION,
+            argl,
+            ptr::null_mut(),
+            Some(new),
+            dup,
+            Some(free),
+        )
+    };
+    assert!(idx > 0, "CRYPTO_get_ex_new_index failed");
+    idx
+}
+
+fn indexes() -> &'static Indexes {
+    INDEXES.get_or_init(|| {
+        let pool =
+            std::array::from_fn(|i| register(i as c_long + 1, pool_new, Some(pool_dup), pool_free));
+        register(0, tag_new, None, tag_free);
+        Indexes { pool }
     })
 }
 
-/// Runs `dup` (an `SSL_SESSION_dup`) so that the copy's dup callback tags
-/// it `tag`.
-pub(super) fn with_dup_tag<T>(tag: u64, dup: impl FnOnce() -> T) -> T {
-    let tagged = INDEX.get().is_some();
-    if tagged {
-        LOG.with_borrow_mut(|l| l.dup_tag = Some(tag));
+/// Registers the ex_data indexes (once per process). Sessions made before
+/// this have no tag and run no callback.
+pub(super) fn ensure_registered() {
+    indexes();
+}
+
+/// libssl's ex_data index for the program's index `k`: 0 is app_data,
+/// 1..=[`EX_POOL`] the pool's.
+pub(super) fn ex_index(k: u8) -> c_int {
+    match usize::from(k).checked_sub(1) {
+        None => 0,
+        Some(i) => indexes().pool[i.min(EX_POOL - 1)],
     }
-    let r = dup();
-    if tagged {
-        LOG.with_borrow_mut(|l| l.dup_tag = None);
-    }
+}
+
+/// Gives the pool's index `k` (1-based) these hooks on this thread, as a
+/// program's `CRYPTO_get_ex_new_index` would register them.
+pub fn ex_register(k: u8, hooks: ExHooks) {
+    ensure_registered();
+    let i = usize::from(k).checked_sub(1).filter(|&i| i < EX_POOL);
+    let i = i.unwrap_or_else(|| panic!("ex_register: index {k} outside 1..={EX_POOL}"));
+    LOG.with_borrow_mut(|l| l.hooks[i] = Some(hooks));
+}
+
+/// Forgets every index the previous program registered on this thread:
+/// their callbacks do nothing again.
+pub fn ex_reset() {
+    LOG.with_borrow_mut(|l| l.hooks = [None; EX_POOL]);
+}
+
+/// Runs `make` (a call that makes one session) so that the session it
+/// makes gets the tag `tag`, and its dup callbacks see `source` as the
+/// object copied.
+pub(super) fn with_birth<T>(tag: u64, source: Option<u64>, make: impl FnOnce() -> T) -> T {
+    ensure_registered();
+    LOG.with_borrow_mut(|l| {
+        l.birth = Some(tag);
+        l.dup_source = source;
+    });
+    let r = make();
+    LOG.with_borrow_mut(|l| {
+        l.birth = None;
+        l.dup_source = None;
+    });
     r
 }
 

@@ -30,7 +30,10 @@ use std::ffi::CStr;
 pub use cipher::cipher_known;
 pub use ctx::Ctx;
 pub use error::{clear_errors, last_error, version_num};
-pub use log::{Observed, live_sessions, take_events};
+pub use log::{
+    EX_POOL, ExCallback, ExDupHook, ExHooks, Observed, ex_register, ex_reset, live_sessions,
+    take_events,
+};
 pub use session::{IdBuf, Session, SharedSession, View};
 pub use ssl::Ssl;
 

@@ -8,7 +8,7 @@ use std::ptr::{self, NonNull};
 use super::Hazard;
 use super::cipher::find_cipher;
 use super::ffi::{self, SSL_CTX, SSL_SESSION};
-use super::log::{CTXS, decode_tag, encode_tag, tag_index, with_dup_tag};
+use super::log::{CTXS, ex_index, tag_of, with_birth};
 
 /// Any pointer for `bytes` that libssl may read `bytes.len()` bytes from;
 /// never NULL, even for an empty slice (NULL is dereferenced, §14.3).
@@ -78,14 +78,11 @@ impl Session {
     /// `SSL_SESSION_new`, tagged `tag`, with its time set to `time` before
     /// anything can observe the clock's value.
     pub fn new(tag: u64, time: i64) -> Result<Session, Hazard> {
-        let idx = tag_index();
         // SAFETY: plain constructor; NULL is checked.
-        let ptr = NonNull::new(unsafe { ffi::SSL_SESSION_new() }).ok_or(Hazard::Allocation)?;
+        let ptr = with_birth(tag, None, || unsafe { ffi::SSL_SESSION_new() });
+        let ptr = NonNull::new(ptr).ok_or(Hazard::Allocation)?;
         // SAFETY: `ptr` is a fresh session we own.
-        unsafe {
-            ffi::SSL_SESSION_set_ex_data(ptr.as_ptr(), idx, encode_tag(Some(tag)));
-            ffi::SSL_SESSION_set_time(ptr.as_ptr(), time as c_long);
-        }
+        unsafe { ffi::SSL_SESSION_set_time(ptr.as_ptr(), time as c_long) };
         Ok(Session { ptr })
     }
 
@@ -103,11 +100,7 @@ impl Session {
     /// `d2i_SSL_SESSION(NULL, ...)`: a new session from `der`, tagged
     /// `tag`, and the bytes libssl used; `None` if libssl refused it.
     pub fn decode(tag: u64, der: &[u8]) -> Option<(Session, usize)> {
-        let idx = tag_index();
-        let (s, used) = Session::decode_plain(der)?;
-        // SAFETY: a fresh session we own.
-        unsafe { ffi::SSL_SESSION_set_ex_data(s.raw(), idx, encode_tag(Some(tag))) };
-        Some((s, used))
+        with_birth(tag, None, || Session::decode_plain(der))
     }
 
     /// A bare `d2i_SSL_SESSION(NULL, ...)`, with no tag (and, as with
@@ -167,9 +160,18 @@ impl Session {
 
     /// `SSL_SESSION_dup`; the copy is tagged `tag`. `None` if libssl failed.
     pub fn dup(&self, tag: u64) -> Option<Session> {
+        let source = tag_of(self.raw());
         // SAFETY: the source is alive.
-        let copy = with_dup_tag(tag, || unsafe { ffi::SSL_SESSION_dup(self.raw()) });
+        let copy = with_birth(tag, source, || unsafe { ffi::SSL_SESSION_dup(self.raw()) });
         Session::adopt(copy)
+    }
+
+    /// `SSL_SESSION_set_ex_data` at the program's ex_data index `k` (0 is
+    /// app_data; 1.. are the pool's, see [`super::ex_register`]); the value
+    /// is an opaque pointer, never dereferenced.
+    pub fn set_ex_data(&self, k: u8, value: usize) -> c_int {
+        // SAFETY: valid session; the index is registered.
+        unsafe { ffi::SSL_SESSION_set_ex_data(self.raw(), ex_index(k), value as *mut c_void) }
     }
 
     /// `SSL_SESSION_set1_id`; refused for a cached session.
@@ -328,10 +330,16 @@ impl View<'_> {
         self.ptr.as_ptr()
     }
 
-    /// The tag in ex_data, if any.
+    /// The session's tag (the step that made it), if the harness made it.
     pub fn tag(&self) -> Option<u64> {
-        // SAFETY: the view's session is alive.
-        decode_tag(unsafe { ffi::SSL_SESSION_get_ex_data(self.raw(), tag_index()) })
+        tag_of(self.raw())
+    }
+
+    /// `SSL_SESSION_get_ex_data` at the program's ex_data index `k`, as a
+    /// number (0 for NULL).
+    pub fn ex_data(&self, k: u8) -> usize {
+        // SAFETY: valid session; the index is registered.
+        unsafe { ffi::SSL_SESSION_get_ex_data(self.raw(), ex_index(k)) as usize }
     }
 
     /// True if both name the same object.

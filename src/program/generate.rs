@@ -4,6 +4,7 @@
 
 use arbitrary::Unstructured;
 
+use super::ex::{ExDup, ExNew, ExSpec};
 use super::op::{Op, OpKind};
 use super::{BIRTH_TIME, C, Program, S, SESSION_SLOTS, SSL_SLOTS, SlotTable, Tag};
 
@@ -162,6 +163,39 @@ impl Gen<'_, '_> {
             3 => vec![0x4d; self.pick(&[512usize, 513])?],
             _ => self.bytes_up_to(64)?,
         })
+    }
+
+    /// The callbacks of a newly registered ex_data index: mostly ones that
+    /// record every call, with values that overwrite and NULLs that still
+    /// count as set; a refusing dup now and then.
+    pub(super) fn ex_spec(&mut self) -> R<ExSpec> {
+        let v = |g: &mut Self| g.pick(&[5u8, 6, 0]);
+        let new = match self.u.int_in_range(0..=5u8)? {
+            0 => ExNew::None,
+            1 | 2 => ExNew::Log,
+            _ => ExNew::Set(v(self)?),
+        };
+        let dup = match self.u.int_in_range(0..=7u8)? {
+            0 | 1 => ExDup::None,
+            2..=4 => ExDup::Keep,
+            5 => ExDup::Fail,
+            _ => ExDup::Set(v(self)?),
+        };
+        let free = !self.one_in(6)?;
+        Ok(ExSpec { new, dup, free })
+    }
+
+    /// A program ex_data index: mostly a registered one, often the
+    /// highest (so lower ones are left unset below it), sometimes 0.
+    pub(super) fn ex_index(&mut self, t: &SlotTable) -> R<u8> {
+        let n = t.ex_indexes;
+        if n == 0 || self.one_in(6)? {
+            return Ok(if self.one_in(16)? { n + 1 } else { 0 });
+        }
+        if self.one_in(2)? {
+            return Ok(n);
+        }
+        self.u.int_in_range(1..=n)
     }
 
     /// A session slot that is full (or, with `full` false, empty) with

@@ -24,12 +24,14 @@ use std::fmt;
 use arbitrary::{Arbitrary, Unstructured};
 
 mod der_gen;
+mod ex;
 mod generate;
 mod op;
 mod operand;
 mod slots;
 mod text;
 
+pub use ex::{EX_INDEXES, ExDup, ExNew, ExSpec, ExVal, write_val};
 pub use op::{CtxUse, Effects, Fill, Op, OpKind};
 pub use slots::SlotTable;
 pub use text::ParseError;

@@ -18,6 +18,7 @@
 //! exhaustive, and each backend matches [`Op`] exhaustively too, so adding
 //! an op is: one row here, one arm in each backend.
 
+use super::ex::ExSpec;
 use super::generate::Gen;
 use super::operand::*;
 use super::text::Args;
@@ -68,6 +69,12 @@ pub struct Effects {
     pub ssl_freed: Option<C>,
     /// What the op needs of the ctx.
     pub ctx: CtxUse,
+    /// The program's ex_data index the op uses: 0 (app_data) or one that
+    /// an earlier `ex_new_index` registered.
+    pub ex_index: Option<u8>,
+    /// The op registers the program's next ex_data index (at most
+    /// [`EX_INDEXES`](super::EX_INDEXES)).
+    pub ex_new_index: bool,
 }
 
 impl Effects {
@@ -338,6 +345,14 @@ ops! {
     /// `d2i_SSL_SESSION` of the session's own `i2d_SSL_SESSION` into an
     /// empty slot: each side decodes what it encoded.
     Reencode(src: S as Src, dst: S as Fresh) = "reencode", weight 1;
+    /// `CRYPTO_get_ex_new_index` for sessions: registers the program's
+    /// next ex_data index (1, 2, …) with these callbacks; they run for
+    /// every session from now on, those born before included.
+    ExNewIndex(spec: ExSpec as ExCallbacks) = "ex_new_index", weight 2;
+    /// `SSL_SESSION_set_ex_data(s, index, value)`.
+    ExSet(s: S as Src, i: u8 as ExIdx, v: u8 as ExValue) = "ex_set", weight 3;
+    /// `SSL_SESSION_get_ex_data(s, index)`: the value, 0 for NULL.
+    ExGet(s: S as Src, i: u8 as ExIdx) = "ex_get", weight 1;
     /// `is_resumable`.
     IsResumable(s: S as Src) = "is_resumable", weight 2;
     /// `has_ticket`.

@@ -9,6 +9,7 @@
 
 use std::fmt::Write as _;
 
+use super::ex::{EX_INDEXES, ExSpec, parse_val, write_val};
 use super::generate::{Gen, R};
 use super::op::{Effects, Fill};
 use super::text::{Args, write_hex, write_opt_hex, write_quoted};
@@ -390,6 +391,80 @@ impl Operand for Cipher {
             Some(c) if *c != 0x1301 => vec![None, Some(0x1301)],
             _ => vec![],
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// ex_data
+// ---------------------------------------------------------------------------
+
+/// The callbacks of the index `ex_new_index` registers.
+pub(super) struct ExCallbacks;
+impl Operand for ExCallbacks {
+    type Value = ExSpec;
+    fn effect(_v: &ExSpec, e: &mut Effects) {
+        e.ex_new_index = true;
+    }
+    fn write(v: &ExSpec, out: &mut String) {
+        let _ = write!(out, " {v}");
+    }
+    fn parse(a: &mut Args<'_>) -> Result<ExSpec, String> {
+        let words = [a.word("new=…")?, a.word("dup=…")?, a.word("free=…")?];
+        ExSpec::parse(words).map_err(|e| format!("ex_new_index: {e}"))
+    }
+    fn generate(g: &mut Gen<'_, '_>, _t: &SlotTable) -> R<ExSpec> {
+        g.ex_spec()
+    }
+    fn simpler(v: &ExSpec) -> Vec<ExSpec> {
+        v.simpler()
+    }
+}
+
+/// An ex_data index of the program: 0 (app_data) or one it registered.
+pub(super) struct ExIdx;
+impl Operand for ExIdx {
+    type Value = u8;
+    fn effect(v: &u8, e: &mut Effects) {
+        e.ex_index = Some(*v);
+    }
+    fn write(v: &u8, out: &mut String) {
+        let _ = write!(out, " {v}");
+    }
+    fn parse(a: &mut Args<'_>) -> Result<u8, String> {
+        let i: u8 = a.int("an ex_data index")?;
+        if i > EX_INDEXES {
+            return Err(format!(
+                "ex_data index {i} out of range: 0 (app_data) to {EX_INDEXES}"
+            ));
+        }
+        Ok(i)
+    }
+    fn generate(g: &mut Gen<'_, '_>, t: &SlotTable) -> R<u8> {
+        g.ex_index(t)
+    }
+    fn simpler(v: &u8) -> Vec<u8> {
+        if *v > 1 { vec![1] } else { vec![] }
+    }
+}
+
+/// A value to store in a slot: `null` or 1..255.
+pub(super) struct ExValue;
+impl Operand for ExValue {
+    type Value = u8;
+    fn write(v: &u8, out: &mut String) {
+        out.push(' ');
+        let _ = write_val(out, (*v).into());
+    }
+    fn parse(a: &mut Args<'_>) -> Result<u8, String> {
+        let w = a.word("an ex_data value")?;
+        parse_val(w)
+            .ok_or_else(|| format!("expected an ex_data value (`null` or 1..255), found `{w}`"))
+    }
+    fn generate(g: &mut Gen<'_, '_>, _t: &SlotTable) -> R<u8> {
+        g.pick(&[1, 2, 3, 0, 200])
+    }
+    fn simpler(v: &u8) -> Vec<u8> {
+        if *v > 1 { vec![1] } else { vec![] }
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::op::{CtxUse, Fill, Op};
-use super::{S, SESSION_SLOTS, SSL_SLOTS, Tag};
+use super::{EX_INDEXES, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
 /// The harness's own record of what each slot holds. It alone decides
 /// whether an op is legal, so both backends always see the same legal calls
@@ -19,6 +19,8 @@ pub struct SlotTable {
     pub ctx: bool,
     /// The objects the cache holds.
     pub cached: BTreeSet<Tag>,
+    /// How many ex_data indexes the program has registered.
+    pub ex_indexes: u8,
 }
 
 impl Default for SlotTable {
@@ -28,6 +30,7 @@ impl Default for SlotTable {
             ssls: [false; SSL_SLOTS],
             ctx: true,
             cached: BTreeSet::new(),
+            ex_indexes: 0,
         }
     }
 }
@@ -41,8 +44,9 @@ impl SlotTable {
     /// Whether `op` may be called now, from its [`Op::effects`]. An illegal
     /// op is skipped on both sides: it names an empty slot, would overwrite
     /// a full one, needs a ctx that is not there (or one that is), frees
-    /// the ctx while `SSL`s live, or changes the key of a cached session (a
-    /// hazard of SEMANTICS.md §14.3).
+    /// the ctx while `SSL`s live, changes the key of a cached session (a
+    /// hazard of SEMANTICS.md §14.3), uses an ex_data index the program has
+    /// not registered, or registers one past [`EX_INDEXES`].
     pub fn is_legal(&self, op: &Op) -> bool {
         let e = op.effects();
         let any_ssl = self.ssls.iter().any(|&b| b);
@@ -61,6 +65,8 @@ impl SlotTable {
             && e.fills.is_none_or(|(d, _)| self.object(d).is_none())
             && e.ssls.iter().flatten().all(|c| self.ssls[c.index()])
             && e.ssl_born.is_none_or(|c| !self.ssls[c.index()])
+            && e.ex_index.is_none_or(|i| i <= self.ex_indexes)
+            && (!e.ex_new_index || self.ex_indexes < EX_INDEXES)
     }
 
     /// Updates the slots after a legal `op` ran. `made` is the object the
@@ -82,6 +88,9 @@ impl SlotTable {
         }
         if let Some(c) = e.ssl_freed {
             self.ssls[c.index()] = false;
+        }
+        if e.ex_new_index {
+            self.ex_indexes += 1;
         }
         match e.ctx {
             CtxUse::Freed => {
@@ -125,6 +134,26 @@ mod tests {
         assert!(!t.is_legal(&Op::CacheAdd(S(0))));
         assert!(!t.is_legal(&Op::SslNew(C(0))));
         assert!(t.is_legal(&Op::CtxNew));
+    }
+
+    #[test]
+    fn ex_indexes_must_be_registered_first() {
+        let mut t = SlotTable::default();
+        t.after(&Op::New(S(0)), Some(0));
+        assert!(
+            t.is_legal(&Op::ExSet(S(0), 0, 1)),
+            "app_data is always there"
+        );
+        assert!(!t.is_legal(&Op::ExSet(S(0), 1, 1)));
+        assert!(!t.is_legal(&Op::ExGet(S(0), 1)));
+        let reg = Op::ExNewIndex(crate::program::ExSpec::default());
+        for _ in 0..EX_INDEXES {
+            assert!(t.is_legal(&reg));
+            t.after(&reg, None);
+        }
+        assert!(!t.is_legal(&reg), "the pool is used up");
+        assert!(t.is_legal(&Op::ExGet(S(0), EX_INDEXES)));
+        assert!(!t.is_legal(&Op::ExGet(S(1), 1)), "the slot is empty");
     }
 
     #[test]
