@@ -506,3 +506,79 @@ fn reencode_decodes_what_each_side_encoded() {
          encode s2 => 70",
     );
 }
+
+/// `[1] time` in the high-tag-number form: `0xbf` then the tag number in
+/// base-128 octets (`more` continuation octets before `last`).
+fn high_tag_time(more: &[u8], last: u8) -> Vec<u8> {
+    let inner = int(1_700_000_000);
+    let mut v = vec![0xbf];
+    v.extend_from_slice(more);
+    v.push(last);
+    v.push(inner.len() as u8);
+    v.extend_from_slice(&inner);
+    v
+}
+
+/// The valid session with its SEQUENCE length written in `octets` long-form
+/// length octets (after the count byte), value first padded with zeros.
+fn long_length(octets: &[u8]) -> Vec<u8> {
+    let body = fields().concat();
+    let mut v = vec![0x30, 0x80 | octets.len() as u8];
+    v.extend_from_slice(octets);
+    v.extend_from_slice(&body);
+    v
+}
+
+#[test]
+fn tags_in_the_high_tag_number_form_agree_with_libssl() {
+    // libssl reads a tag number in base-128 octets, non-minimal forms
+    // included, and refuses one past INT_MAX >> 7 before its last octet.
+    // Each input goes through every decode path (`Program::der_probe`);
+    // the native decoder must give libssl's outcome, error and fields.
+    let cases = [
+        (vec![], 0x01, true),                        // [1], one octet: the time field
+        (vec![0x80], 0x01, true),                    // [1], non-minimal: still the time field
+        (vec![0x80, 0x80], 0x01, true),              // [1], two leading zero octets
+        (vec![0x81], 0x01, false),                   // [129]: no such field
+        (vec![0x81, 0x80], 0x01, false),             // [16385]
+        (vec![0x87, 0xff, 0xff, 0xff], 0x01, false), // 2^24 - 1 before the last octet: allowed
+        (vec![0x88, 0x80, 0x80, 0x80], 0x01, false), // 2^24: past INT_MAX >> 7
+    ];
+    for (more, last, is_time) in cases {
+        let der = with(|f| f[5] = high_tag_time(&more, last));
+        if is_time {
+            decode(&der, &format!("#0 ({} bytes used)", der.len()));
+        }
+        let probe = sessdiff::program::Program::der_probe(der.clone(), None);
+        if let Err(d) = sessdiff::lockstep::run_against_libssl(&probe) {
+            panic!("{}: {d}", hex(&der));
+        }
+    }
+}
+
+#[test]
+fn long_form_lengths_agree_with_libssl() {
+    // Leading zero octets are skipped before the eight-octet limit; a
+    // value past LONG_MAX is a bad header, one within it but past the
+    // input is too long.
+    let n = fields().concat().len() as u8;
+    let cases: [Vec<u8>; 8] = [
+        vec![n],                                              // one octet
+        vec![0, n],                                           // a leading zero
+        vec![0, 0, 0, 0, 0, 0, 0, 0, n],                      // eight leading zeros: nine octets
+        vec![0; 9],                                           // nine zeros: length 0
+        vec![1, 0, 0, 0, 0, 0, 0, 0], // 2^56: within LONG_MAX, past the input
+        vec![0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // LONG_MAX
+        vec![0x80, 0, 0, 0, 0, 0, 0, 0], // LONG_MAX + 1
+        vec![1, 0, 0, 0, 0, 0, 0, 0, 0], // nine significant octets
+    ];
+    for octets in cases {
+        let der = long_length(&octets);
+        let probe = sessdiff::program::Program::der_probe(der.clone(), None);
+        if let Err(d) = sessdiff::lockstep::run_against_libssl(&probe) {
+            panic!("{}: {d}", hex(&der));
+        }
+    }
+    let der = long_length(&[0, 0, 0, 0, 0, 0, 0, 0, n]);
+    decode(&der, &format!("#0 ({} bytes used)", der.len()));
+}
