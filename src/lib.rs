@@ -17,6 +17,7 @@
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod addr_map;
 pub mod backend;
 pub mod campaign;
 pub mod corpus;

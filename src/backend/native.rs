@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use std::collections::HashMap;
+use crate::addr_map::AddrMap;
 
 use super::{
     Backend, Event, ExCall, ExCallback, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
@@ -48,7 +48,7 @@ struct NativeLog {
     /// The tag of the session being made by the current call.
     birth: Option<Tag>,
     /// Sessions by the address of their fields, with their tags.
-    tags: HashMap<usize, Tag>,
+    tags: AddrMap<Tag>,
     /// The callbacks of the ex_data indexes the program registered.
     ex: [Option<ExSpec>; EX_INDEXES as usize],
 }

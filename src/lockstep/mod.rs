@@ -286,12 +286,13 @@ pub fn run_observed(
                     trace: &mut Trace|
      -> Result<(), Box<Divergence>> {
         let index = trace.steps.len();
-        let refused = if table.is_legal(op) {
+        let legal = table.is_legal(op);
+        let refused = if legal {
             left.hazard(op).or_else(|| right.hazard(op))
         } else {
             None
         };
-        if !table.is_legal(op) || refused.is_some() {
+        if !legal || refused.is_some() {
             trace.steps.push(Step {
                 op: op.clone(),
                 phase,

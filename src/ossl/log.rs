@@ -10,8 +10,8 @@
 //! must stay so, or libssl's dup rule for such sessions (no dup callback
 //! runs) could never be observed.
 
+use crate::addr_map::AddrMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::{c_int, c_long, c_void};
 use std::ptr;
 use std::sync::OnceLock;
@@ -78,7 +78,7 @@ struct Log {
     /// The tag of the session the current call copies.
     dup_source: Option<u64>,
     /// Sessions by address, with their tags.
-    tags: HashMap<usize, u64>,
+    tags: AddrMap<u64>,
     /// The hooks of the pool's indexes the current program registered.
     hooks: [Option<ExHooks>; EX_POOL],
 }

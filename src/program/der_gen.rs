@@ -17,52 +17,95 @@ const SEQUENCE: u8 = 0x30;
 const INTEGER: u8 = 0x02;
 const OCTET_STRING: u8 = 0x04;
 
+/// Identifier or length octets (at most ten), kept on the stack: the
+/// generator runs for every generated `decode`, under ASan in the fuzz
+/// targets, where each allocation costs a stack trace.
+#[derive(Clone, Copy)]
+struct Octets {
+    buf: [u8; 10],
+    len: u8,
+}
+
+impl Octets {
+    fn one(b: u8) -> Octets {
+        Octets::from(&[b])
+    }
+
+    fn from(bytes: &[u8]) -> Octets {
+        let mut buf = [0; 10];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Octets {
+            buf,
+            len: bytes.len() as u8,
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        self.buf[usize::from(self.len)] = b;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+/// An element: its identifier, its length octets and its content, in one
+/// allocation.
+fn element(ident: Octets, len: &[u8], content: &[u8], end: &[u8]) -> Vec<u8> {
+    let ident = ident.as_slice();
+    let mut v = Vec::with_capacity(ident.len() + len.len() + content.len() + end.len());
+    v.extend_from_slice(ident);
+    v.extend_from_slice(len);
+    v.extend_from_slice(content);
+    v.extend_from_slice(end);
+    v
+}
+
 impl Gen<'_, '_> {
     /// Identifier octets for `tag` of `class`, now and then in high-tag
     /// form (which libssl reads for low tags too).
-    fn ident(&mut self, class_cons: u8, tag: u8) -> R<Vec<u8>> {
+    fn ident(&mut self, class_cons: u8, tag: u8) -> R<Octets> {
         Ok(if tag < 31 && !self.one_in(24)? {
-            vec![class_cons | tag]
+            Octets::one(class_cons | tag)
         } else {
-            vec![class_cons | 0x1f, tag]
+            Octets::from(&[class_cons | 0x1f, tag])
         })
     }
 
     /// Length octets for `n`: short form, or now and then long form with a
     /// redundant leading zero.
-    fn length(&mut self, n: usize) -> R<Vec<u8>> {
+    fn length(&mut self, n: usize) -> R<Octets> {
         let bytes = (n as u64).to_be_bytes();
         let skip = bytes.iter().take_while(|&&b| b == 0).count();
         Ok(if n < 0x80 && !self.one_in(16)? {
-            vec![n as u8]
+            Octets::one(n as u8)
         } else {
             let zeros = usize::from(self.one_in(8)?);
-            let mut v = vec![0x80 | (8 - skip + zeros) as u8];
-            v.extend(std::iter::repeat_n(0, zeros));
-            v.extend_from_slice(&bytes[skip..]);
+            let mut v = Octets::one(0x80 | (8 - skip + zeros) as u8);
+            if zeros == 1 {
+                v.push(0);
+            }
+            for &b in &bytes[skip..] {
+                v.push(b);
+            }
             v
         })
     }
 
     /// A constructed element, now and then with an indefinite length.
-    fn constructed(&mut self, ident: Vec<u8>, content: &[u8]) -> R<Vec<u8>> {
-        let mut v = ident;
-        if self.one_in(10)? {
-            v.push(0x80);
-            v.extend_from_slice(content);
-            v.extend_from_slice(&[0, 0]);
+    fn constructed(&mut self, ident: Octets, content: &[u8]) -> R<Vec<u8>> {
+        Ok(if self.one_in(10)? {
+            element(ident, &[0x80], content, &[0, 0])
         } else {
-            v.extend(self.length(content.len())?);
-            v.extend_from_slice(content);
-        }
-        Ok(v)
+            let len = self.length(content.len())?;
+            element(ident, len.as_slice(), content, &[])
+        })
     }
 
-    fn primitive(&mut self, ident: Vec<u8>, content: &[u8]) -> R<Vec<u8>> {
-        let mut v = ident;
-        v.extend(self.length(content.len())?);
-        v.extend_from_slice(content);
-        Ok(v)
+    fn primitive(&mut self, ident: Octets, content: &[u8]) -> R<Vec<u8>> {
+        let len = self.length(content.len())?;
+        Ok(element(ident, len.as_slice(), content, &[]))
     }
 
     /// An OCTET STRING, now and then in constructed form, split in pieces.
@@ -72,9 +115,9 @@ impl Gen<'_, '_> {
             return self.primitive(ident, bytes);
         }
         let cut = self.u.int_in_range(0..=bytes.len())?;
-        let mut pieces = Vec::new();
+        let mut pieces = Vec::with_capacity(bytes.len() + 24);
         for part in [&bytes[..cut], &bytes[cut..]] {
-            pieces.extend(self.primitive(vec![OCTET_STRING], part)?);
+            pieces.extend(self.primitive(Octets::one(OCTET_STRING), part)?);
         }
         let ident = self.ident((tag & 0xc0) | 0x20, tag & 0x1f)?;
         self.constructed(ident, &pieces)
@@ -93,13 +136,20 @@ impl Gen<'_, '_> {
             }
             start += 1;
         }
-        let mut content = bytes[start..].to_vec();
+        let mut content = [0u8; 17];
+        let mut n = 0;
         if v == 0 && self.one_in(8)? {
-            content.clear();
-        } else if self.one_in(128)? {
-            content.insert(0, if v < 0 { 0xff } else { 0x00 });
+            // Empty.
+        } else {
+            if self.one_in(128)? {
+                content[0] = if v < 0 { 0xff } else { 0x00 };
+                n = 1;
+            }
+            let minimal = &bytes[start..];
+            content[n..n + minimal.len()].copy_from_slice(minimal);
+            n += minimal.len();
         }
-        self.primitive(vec![INTEGER], &content)
+        self.primitive(Octets::one(INTEGER), &content[..n])
     }
 
     /// `[n] EXPLICIT` around `inner`.
@@ -174,7 +224,7 @@ impl Gen<'_, '_> {
         }
         if self.one_in(64)? {
             // Not a certificate: libssl rejects it while parsing X.509.
-            let junk = self.primitive(vec![SEQUENCE], &[0x02, 0x01, 0x00])?;
+            let junk = self.primitive(Octets::one(SEQUENCE), &[0x02, 0x01, 0x00])?;
             f.push(self.explicit(3, &junk)?);
         }
         if !self.one_in(8)? {
@@ -281,7 +331,7 @@ impl Gen<'_, '_> {
         }
         let body = fields.concat();
         let ident = if self.one_in(64)? { 0x10 } else { SEQUENCE };
-        let mut der = self.constructed(vec![ident], &body)?;
+        let mut der = self.constructed(Octets::one(ident), &body)?;
         if self.one_in(12)? {
             let n = self.u.int_in_range(1..=4usize)?;
             der.extend(self.u.bytes(n.min(self.u.len()))?);
