@@ -52,7 +52,20 @@ pub type RemoveCb = unsafe extern "C" fn(ctx: *mut SSL_CTX, sess: *mut SSL_SESSI
 /// `OPENSSL_LH_DOALL_FUNCARG`.
 pub type DoallArg = unsafe extern "C" fn(item: *mut c_void, arg: *mut c_void);
 
+/// `CRYPTO_malloc_fn`.
+pub type MallocFn = unsafe extern "C" fn(n: usize, file: *const c_char, line: c_int) -> *mut c_void;
+/// `CRYPTO_realloc_fn`.
+pub type ReallocFn =
+    unsafe extern "C" fn(p: *mut c_void, n: usize, file: *const c_char, line: c_int) -> *mut c_void;
+/// `CRYPTO_free_fn`.
+pub type FreeFn = unsafe extern "C" fn(p: *mut c_void, file: *const c_char, line: c_int);
+
 unsafe extern "C" {
+    pub fn CRYPTO_set_mem_functions(
+        m: Option<MallocFn>,
+        r: Option<ReallocFn>,
+        f: Option<FreeFn>,
+    ) -> c_int;
     pub fn OpenSSL_version(t: c_int) -> *const c_char;
     pub fn OpenSSL_version_num() -> c_ulong;
     pub fn ERR_clear_error();

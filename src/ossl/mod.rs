@@ -5,11 +5,13 @@
 //!   `SSL_SESSION_up_ref`, `Drop` is `SSL_SESSION_free`); [`View`] borrows
 //!   one for reading.
 //! * [`Ssl`] owns an `SSL`; [`Ctx`] owns an `SSL_CTX` and its session cache.
-//! * Every session carries a *tag* (a `u64`) in one ex_data index. The
-//!   index's callbacks and the cache's remove callback record
-//!   [`Observed`] events in a per-thread log, read with [`take_events`];
+//! * Every session the harness makes has a *tag* (a `u64`), known by its
+//!   address. The harness's ex_data index, the indexes programs register
+//!   ([`ex_register`]) and the cache's remove callback record [`Observed`]
+//!   events in a per-thread log, read with [`take_events`];
 //!   [`live_sessions`] counts the sessions made and not yet freed on this
 //!   thread.
+//! * [`mem`] counts libcrypto's heap bytes, for the memory comparison.
 //!
 //! The types are neither `Send` nor `Sync`: one thread owns a world.
 //! Calls that would be undefined behaviour in libssl (SEMANTICS.md §14.3)
@@ -20,6 +22,7 @@ mod ctx;
 mod error;
 pub(crate) mod ffi;
 mod log;
+pub mod mem;
 mod session;
 mod ssl;
 #[cfg(test)]

@@ -9,7 +9,17 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::Report;
-use super::targets::{CACHE_SIZES, Goal, Row};
+use super::targets::{CACHE_SIZES, Goal, Row, Unit};
+
+/// A row's figure for people, in its unit.
+fn figure(row: &Row, v: Option<f64>) -> String {
+    match (row.unit, row.goal, v) {
+        (_, _, None) => "—".into(),
+        (Unit::Bytes, _, Some(v)) => format!("{v:.0} bytes"),
+        (Unit::Ns, Goal::Rate(_), Some(v)) => format!("{} ({:.0}/s)", ns(Some(v)), 1e9 / v),
+        (Unit::Ns, _, v) => ns(v),
+    }
+}
 
 /// A median for people.
 fn ns(v: Option<f64>) -> String {
@@ -35,6 +45,7 @@ fn goal(r: &Row) -> String {
     match r.goal {
         Goal::Ratio(max) => format!("≤ {max}"),
         Goal::Floor(id, times) => format!("≤ {times} × `{id}` ({})", ns(r.floor)),
+        Goal::Rate(min) => format!("≥ {min:.0}/s"),
         Goal::None => "—".into(),
     }
 }
@@ -61,8 +72,8 @@ pub fn markdown(r: &Report) -> String {
             md,
             "| {} | {} | {} | {} | {} | {met} |",
             row.name,
-            ns(row.native),
-            ns(row.libssl),
+            figure(row, row.native),
+            figure(row, row.libssl),
             ratio(row),
             goal(row),
         );
@@ -84,13 +95,11 @@ pub fn markdown(r: &Report) -> String {
     if !missed.is_empty() {
         let _ = writeln!(md, "\n## Targets not met in this run\n");
         for row in missed {
-            let _ = writeln!(
-                md,
-                "- {}: ratio {} (target {})",
-                row.name,
-                ratio(row),
-                goal(row)
-            );
+            let measured = match row.goal {
+                Goal::Rate(_) => format!("{:.0}/s", row.rate().unwrap_or(0.0)),
+                _ => format!("ratio {}", ratio(row)),
+            };
+            let _ = writeln!(md, "- {}: {measured} (target {})", row.name, goal(row));
         }
     }
     let _ = writeln!(md, "\n## Notes\n");
@@ -184,10 +193,16 @@ mod tests {
     use crate::report::targets::rows;
 
     fn report() -> Report {
-        let est: BTreeMap<String, f64> = [("new_free/native", 20.0), ("new_free/libssl", 50.0)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let est: BTreeMap<String, f64> = [
+            ("new_free/native", 20.0),
+            ("new_free/libssl", 50.0),
+            ("memory_per_cached_session/native", 450.0),
+            ("memory_per_cached_session/libssl", 1000.0),
+            ("differential_loop/ops_32", 40_000.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         Report {
             machine: "test machine".into(),
             libssl: "OpenSSL 3.0.19".into(),
@@ -210,7 +225,15 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| get1 + free | — | — | — | ≤ 0.5 | — |"),
+            md.contains("| get1 + free | — | — | — | ≤ 0.3 | — |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| memory per cached session, 100,000 sessions | 450 bytes | 1000 bytes | 0.450 | ≤ 0.5 | yes |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| differential loop, 32-op programs, one core | 40.00 µs (25000/s) | — | — | ≥ 20000/s | yes |"),
             "{md}"
         );
         assert!(
