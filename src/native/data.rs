@@ -80,14 +80,9 @@ pub struct SessionData {
     pub(crate) hostname: Option<Buf>,
     pub(crate) alpn_selected: Option<Buf>,
     pub(crate) ticket_appdata: Option<Buf>,
-    pub(crate) ticket: Option<Buf>,
-    pub(crate) ticklen: usize,
-    pub(crate) tick_lifetime_hint: u64,
-    pub(crate) tick_age_add: u32,
-    /// PSK and SRP strings: no setters; only decoding fills them.
-    pub(crate) psk_identity_hint: Option<Buf>,
-    pub(crate) psk_identity: Option<Buf>,
-    pub(crate) srp_username: Option<Buf>,
+    /// The fields only decoding sets, out of line: most sessions have
+    /// none, and a cached session is smaller without them.
+    pub(crate) rare: Option<Box<Rare>>,
     pub(crate) flags: u32,
     pub(crate) compress_id: u32,
     /// The cipher (`cipher`): the code of a suite libssl knows, or `None`
@@ -107,6 +102,31 @@ pub struct SessionData {
     pub(crate) stale_owner: bool,
     pub(crate) ex: ExData,
 }
+
+/// The fields of a session that only `d2i_SSL_SESSION` sets (tickets, PSK
+/// and SRP strings): kept behind one pointer in [`SessionData`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Rare {
+    pub(crate) ticket: Option<Buf>,
+    pub(crate) ticklen: usize,
+    pub(crate) tick_lifetime_hint: u64,
+    pub(crate) tick_age_add: u32,
+    /// PSK and SRP strings: no setters; only decoding fills them.
+    pub(crate) psk_identity_hint: Option<Buf>,
+    pub(crate) psk_identity: Option<Buf>,
+    pub(crate) srp_username: Option<Buf>,
+}
+
+/// What a session without [`Rare`] fields reads.
+static NO_RARE: Rare = Rare {
+    ticket: None,
+    ticklen: 0,
+    tick_lifetime_hint: 0,
+    tick_age_add: 0,
+    psk_identity_hint: None,
+    psk_identity: None,
+    srp_username: None,
+};
 
 /// The timeout `SSL_SESSION_new` gives a session, in seconds.
 pub const DEFAULT_TIMEOUT: i64 = 304;
@@ -129,13 +149,7 @@ impl SessionData {
             hostname: None,
             alpn_selected: None,
             ticket_appdata: None,
-            ticket: None,
-            ticklen: 0,
-            tick_lifetime_hint: 0,
-            tick_age_add: 0,
-            psk_identity_hint: None,
-            psk_identity: None,
-            srp_username: None,
+            rare: None,
             flags: 0,
             compress_id: 0,
             cipher: None,
@@ -148,6 +162,16 @@ impl SessionData {
             stale_owner: false,
             ex: ExData::default(),
         }
+    }
+
+    /// The fields only decoding sets.
+    pub(crate) fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
+    /// Sets the fields only decoding sets; all-default values take no room.
+    pub(crate) fn set_rare(&mut self, rare: Rare) {
+        self.rare = (rare != NO_RARE).then(|| Box::new(rare));
     }
 
     /// The cache key: `(protocol version, id)`.
@@ -223,7 +247,7 @@ impl SessionData {
     }
     /// `SSL_SESSION_get_ticket_lifetime_hint`.
     pub fn ticket_lifetime_hint(&self) -> u64 {
-        self.tick_lifetime_hint
+        self.rare().tick_lifetime_hint
     }
     /// `SSL_SESSION_get_compress_id`.
     pub fn compress_id(&self) -> u32 {
@@ -244,24 +268,25 @@ impl SessionData {
     }
     /// `SSL_SESSION_has_ticket`.
     pub fn has_ticket(&self) -> bool {
-        self.ticklen > 0
+        self.rare().ticklen > 0
     }
     /// `SSL_SESSION_get0_ticket`: the buffer (absent or possibly empty)
     /// and the recorded length, which d2i can leave set without a buffer.
     pub fn ticket(&self) -> (Option<&[u8]>, usize) {
-        (self.ticket.as_deref(), self.ticklen)
+        let r = self.rare();
+        (r.ticket.as_deref(), r.ticklen)
     }
     /// The PSK identity hint, carried only through DER.
     pub fn psk_identity_hint(&self) -> Option<&[u8]> {
-        self.psk_identity_hint.as_deref()
+        self.rare().psk_identity_hint.as_deref()
     }
     /// The PSK identity, carried only through DER.
     pub fn psk_identity(&self) -> Option<&[u8]> {
-        self.psk_identity.as_deref()
+        self.rare().psk_identity.as_deref()
     }
     /// The SRP user name, carried only through DER.
     pub fn srp_username(&self) -> Option<&[u8]> {
-        self.srp_username.as_deref()
+        self.rare().srp_username.as_deref()
     }
     /// The session flags (`SSL_SESS_FLAG_*`), carried only through DER.
     pub fn flags(&self) -> u32 {
@@ -269,12 +294,12 @@ impl SessionData {
     }
     /// The ticket age add, carried only through DER.
     pub fn ticket_age_add(&self) -> u32 {
-        self.tick_age_add
+        self.rare().tick_age_add
     }
     /// `SSL_SESSION_is_resumable`: not marked otherwise, and has an id or a
     /// ticket.
     pub fn is_resumable(&self) -> bool {
-        !self.not_resumable && (!self.id.is_empty() || self.ticklen > 0)
+        !self.not_resumable && (!self.id.is_empty() || self.rare().ticklen > 0)
     }
     /// Whether a cache's list holds the session.
     pub fn is_cached(&self) -> bool {
@@ -287,25 +312,31 @@ impl SessionData {
 }
 
 /// The values of one session; empty until the first `set`, as libssl's
-/// stack is NULL until then.
+/// stack is NULL until then (and, like it, one pointer while empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ExData {
-    pub(super) values: Vec<ExValue>,
+    values: Option<Box<Vec<ExValue>>>,
 }
 
 impl ExData {
     pub(crate) fn ever_set(&self) -> bool {
-        !self.values.is_empty()
+        self.values.is_some()
+    }
+
+    /// How many slots the values reach (the highest index set, plus one).
+    pub(crate) fn len(&self) -> usize {
+        self.values.as_ref().map_or(0, |v| v.len())
     }
 
     pub(crate) fn get(&self, i: usize) -> ExValue {
-        self.values.get(i).copied().flatten()
+        self.values.as_ref()?.get(i).copied().flatten()
     }
 
     pub(crate) fn set(&mut self, i: usize, v: ExValue) {
-        if self.values.len() <= i {
-            self.values.resize(i + 1, None);
+        let values = self.values.get_or_insert_with(Default::default);
+        if values.len() <= i {
+            values.resize(i + 1, None);
         }
-        self.values[i] = v;
+        values[i] = v;
     }
 }

@@ -121,7 +121,7 @@ impl ExClass {
         if !from.ex.ever_set() {
             return true;
         }
-        let n = self.slots.len().min(from.ex.values.len());
+        let n = self.slots.len().min(from.ex.len());
         #[cfg(feature = "faults")]
         let n = if super::planted::is(super::planted::ModelFault::ExDupPastHighestSet) {
             self.slots.len()

@@ -180,9 +180,11 @@ impl Session {
         data.owner = None;
         data.list_pos = None;
         data.ex = ExData::default();
-        if data.ticket.is_none() {
-            data.ticklen = 0;
-            data.tick_lifetime_hint = 0;
+        if data.rare().ticket.is_none() && data.rare.is_some() {
+            let mut rare = data.rare().clone();
+            rare.ticklen = 0;
+            rare.tick_lifetime_hint = 0;
+            data.set_rare(rare);
         }
         let class = self.inner.class.as_ref();
         let copy = Session::from_data(class, data);
@@ -193,7 +195,7 @@ impl Session {
         });
         let empty = |b: &Option<Buf>| b.as_ref().is_some_and(|b| b.is_empty());
         let buffers_ok =
-            !(empty(&src.ticket) || empty(&src.alpn_selected) || empty(&src.ticket_appdata));
+            !(empty(&src.rare().ticket) || empty(&src.alpn_selected) || empty(&src.ticket_appdata));
         drop(src);
         match (dup_ok, buffers_ok) {
             (true, true) => Ok(copy),

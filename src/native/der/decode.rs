@@ -10,7 +10,7 @@ use super::error::{Asn1Problem, DecodeError, DecodeErrorKind};
 use super::template::{FIELDS, Field, Kind, Tagging, template_len};
 use crate::native::MAX_ID_LENGTH;
 use crate::native::Profile;
-use crate::native::data::{Buf, SessionData, SessionId};
+use crate::native::data::{Buf, Rare, SessionData, SessionId};
 
 /// The fields of a parsed `SSL_SESSION_ASN1` (libssl's `as`), with the
 /// offset of each element the later checks can reject.
@@ -349,15 +349,19 @@ impl<'a> Parsed<'a> {
         d.sid_ctx = SessionId::new(sid_ctx).expect("checked");
         d.verify_result = i64::from(self.verify_result);
         d.hostname = c_string(&self.hostname);
-        d.psk_identity_hint = c_string(&self.psk_identity_hint);
-        d.psk_identity = c_string(&self.psk_identity);
-        d.tick_lifetime_hint = self.tick_lifetime_hint;
-        d.tick_age_add = self.tick_age_add;
         // An absent ticket clears the buffer but not its length.
-        d.ticket = buffer(&self.ticket);
-        if let Some(t) = &self.ticket {
-            d.ticklen = t.len();
-        }
+        let ticklen = self.ticket.as_ref().map_or(d.rare().ticklen, |t| t.len());
+        d.set_rare(Rare {
+            ticket: buffer(&self.ticket),
+            ticklen,
+            tick_lifetime_hint: self.tick_lifetime_hint,
+            tick_age_add: self.tick_age_add,
+            psk_identity_hint: c_string(&self.psk_identity_hint),
+            psk_identity: c_string(&self.psk_identity),
+            // Set below, after a check that can fail: libssl leaves the
+            // old one in a session decoded into in place.
+            srp_username: d.rare().srp_username.clone(),
+        });
         // Without compression (`no-comp`) the field is read and ignored.
         if d.profile.compression {
             d.compress_id = match self.comp_id.as_deref() {
@@ -366,7 +370,12 @@ impl<'a> Parsed<'a> {
                 Some(c) => return fail(CompIdBadLength(c.len()), Field::CompId),
             };
         }
-        d.srp_username = c_string(&self.srp_username);
+        let srp_username = c_string(&self.srp_username);
+        if srp_username != d.rare().srp_username {
+            let mut rare = d.rare().clone();
+            rare.srp_username = srp_username;
+            d.set_rare(rare);
+        }
         d.flags = self.flags as u32;
         d.max_early_data = self.max_early_data;
         d.alpn_selected = buffer(&self.alpn_selected);

@@ -101,10 +101,11 @@ pub(crate) fn encode(d: &SessionData) -> Option<Vec<u8>> {
             explicit(&mut b, n, |o| octets(o, s));
         }
     }
-    if d.tick_lifetime_hint != 0 {
-        explicit(&mut b, 9, |o| integer(o, d.tick_lifetime_hint.into())); // ZUINT64
+    let rare = d.rare();
+    if rare.tick_lifetime_hint != 0 {
+        explicit(&mut b, 9, |o| integer(o, rare.tick_lifetime_hint.into())); // ZUINT64
     }
-    if let Some(t) = &d.ticket {
+    if let Some(t) = &rare.ticket {
         explicit(&mut b, 10, |o| octets(o, t));
     }
     if d.compress_id != 0 {
@@ -116,8 +117,8 @@ pub(crate) fn encode(d: &SessionData) -> Option<Vec<u8>> {
     if d.flags != 0 {
         explicit(&mut b, 13, |o| integer(o, d.flags.into())); // ZUINT64
     }
-    if d.tick_age_add != 0 {
-        explicit(&mut b, 14, |o| integer(o, d.tick_age_add.into())); // ZUINT32
+    if rare.tick_age_add != 0 {
+        explicit(&mut b, 14, |o| integer(o, rare.tick_age_add.into())); // ZUINT32
     }
     if d.max_early_data != 0 {
         explicit(&mut b, 15, |o| integer(o, d.max_early_data.into())); // ZUINT32
