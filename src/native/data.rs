@@ -315,6 +315,9 @@ impl SessionData {
 /// stack is NULL until then (and, like it, one pointer while empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ExData {
+    // Deliberately boxed: one pointer in every session, where a `Vec` would
+    // take three; the extra allocation is only for sessions with ex_data.
+    #[allow(clippy::box_collection)]
     values: Option<Box<Vec<ExValue>>>,
 }
 
