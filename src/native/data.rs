@@ -80,9 +80,10 @@ pub struct SessionData {
     pub(crate) hostname: Option<Buf>,
     pub(crate) alpn_selected: Option<Buf>,
     pub(crate) ticket_appdata: Option<Buf>,
-    /// The fields only decoding sets, out of line: most sessions have
-    /// none, and a cached session is smaller without them.
-    pub(crate) rare: Option<Box<Rare>>,
+    /// The fields only decoding sets, out of line and shared (a dup takes
+    /// a reference): most sessions have none, and a cached session is
+    /// smaller without them.
+    pub(crate) rare: Option<Arc<Rare>>,
     pub(crate) flags: u32,
     pub(crate) compress_id: u32,
     /// The cipher (`cipher`): the code of a suite libssl knows, or `None`
@@ -171,7 +172,7 @@ impl SessionData {
 
     /// Sets the fields only decoding sets; all-default values take no room.
     pub(crate) fn set_rare(&mut self, rare: Rare) {
-        self.rare = (rare != NO_RARE).then(|| Box::new(rare));
+        self.rare = (rare != NO_RARE).then(|| Arc::new(rare));
     }
 
     /// The cache key: `(protocol version, id)`.

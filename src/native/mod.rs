@@ -61,7 +61,7 @@ pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallba
 pub use profile::{CacheList, DupFailure, Profile, ReAdd, Removals, SWITCHES, Switch, switch};
 pub use session::Session;
 pub use ssl::{NEW_SSL_VERSION, Ssl};
-pub use time::{Expiry, TimeRepr, wall_clock};
+pub use time::{Expiry, TimeRepr, session_clock, wall_clock};
 
 /// The longest session id or id context, in bytes.
 pub const MAX_ID_LENGTH: usize = 32;

@@ -7,7 +7,7 @@ use super::data::{Buf, ExData, SessionData, SessionId};
 use super::der::DecodeError;
 use super::exdata::{ExClass, ExIndex, ExValue};
 use super::profile::Profile;
-use super::time::wall_clock as now;
+use super::time::session_clock as now;
 
 struct Inner {
     data: Mutex<SessionData>,

@@ -166,6 +166,14 @@ impl Session {
         Session::adopt(copy)
     }
 
+    /// A bare `SSL_SESSION_dup` (no tag; as with [`Session::plain`], no
+    /// callbacks unless the harness registered its indexes): libssl's own
+    /// cost, for benchmarks.
+    pub fn dup_plain(&self) -> Option<Session> {
+        // SAFETY: the source is alive.
+        Session::adopt(unsafe { ffi::SSL_SESSION_dup(self.raw()) })
+    }
+
     /// `SSL_SESSION_set_ex_data` at the program's ex_data index `k` (0 is
     /// app_data; 1.. are the pool's, see [`super::ex_register`]); the value
     /// is an opaque pointer, never dereferenced.
