@@ -49,7 +49,10 @@ done < <(find "corpora/$target" -name '*.txt' -print0)
 ls "$tmp/merged" >"$tmp/before"
 "$bin" -merge=1 "$tmp/merged" "$work" 2>&1 | grep 'MERGE-OUTER: [0-9]* new' >&2
 comm -13 "$tmp/before" <(ls "$tmp/merged") | while read -r f; do cp "$tmp/merged/$f" "$tmp/new/"; done
-cargo run --release --quiet -- import --target "$kind" "$tmp/new" --out "corpora/$target/libssl"
+# The import is an ordinary build against the system libssl: not the
+# instrumented one the variables above point openssl-sys at.
+env -u OPENSSL_DIR -u OPENSSL_STATIC -u OPENSSL_LIB_DIR -u OPENSSL_INCLUDE_DIR \
+  cargo run --release --quiet -- import --target "$kind" "$tmp/new" --out "corpora/$target/libssl"
 # The same program may already be committed elsewhere (a text file there,
 # its byte form here): keep one copy.
 for f in "corpora/$target/libssl"/*.txt; do
