@@ -267,7 +267,9 @@ fn a_format_version_other_than_1() {
 
 #[test]
 fn unsupported_protocol_versions() {
-    for v in [0, -1, 0x0200, 0x0400, 0xfd00] {
+    // i32::MIN is a valid INT32 (the lowest): refused as a version, not
+    // as an integer out of range.
+    for v in [0, -1, 0x0200, 0x0400, 0xfd00, i32::MIN.into()] {
         decode(&with(|f| f[1] = int(v)), "NULL err SSL:259 | free(#0)");
     }
     assert_eq!(
@@ -581,4 +583,39 @@ fn long_form_lengths_agree_with_libssl() {
     }
     let der = long_length(&[0, 0, 0, 0, 0, 0, 0, 0, n]);
     decode(&der, &format!("#0 ({} bytes used)", der.len()));
+}
+
+/// Decodes `der` natively, expecting an error; also checks that libssl
+/// agrees on every path (`Program::der_probe`).
+fn native_error(der: &[u8]) -> native::DecodeError {
+    let probe = sessdiff::program::Program::der_probe(der.to_vec(), None);
+    if let Err(d) = sessdiff::lockstep::run_against_libssl(&probe) {
+        panic!("{}: {d}", hex(der));
+    }
+    native::Session::decode(der).expect_err("refused")
+}
+
+#[test]
+fn error_offsets_point_at_the_offending_element() {
+    // A required field with the wrong tag: where the field starts (after
+    // the SEQUENCE header and the version).
+    let e = native_error(&with(|f| f[1] = oct(&[3, 4])));
+    assert_eq!(e.offset, 2 + 3, "{e}");
+
+    // An EXPLICIT [1] of indefinite length whose content is not followed
+    // by an end-of-contents: where the end-of-contents should be.
+    let time = int(1_700_000_000);
+    let mut bad_eoc = vec![0xa1, 0x80];
+    bad_eoc.extend(&time);
+    bad_eoc.extend([0x05, 0x00]);
+    let e = native_error(&with(|f| f[5] = bad_eoc));
+    let field_5 = 2 + 3 + 4 + 4 + 6 + 50;
+    assert_eq!(e.offset, field_5 + 2 + time.len(), "{e}");
+
+    // An end-of-contents inside a definite-length piece of a constructed
+    // string, two levels down: the offset of the end-of-contents itself.
+    let id = [0x24, 0x07, 0x24, 0x05, 0x04, 0x01, 0x01, 0x00, 0x00];
+    let e = native_error(&with(|f| f[3] = id.to_vec()));
+    let field_3 = 2 + 3 + 4 + 4;
+    assert_eq!(e.offset, field_3 + 7, "{e}");
 }
