@@ -6,6 +6,9 @@
 # its own: it must hook libcrypto's allocator before anything else runs.
 #
 #   scripts/report.sh [FUZZ_SECONDS]     (default 20)
+#
+# The release × path table of libssl costs comes from
+# scripts/bench-releases.sh (run it first; about 5 minutes a release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench hot_paths

@@ -16,6 +16,10 @@ pub struct ReportArgs {
     /// criterion's output folder.
     #[arg(long, default_value = "target/criterion")]
     criterion: PathBuf,
+    /// Per-release libssl results (`scripts/bench-releases.sh`), read if
+    /// the folder exists.
+    #[arg(long, default_value = "target/bench-releases")]
+    releases: PathBuf,
     /// Where to write the report.
     #[arg(long, default_value = "target/report")]
     out: PathBuf,
@@ -43,7 +47,9 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         );
         report::measure_fuzz_rate(args.fuzz_seconds)
     });
-    let md = Report::build(&est, fuzz).write(&est, &args.out)?;
+    let mut report = Report::build(&est, fuzz);
+    report.releases = report::read_releases(&args.releases)?;
+    let md = report.write(&est, &args.out)?;
     println!("{md}");
     println!("written to {}", args.out.join("index.md").display());
     Ok(ExitCode::SUCCESS)

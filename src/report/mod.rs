@@ -69,6 +69,41 @@ pub struct Report {
     pub rows: Vec<targets::Row>,
     /// The differential loop's rate, if measured.
     pub fuzz: Option<FuzzRate>,
+    /// The libssl medians of other releases (`scripts/bench-releases.sh`),
+    /// by release, in release order.
+    pub releases: Vec<(String, BTreeMap<String, f64>)>,
+}
+
+/// Reads the per-release results under `dir` (`RELEASE/criterion/…`, as
+/// `scripts/bench-releases.sh` leaves them); none if `dir` does not exist.
+pub fn read_releases(dir: &Path) -> Result<Vec<(String, BTreeMap<String, f64>)>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))? {
+        let e = e?;
+        let criterion = e.path().join("criterion");
+        if criterion.is_dir() {
+            let est = criterion::read_estimates(&criterion)?;
+            out.push((e.file_name().to_string_lossy().into_owned(), est));
+        }
+    }
+    out.sort_by_key(|(r, _)| release_order(r));
+    Ok(out)
+}
+
+/// `1.1.1w` < `3.0.0` < `3.0.8` < `3.10.0`: numeric parts, then letters.
+fn release_order(r: &str) -> Vec<(u64, String)> {
+    r.split('.')
+        .map(|part| {
+            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+            (
+                digits.parse().unwrap_or(0),
+                part[digits.len()..].to_string(),
+            )
+        })
+        .collect()
 }
 
 impl Report {
@@ -80,6 +115,7 @@ impl Report {
             libssl: crate::ossl::version(),
             rows: targets::rows(est),
             fuzz,
+            releases: Vec::new(),
         }
     }
 
@@ -92,6 +128,27 @@ impl Report {
         std::fs::write(dir.join("index.md"), &md)?;
         std::fs::write(dir.join("index.html"), html(&md))?;
         Ok(md)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_sort_by_number() {
+        let mut r = vec!["3.10.0", "4.0.3", "1.1.1w", "3.0.8", "3.0.0"];
+        r.sort_by_key(|r| release_order(r));
+        assert_eq!(r, ["1.1.1w", "3.0.0", "3.0.8", "3.10.0", "4.0.3"]);
+    }
+
+    #[test]
+    fn no_release_folder_is_no_release() {
+        assert!(
+            read_releases(Path::new("/nonexistent/sessdiff"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 

@@ -91,6 +91,31 @@ pub fn markdown(r: &Report) -> String {
             f.seconds, f.programs_per_sec, f.ops_per_sec, f.programs, f.divergences
         );
     }
+    if !r.releases.is_empty() {
+        let _ = writeln!(md, "\n## libssl across releases\n");
+        let _ = writeln!(
+            md,
+            "The libssl side of each path, medians, built statically against each release \
+             (`scripts/bench-releases.sh`); `system` is the run above.\n"
+        );
+        let mut head = String::from("| path | system |");
+        let mut rule = String::from("|---|---:|");
+        for (release, _) in &r.releases {
+            let _ = write!(head, " {release} |");
+            rule.push_str("---:|");
+        }
+        let _ = writeln!(md, "{head}\n{rule}");
+        for (path, row) in super::targets::PATHS.iter().zip(&r.rows) {
+            if path.libssl.is_empty() {
+                continue;
+            }
+            let mut line = format!("| {} | {} |", row.name, figure(row, row.libssl));
+            for (_, est) in &r.releases {
+                let _ = write!(line, " {} |", figure(row, est.get(path.libssl).copied()));
+            }
+            let _ = writeln!(md, "{line}");
+        }
+    }
     let missed: Vec<&Row> = r.rows.iter().filter(|x| x.met() == Some(false)).collect();
     if !missed.is_empty() {
         let _ = writeln!(md, "\n## Targets not met in this run\n");
@@ -214,6 +239,12 @@ mod tests {
                 ops_per_sec: 300.0,
                 divergences: 0,
             }),
+            releases: vec![(
+                "4.0.3".into(),
+                [("new_free/libssl".to_string(), 80.0)]
+                    .into_iter()
+                    .collect(),
+            )],
         }
     }
 
@@ -241,6 +272,9 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("**10 programs/s**"), "{md}");
+        assert!(md.contains("| path | system | 4.0.3 |"), "{md}");
+        assert!(md.contains("| new + free | 50.0 ns | 80.0 ns |"), "{md}");
+        assert!(md.contains("| get1 + free | — | — |"), "{md}");
     }
 
     #[test]
