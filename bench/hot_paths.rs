@@ -120,6 +120,11 @@ fn up_ref_free(c: &mut Criterion) {
     let mut g = c.benchmark_group("up_ref_free");
     let n = native::Session::new();
     g.bench_function("native", |b| b.iter(|| drop(black_box(n.up_ref()))));
+    // The biased handle: the owner thread's references, counted plainly.
+    let local = native::LocalSession::new(native::Session::new());
+    g.bench_function("native_biased", |b| {
+        b.iter(|| drop(black_box(local.up_ref())))
+    });
     let l = ossl::Session::plain().unwrap();
     g.bench_function("libssl", |b| b.iter(|| drop(black_box(l.clone()))));
     let count = AtomicUsize::new(1);

@@ -59,7 +59,7 @@ pub(crate) use der::tlv as der_tlv;
 pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, elements};
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use profile::{CacheList, DupFailure, Profile, ReAdd, Removals, SWITCHES, Switch, switch};
-pub use session::Session;
+pub use session::{LocalSession, Session};
 pub use ssl::{NEW_SSL_VERSION, Ssl};
 pub use time::{Expiry, TimeRepr, session_clock, wall_clock};
 

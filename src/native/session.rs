@@ -313,6 +313,71 @@ impl Default for Session {
     }
 }
 
+/// References to a session for one thread, counted without atomics: biased
+/// reference counting (Choi, Shull and Torrellas, PACT 2018), where the
+/// owner thread's references are counted in a plain counter that holds one
+/// reference in the shared atomic count.
+///
+/// Here the plain counter is a [`std::rc::Rc`] around one [`Session`]:
+/// `Clone` (`up_ref`) and `Drop` (`free`) of a `LocalSession` are a plain
+/// increment and decrement; the last one drops the `Session` it holds, one
+/// atomic decrement, and the session dies when no other reference (from
+/// any thread, a cache or an `SSL`) is left. `LocalSession` is neither
+/// `Send` nor `Sync`, so the compiler keeps the plain counter on its
+/// thread; other threads take [`LocalSession::to_shared`] references. No
+/// `unsafe` code is involved.
+///
+/// Deref gives the [`Session`] API (setters, `read`, `dup`, ...).
+///
+/// ```
+/// use sessdiff::native::{LocalSession, Session};
+///
+/// let local = LocalSession::new(Session::new());
+/// let again = local.up_ref(); // no atomic operation
+/// let for_a_cache = local.to_shared(); // one atomic increment
+/// drop((local, again));
+/// assert!(for_a_cache.read().id().is_empty());
+/// ```
+#[derive(Clone)]
+pub struct LocalSession(std::rc::Rc<Session>);
+
+impl LocalSession {
+    /// Takes `session` (one shared reference) as the first local one.
+    pub fn new(session: Session) -> LocalSession {
+        LocalSession(std::rc::Rc::new(session))
+    }
+
+    /// `SSL_SESSION_up_ref` on this thread: another local reference (the
+    /// same as `clone`).
+    pub fn up_ref(&self) -> LocalSession {
+        self.clone()
+    }
+
+    /// A reference that may go to another thread (or a cache, an `SSL`).
+    pub fn to_shared(&self) -> Session {
+        self.0.up_ref()
+    }
+
+    /// How many local references this thread holds.
+    pub fn local_count(this: &LocalSession) -> usize {
+        std::rc::Rc::strong_count(&this.0)
+    }
+}
+
+impl std::ops::Deref for LocalSession {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for LocalSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LocalSession").field(&*self.0).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,10 +53,16 @@ const fn path(name: &'static str, native: &'static str, libssl: &'static str, go
 /// Every path, in the report's order.
 pub const PATHS: &[Path] = &[
     path(
-        "up_ref + free",
+        "up_ref + free (atomic handle)",
         "up_ref_free/native",
         "up_ref_free/libssl",
         Goal::Floor("up_ref_free/floor_atomic", 1.05),
+    ),
+    path(
+        "up_ref + free, single owner (biased handle, LocalSession)",
+        "up_ref_free/native_biased",
+        "up_ref_free/libssl",
+        Goal::Ratio(0.2),
     ),
     path(
         "get1 + free",
@@ -225,7 +231,7 @@ mod tests {
         let row = |name| rows.iter().find(|r| r.name == name).unwrap();
         assert_eq!(row("new + free").met(), Some(true));
         assert_eq!(row("dup + free").met(), Some(false));
-        assert_eq!(row("up_ref + free").met(), Some(true));
+        assert_eq!(row("up_ref + free (atomic handle)").met(), Some(true));
         assert_eq!(row("flush half of 10,000").met(), None);
         assert_eq!(row("get1 + free").met(), None, "not measured");
         assert_eq!(row("flush half of 10,000").ratio(), Some(0.5));
