@@ -344,3 +344,18 @@ impl ExData {
         values[i] = v;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_show_as_hex() {
+        let id = SessionId::new(&[0x0a, 0xff, 0x00]).unwrap();
+        assert_eq!(format!("{id:?}"), "0aff00");
+        assert_eq!(format!("{:?}", SessionId::default()), "");
+        assert!(SessionId::new(&[0; 33]).is_none());
+        assert_eq!(id.as_bytes(), [0x0a, 0xff, 0x00]);
+        assert!(!id.is_empty() && SessionId::default().is_empty());
+    }
+}
