@@ -230,3 +230,42 @@ pub fn elements(der: &[u8]) -> Option<Vec<Element>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// version 1, protocol 0x0304, cipher 13 01, then [1] time 5.
+    const DER: [u8; 18] = [
+        0x30, 0x10, 0x02, 0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x04, 0x02, 0x13, 0x01, 0xa1, 0x03,
+        0x02, 0x01, 0x05,
+    ];
+
+    #[test]
+    fn elements_are_named_by_the_template() {
+        let e = elements(&DER).expect("a definite-length SEQUENCE");
+        let fields: Vec<_> = e.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                Some(Field::Version),
+                Some(Field::SslVersion),
+                Some(Field::Cipher),
+                Some(Field::Time)
+            ]
+        );
+        assert_eq!((e[1].offset, e[1].len), (5, 4));
+        assert_eq!((e[3].offset, e[3].len), (13, 5));
+    }
+
+    #[test]
+    fn only_a_definite_length_sequence_has_elements() {
+        let mut indefinite = DER.to_vec();
+        indefinite[1] = 0x80;
+        indefinite.extend([0, 0]);
+        assert_eq!(elements(&indefinite), None);
+        let mut set = DER.to_vec();
+        set[0] = 0x31;
+        assert_eq!(elements(&set), None);
+    }
+}
