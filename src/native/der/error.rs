@@ -188,3 +188,17 @@ pub struct DecodeError {
     /// Where in the input the offending element starts.
     pub offset: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_read_as_sentences() {
+        assert_eq!(Asn1Problem::WrongTag.to_string(), "wrong tag");
+        assert_eq!(
+            Asn1Problem::UnexpectedEoc.to_string(),
+            "end-of-contents inside a definite length"
+        );
+    }
+}
