@@ -619,3 +619,40 @@ fn error_offsets_point_at_the_offending_element() {
     let field_3 = 2 + 3 + 4 + 4;
     assert_eq!(e.offset, field_3 + 7, "{e}");
 }
+
+#[test]
+fn header_problems_are_told_apart_from_lengths_past_the_data() {
+    // libssl queues ASN1_R_BAD_OBJECT_HEADER last either way; the native
+    // typed error says which rule it was (and libssl's queue has
+    // HEADER_TOO_LONG or TOO_LONG under it).
+    use native::Asn1Problem::{BadHeader, TooLong};
+    let outer = |p| Some(DecodeErrorKind::NotASequence(p));
+    // Eight significant length octets, within LONG_MAX: past the data.
+    assert_eq!(
+        native_kind(&long_length(&[1, 0, 0, 0, 0, 0, 0, 0])),
+        outer(TooLong)
+    );
+    // LONG_MAX itself: past the data; one more: an unreadable header.
+    let max = [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    assert_eq!(native_kind(&long_length(&max)), outer(TooLong));
+    assert_eq!(
+        native_kind(&long_length(&[0x80, 0, 0, 0, 0, 0, 0, 0])),
+        outer(BadHeader)
+    );
+    // A tag number of 2^24 - 1 before its last octet is still readable
+    // (INT_MAX >> 7 is allowed); 2^24 is not.
+    let at_limit = with(|f| f[5] = high_tag_time(&[0x87, 0xff, 0xff, 0xff], 0x01));
+    let past = with(|f| f[5] = high_tag_time(&[0x88, 0x80, 0x80, 0x80], 0x01));
+    let header_problem =
+        |k: Option<DecodeErrorKind>| matches!(k, Some(DecodeErrorKind::Field(_, BadHeader)));
+    assert!(
+        !header_problem(native_kind(&at_limit)),
+        "{:?}",
+        native_kind(&at_limit)
+    );
+    assert!(
+        header_problem(native_kind(&past)),
+        "{:?}",
+        native_kind(&past)
+    );
+}
