@@ -4,7 +4,7 @@
 
 use arbitrary::Unstructured;
 
-use super::ex::{ExDup, ExNew, ExSpec};
+use super::ex::{EX_INDEXES, ExDup, ExNew, ExSpec};
 use super::op::{Op, OpKind};
 use super::{BIRTH_TIME, C, Program, S, SESSION_SLOTS, SSL_SLOTS, SlotTable, Tag};
 
@@ -190,7 +190,13 @@ impl Gen<'_, '_> {
     pub(super) fn ex_index(&mut self, t: &SlotTable) -> R<u8> {
         let n = t.ex_indexes;
         if n == 0 || self.one_in(6)? {
-            return Ok(if self.one_in(16)? { n + 1 } else { 0 });
+            // Now and then one not registered yet (an illegal op, skipped),
+            // within what the text format can name.
+            return Ok(if self.one_in(16)? {
+                (n + 1).min(EX_INDEXES)
+            } else {
+                0
+            });
         }
         if self.one_in(2)? {
             return Ok(n);
