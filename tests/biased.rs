@@ -31,6 +31,10 @@ fn local_references_keep_a_session_alive_and_the_last_one_frees_it() {
     let s = Session::new_in(&class, 0);
     s.set1_id(&[7, 7]).unwrap();
     let local = LocalSession::new(s);
+    // The session's API through the local handle, on the same object.
+    local.set_timeout(77).unwrap();
+    assert_eq!(local.to_shared().read().timeout(), 77);
+    assert!(format!("{local:?}").starts_with("LocalSession(Session("));
     let copies: Vec<_> = (0..10).map(|_| local.up_ref()).collect();
     assert_eq!(LocalSession::local_count(&local), 11);
     let shared = local.to_shared();

@@ -323,10 +323,6 @@ pub(crate) struct ExData {
 }
 
 impl ExData {
-    pub(crate) fn ever_set(&self) -> bool {
-        self.values.is_some()
-    }
-
     /// How many slots the values reach (the highest index set, plus one).
     pub(crate) fn len(&self) -> usize {
         self.values.as_ref().map_or(0, |v| v.len())

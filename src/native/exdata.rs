@@ -118,9 +118,8 @@ impl ExClass {
     /// Copies the ex_data of `from` into `to` as `CRYPTO_dup_ex_data` does.
     /// Returns false if a dup callback refused.
     pub(crate) fn run_dup(&self, to: &mut ExData, from: &SessionData) -> bool {
-        if !from.ex.ever_set() {
-            return true;
-        }
+        // A source never set has no values: `n` is 0 and no dup callback
+        // runs (libssl's `from->sk == NULL` early return).
         let n = self.slots.len().min(from.ex.len());
         #[cfg(feature = "faults")]
         let n = if super::planted::is(super::planted::ModelFault::ExDupPastHighestSet) {
