@@ -102,11 +102,15 @@ fn decode(c: &mut Criterion) {
     let der = rich_der();
     let (n, _) = native::Session::decode(&der).expect("native decodes it");
     let (l, _) = ossl::Session::decode_plain(&der).expect("libssl decodes it");
-    assert_eq!(
-        n.read().encode(),
-        Some(l.view().encoding()),
-        "the same session"
-    );
+    // The native side follows 3.0 here; 1.1.1 (scripts/bench-releases.sh)
+    // writes no [19].
+    if ossl::version_num() >= 0x3000_0000 {
+        assert_eq!(
+            n.read().encode(),
+            Some(l.view().encoding()),
+            "the same session"
+        );
+    }
     g.bench_function("native", |b| {
         b.iter(|| black_box(native::Session::decode(black_box(&der))))
     });
