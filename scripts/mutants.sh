@@ -12,7 +12,7 @@
 #   scripts/mutants.sh --file src/native/lhash.rs
 #
 # The test selection is fast and strong: the library's unit tests, the
-# lockstep semantics tests, the corpora replayed against libssl, the profile
+# lockstep semantics and ex_data tests, the corpora replayed against libssl, the profile
 # tests, the upgrade reproducers between profiles, the DER tests and a short
 # seeded campaign (tests/ops.rs) and the biased-count stress test, about 10 s
 # a mutant plus its build. Results land in mutants.out/ (ignored); the last
@@ -69,7 +69,7 @@ for a in "${args[@]+"${args[@]}"}"; do [ "$a" = --file ] && has_file=1; done
 [ "$has_file" = 1 ] || args+=(--file 'src/native/**/*.rs')
 set +e
 cargo mutants --no-shuffle --timeout 120 "${args[@]}" -- \
-  --lib --test semantics --test corpora --test profiles --test upgrades --test der --test ops --test biased
+  --lib --test semantics --test ex_data --test corpora --test profiles --test upgrades --test der --test ops --test biased
 status=$?
 set -e
 out=mutants.out

@@ -106,18 +106,15 @@ fn register_pool_index(class: &mut ExClass, log: &Arc<Mutex<NativeLog>>, k: u8) 
             let Some(spec) = spec(&l) else {
                 return Some(value);
             };
-            let source = l.tag(src);
-            match spec.dup {
+            let copied = match spec.dup {
                 ExDup::None => return Some(value),
-                ExDup::Keep | ExDup::Fail | ExDup::Set(_) => {
-                    l.ex_call(ExCallback::Dup, source, k, value);
-                }
-            }
-            match spec.dup {
+                ExDup::Keep => Some(value),
                 ExDup::Fail => None,
                 ExDup::Set(v) => Some(ex_value(v)),
-                ExDup::None | ExDup::Keep => Some(value),
-            }
+            };
+            let source = l.tag(src);
+            l.ex_call(ExCallback::Dup, source, k, value);
+            copied
         })),
         free: Some(Box::new(move |d, value| {
             let mut l = lock(&l_free);
