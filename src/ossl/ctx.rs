@@ -15,6 +15,15 @@ use super::session::{Session, View, cached_in};
 /// Emptied contexts kept for reuse, at most this many per thread.
 const POOL_SIZE: usize = 4;
 
+/// A context that took more adds than this is freed, not pooled: its
+/// session hash table may have grown to as many buckets, and a flush never
+/// shrinks it (`SSL_CTX_flush_sessions` sets the table's down-load to 0),
+/// so every later walk of the cache would visit them all. Harness programs
+/// add a few dozen sessions; a benchmark's 100,000-session cache left in
+/// the pool made each step of the differential loop walk 100,000 empty
+/// buckets.
+const POOL_MAX_ADDS: usize = 256;
+
 /// Emptied contexts; freed when the thread ends.
 struct Pool(Vec<NonNull<SSL_CTX>>);
 
@@ -40,6 +49,8 @@ pub(super) struct CtxInner {
     ptr: NonNull<SSL_CTX>,
     /// `cache_full` when this context was handed out.
     full_base: i64,
+    /// How many `SSL_CTX_add_session` calls it took since.
+    adds: std::cell::Cell<usize>,
 }
 
 impl Drop for CtxInner {
@@ -60,13 +71,15 @@ impl Drop for CtxInner {
                 ptr::null_mut(),
             );
         }
-        let pooled = POOL.with_borrow_mut(|pool| {
-            let room = pool.0.len() < POOL_SIZE;
-            if room {
-                pool.0.push(self.ptr);
-            }
-            room
-        });
+        let small = self.adds.get() <= POOL_MAX_ADDS;
+        let pooled = small
+            && POOL.with_borrow_mut(|pool| {
+                let room = pool.0.len() < POOL_SIZE;
+                if room {
+                    pool.0.push(self.ptr);
+                }
+                room
+            });
         if !pooled {
             // SAFETY: as above; nothing else refers to it.
             unsafe { ffi::SSL_CTX_free(p) }
@@ -128,7 +141,11 @@ impl Ctx {
             ) as i64
         };
         Ok(Ctx {
-            inner: Rc::new(CtxInner { ptr, full_base }),
+            inner: Rc::new(CtxInner {
+                ptr,
+                full_base,
+                adds: std::cell::Cell::new(0),
+            }),
         })
     }
 
@@ -148,6 +165,7 @@ impl Ctx {
         if elsewhere {
             return Err(Hazard::CachedElsewhere);
         }
+        self.inner.adds.set(self.inner.adds.get() + 1);
         // SAFETY: valid ctx and session.
         Ok(unsafe { ffi::SSL_CTX_add_session(me, s.raw()) })
     }
@@ -215,5 +233,36 @@ impl Ctx {
         let mut out = Vec::new();
         self.for_each_member(|v| out.push(v));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pooled() -> Vec<NonNull<SSL_CTX>> {
+        POOL.with_borrow(|p| p.0.clone())
+    }
+
+    #[test]
+    fn a_context_that_took_many_adds_is_freed_not_pooled() {
+        let small = Ctx::plain().unwrap();
+        let mut big = Ctx::plain().unwrap();
+        let (small_ptr, big_ptr) = (small.inner.ptr, big.inner.ptr);
+        for i in 0..=POOL_MAX_ADDS {
+            let s = Session::plain().unwrap();
+            s.set1_id(&(i as u64).to_le_bytes()).unwrap();
+            assert_eq!(big.add(&s).unwrap(), 1);
+        }
+        drop((small, big));
+        let pool = pooled();
+        assert!(
+            pool.contains(&small_ptr),
+            "an emptied small context is reused"
+        );
+        assert!(
+            !pool.contains(&big_ptr),
+            "one that held {POOL_MAX_ADDS}+ sessions is not"
+        );
     }
 }
