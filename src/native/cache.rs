@@ -2,9 +2,9 @@
 //! and a list in expiry order, with libssl 3.0's exact insertion, eviction,
 //! removal and flush rules (SEMANTICS.md §8).
 
-use std::collections::BTreeMap;
+mod list;
+mod table;
 
-use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::data::{ListPos, SessionData, SessionId};
@@ -12,6 +12,8 @@ use super::lhash::{LinearHash, session_hash};
 use super::profile::{CacheList, Profile, ReAdd, Removals};
 use super::session::Session;
 use super::time::Expiry;
+use list::List;
+use table::Table;
 
 /// Called with each session that leaves the cache by remove, eviction or
 /// flush (`SSL_CTX_sess_set_remove_cb`). It runs while the cache is locked
@@ -33,12 +35,12 @@ pub(crate) struct CacheShared {
 
 struct CacheState {
     /// The cache's references, one per entry.
-    table: FxHashMap<Key, Session>,
+    table: Table,
     /// The expiry list, ascending: the first entry is libssl's tail (expires
     /// first), the last its head. Ties are broken by insertion sequence, so
     /// the most recently inserted of equal expiry sits nearest the head, as
     /// `SSL_SESSION_list_add` places it on a sorted list.
-    list: BTreeMap<ListPos, Key>,
+    list: List<ListPos, Key>,
     /// 1.1.1's hash table order ([`CacheList::ByAdding`] only).
     lhash: Option<LinearHash<Key>>,
     seq: u64,
@@ -48,9 +50,10 @@ struct CacheState {
 
 /// A session cache, as the one inside an `SSL_CTX`.
 ///
-/// Costs: add and remove are `O(log n)` (a hash insert plus a B-tree insert),
-/// where libssl's sorted-list insert walks the list; a flush is `O(k log n)`
-/// for `k` removed sessions. One mutex guards the cache, as libssl's
+/// Costs: add and remove are `O(log n)` (a hash insert plus a B-tree insert,
+/// or a binary search in a short vector while the cache is small), where
+/// libssl's sorted-list insert walks the list; a flush is `O(k log n)` for
+/// `k` removed sessions. One mutex guards the cache, as libssl's
 /// `ctx->lock` does; reference counting never takes it.
 pub struct Cache {
     shared: Arc<CacheShared>,
@@ -91,8 +94,7 @@ impl CacheShared {
         let mut d = s.lock();
         let (time, timeout) = new(&d);
         let ours = d
-            .owner
-            .as_ref()
+            .owner()
             .is_some_and(|o| std::ptr::eq(o.as_ptr(), Arc::as_ptr(self)));
         if !ours || self.profile.cache_list == CacheList::ByAdding {
             d.set_time_fields(time, timeout);
@@ -110,7 +112,6 @@ impl CacheState {
         if let Some(pos) = d.list_pos.take() {
             self.list.remove(&pos);
         }
-        d.owner = None;
         d.stale_owner = false;
     }
 
@@ -127,7 +128,13 @@ impl CacheState {
         let pos = (expiry, self.seq);
         self.list.insert(pos, d.key());
         d.list_pos = Some(pos);
-        d.owner = Some(Arc::downgrade(shared));
+        let same = d
+            .last_owner
+            .as_ref()
+            .is_some_and(|o| std::ptr::eq(o.as_ptr(), Arc::as_ptr(shared)));
+        if !same {
+            d.last_owner = Some(Arc::downgrade(shared));
+        }
     }
 
     /// Deletes the entry under `key` from table and list; `contract` as
@@ -146,7 +153,7 @@ impl CacheState {
     }
 
     fn tail_key(&self) -> Option<Key> {
-        self.list.first_key_value().map(|(_, k)| *k)
+        self.list.first().map(|(_, k)| k)
     }
 }
 
@@ -176,8 +183,8 @@ impl Cache {
         Cache {
             shared: Arc::new(CacheShared {
                 state: Mutex::new(CacheState {
-                    table: FxHashMap::default(),
-                    list: BTreeMap::new(),
+                    table: Table::new(),
+                    list: List::new(),
                     lhash: (profile.cache_list == CacheList::ByAdding).then(LinearHash::new),
                     seq: 0,
                     size: DEFAULT_CACHE_SIZE,
@@ -342,7 +349,7 @@ impl Cache {
                     }
                 }
                 None => {
-                    while let Some((&(expiry, _), &key)) = st.list.first_key_value() {
+                    while let Some(((expiry, _), key)) = st.list.first() {
                         if !expired(expiry) {
                             break;
                         }
@@ -401,7 +408,7 @@ impl Cache {
     /// this cache.
     pub fn for_each(&self, mut f: impl FnMut(&Session)) {
         let st = self.shared.lock();
-        for k in st.list.values() {
+        for k in st.list.keys() {
             if let Some(s) = st.table.get(k) {
                 f(s);
             }
@@ -412,7 +419,7 @@ impl Cache {
     /// `SSL_has_matching_session_id`, under the cache's lock. An id over 32
     /// bytes matches nothing.
     pub fn has_key(&self, version: i32, id: &[u8]) -> bool {
-        SessionId::new(id).is_some_and(|id| self.shared.lock().table.contains_key(&(version, id)))
+        SessionId::new(id).is_some_and(|id| self.shared.lock().table.get(&(version, id)).is_some())
     }
 }
 

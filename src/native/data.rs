@@ -41,6 +41,15 @@ impl SessionId {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// The first eight bytes (zero past the end) and the length, as one
+    /// number: equal ids give equal prefixes, and ids that differ in
+    /// their first eight bytes or their length give different ones.
+    pub(crate) fn prefix(&self) -> u64 {
+        let mut head = [0; 8];
+        head.copy_from_slice(&self.bytes[..8]);
+        u64::from_le_bytes(head) ^ u64::from(self.len) << 56
+    }
 }
 
 impl std::fmt::Debug for SessionId {
@@ -94,8 +103,13 @@ pub struct SessionData {
     pub(crate) kex_group: u32,
     pub(crate) max_early_data: u32,
     pub(crate) max_fragment_len_mode: u8,
-    /// The cache whose list holds this session (`owner`), and where.
-    pub(crate) owner: Option<Weak<CacheShared>>,
+    /// The cache that last listed this session. It is libssl's `owner`
+    /// only while `list_pos` is set ([`SessionData::owner`]): unlisting
+    /// keeps the pointer, so that a session added to and removed from the
+    /// same cache again and again does not count a weak reference each
+    /// time.
+    pub(crate) last_owner: Option<Weak<CacheShared>>,
+    /// Where in its cache's list the session is.
     pub(crate) list_pos: Option<ListPos>,
     /// A dup that copied its source's `owner` (a release with
     /// [`Profile::dup_keeps_owner`]) and has not been listed or unlisted
@@ -158,7 +172,7 @@ impl SessionData {
             kex_group: 0,
             max_early_data: 0,
             max_fragment_len_mode: if profile.mfl_unspecified { 255 } else { 0 },
-            owner: None,
+            last_owner: None,
             list_pos: None,
             stale_owner: false,
             ex: ExData::default(),
@@ -305,6 +319,10 @@ impl SessionData {
     /// Whether a cache's list holds the session.
     pub fn is_cached(&self) -> bool {
         self.list_pos.is_some()
+    }
+    /// The cache whose list holds the session (libssl's `owner`).
+    pub(crate) fn owner(&self) -> Option<&Weak<CacheShared>> {
+        self.last_owner.as_ref().filter(|_| self.list_pos.is_some())
     }
     /// The value at `index` of the session's ex_data.
     pub fn ex_data(&self, index: ExIndex) -> ExValue {

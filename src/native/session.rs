@@ -176,8 +176,9 @@ impl Session {
     pub fn dup(&self) -> Result<Session, Error> {
         let src = self.lock();
         let mut data = src.clone();
-        data.stale_owner = src.profile.dup_keeps_owner && (src.owner.is_some() || src.stale_owner);
-        data.owner = None;
+        data.stale_owner =
+            src.profile.dup_keeps_owner && (src.owner().is_some() || src.stale_owner);
+        data.last_owner = None;
         data.list_pos = None;
         data.ex = ExData::default();
         if data.rare().ticket.is_none() && data.rare.is_some() {
@@ -295,7 +296,7 @@ impl Session {
 
     fn update_times(&self, new: impl Fn(&SessionData) -> (i64, i64)) {
         // Like libssl, `owner` is read before the owner's lock is taken.
-        let owner = self.lock().owner.as_ref().and_then(Weak::upgrade);
+        let owner = self.lock().owner().and_then(Weak::upgrade);
         match owner {
             Some(cache) => cache.retime(self, new),
             None => {
