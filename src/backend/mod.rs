@@ -13,14 +13,17 @@
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-use crate::native::{Profile, SessionId, wall_clock};
+use crate::native::{Profile, wall_clock};
 use crate::program::{C, Op, SSL_SLOTS, Tag};
 
 mod libssl;
 mod native;
+mod snapshot;
 
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
+pub use snapshot::SessionSnapshot;
+pub(crate) use snapshot::{FieldPairs, Value, hex, same_bytes};
 
 /// The profile [`NativeBackend::new`] follows; `None` for the linked
 /// libssl's.
@@ -175,47 +178,6 @@ impl fmt::Display for Event {
             }
         }
     }
-}
-
-/// Every field of a session that the API can read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionSnapshot {
-    /// `get_id`.
-    pub id: SessionId,
-    /// `get0_id_context`.
-    pub sid_ctx: SessionId,
-    /// `get_master_key`.
-    pub master_key: Vec<u8>,
-    /// `get_time`.
-    pub time: i64,
-    /// `get_timeout`.
-    pub timeout: i64,
-    /// `get_protocol_version`.
-    pub protocol_version: i32,
-    /// `get0_hostname`.
-    pub hostname: Option<Vec<u8>>,
-    /// `get0_alpn_selected`.
-    pub alpn_selected: Option<Vec<u8>>,
-    /// `get0_ticket_appdata`.
-    pub ticket_appdata: Option<Vec<u8>>,
-    /// `get_max_early_data`.
-    pub max_early_data: u32,
-    /// `get_ticket_lifetime_hint`.
-    pub ticket_lifetime_hint: u64,
-    /// `get_compress_id`.
-    pub compress_id: u32,
-    /// `get_max_fragment_length`.
-    pub max_fragment_length: u8,
-    /// `is_resumable`.
-    pub is_resumable: bool,
-    /// `has_ticket`.
-    pub has_ticket: bool,
-    /// `get0_cipher`'s protocol id.
-    pub cipher: Option<u16>,
-    /// `get0_ticket`: the buffer, if not NULL, and the recorded length.
-    pub ticket: (Option<Vec<u8>>, usize),
-    /// `i2d_SSL_SESSION`, empty when nothing is written.
-    pub encoding: Vec<u8>,
 }
 
 /// What an `SSL` shows.
@@ -428,29 +390,6 @@ pub(crate) fn apply_text(b: &mut dyn Backend, step: Tag, text: &str) -> (Ret, u3
 mod tests {
     use super::*;
 
-    fn snap(time: i64) -> SessionSnapshot {
-        SessionSnapshot {
-            id: SessionId::default(),
-            sid_ctx: SessionId::default(),
-            master_key: vec![],
-            time,
-            timeout: 0,
-            protocol_version: 0,
-            hostname: None,
-            alpn_selected: None,
-            ticket_appdata: None,
-            max_early_data: 0,
-            ticket_lifetime_hint: 0,
-            compress_id: 0,
-            max_fragment_length: 0,
-            is_resumable: false,
-            has_ticket: false,
-            cipher: None,
-            ticket: (None, 0),
-            encoding: vec![],
-        }
-    }
-
     #[test]
     fn the_walk_reads_each_object_once_and_sorts() {
         let mut state = State::default();
@@ -459,7 +398,7 @@ mod tests {
         for (tag, t) in [(9, 1), (4, 2), (9, 3)] {
             w.session(tag, || {
                 reads += 1;
-                snap(t)
+                snapshot::blank(t)
             });
         }
         w.ssl(C(1), Some(9), 0);

@@ -20,12 +20,14 @@
 //! Its [`Display`](fmt::Display) is for people and says where:
 //! `ssl c1 session`, `session #3 encoding [6] hostname at byte 41`.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use super::Outcome;
-use crate::backend::{CacheSnapshot, Event, SessionSnapshot, SslSnapshot};
+use crate::backend::{
+    CacheSnapshot, Event, FieldPairs, SessionSnapshot, SslSnapshot, Value, hex, same_bytes,
+};
 use crate::errcode;
-use crate::native::{self, SessionId};
+use crate::native;
 use crate::program::{C, Tag};
 
 /// Where in a session's encoding two sides differ.
@@ -138,64 +140,6 @@ pub struct Difference {
     pub right: String,
 }
 
-/// A value as a report shows it.
-trait Show {
-    fn show(&self) -> String;
-}
-
-macro_rules! show_display {
-    ($($t:ty),*) => {$(
-        impl Show for $t {
-            fn show(&self) -> String {
-                self.to_string()
-            }
-        }
-    )*};
-}
-show_display!(i64, u64, u32, u8, i32, bool);
-
-/// Bytes in hex; `""` for none.
-fn hex(b: &[u8]) -> String {
-    if b.is_empty() {
-        return "\"\"".into();
-    }
-    let mut s = String::with_capacity(2 * b.len());
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
-
-impl Show for Vec<u8> {
-    fn show(&self) -> String {
-        hex(self)
-    }
-}
-
-impl Show for SessionId {
-    fn show(&self) -> String {
-        hex(self.as_bytes())
-    }
-}
-
-impl Show for Option<Vec<u8>> {
-    fn show(&self) -> String {
-        self.as_deref().map_or_else(|| "NULL".into(), hex)
-    }
-}
-
-impl Show for Option<u16> {
-    fn show(&self) -> String {
-        self.map_or_else(|| "NULL".into(), |c| format!("0x{c:04x}"))
-    }
-}
-
-impl Show for (Option<Vec<u8>>, usize) {
-    fn show(&self) -> String {
-        format!("{} (length {})", self.0.show(), self.1)
-    }
-}
-
 fn tags(t: &[Tag]) -> String {
     if t.is_empty() {
         return "(none)".into();
@@ -221,8 +165,8 @@ pub(crate) fn events(ev: &[Event]) -> String {
 struct Diff(Vec<Difference>);
 
 impl Diff {
-    fn values<T: PartialEq + Show>(&mut self, field: Field, a: &T, b: &T) {
-        if a != b {
+    fn values<T: Value>(&mut self, field: Field, a: &T, b: &T) {
+        if !a.same(b) {
             self.0.push(Difference {
                 field,
                 left: a.show(),
@@ -308,55 +252,22 @@ fn session(d: &mut Diff, tag: Tag, a: &SessionSnapshot, b: &SessionSnapshot) {
     if a == b {
         return;
     }
-    let SessionSnapshot {
-        id,
-        sid_ctx,
-        master_key,
-        time,
-        timeout,
-        protocol_version,
-        hostname,
-        alpn_selected,
-        ticket_appdata,
-        max_early_data,
-        ticket_lifetime_hint,
-        compress_id,
-        max_fragment_length,
-        is_resumable,
-        has_ticket,
-        cipher,
-        ticket,
-        encoding,
-    } = a;
-    let f = |name| Field::Session(tag, SessionField::Getter(name));
-    d.values(f("id"), id, &b.id);
-    d.values(f("sid_ctx"), sid_ctx, &b.sid_ctx);
-    d.values(f("master_key"), master_key, &b.master_key);
-    d.values(f("time"), time, &b.time);
-    d.values(f("timeout"), timeout, &b.timeout);
-    d.values(f("protocol_version"), protocol_version, &b.protocol_version);
-    d.values(f("hostname"), hostname, &b.hostname);
-    d.values(f("alpn_selected"), alpn_selected, &b.alpn_selected);
-    d.values(f("ticket_appdata"), ticket_appdata, &b.ticket_appdata);
-    d.values(f("max_early_data"), max_early_data, &b.max_early_data);
-    d.values(
-        f("ticket_lifetime_hint"),
-        ticket_lifetime_hint,
-        &b.ticket_lifetime_hint,
-    );
-    d.values(f("compress_id"), compress_id, &b.compress_id);
-    d.values(
-        f("max_fragment_length"),
-        max_fragment_length,
-        &b.max_fragment_length,
-    );
-    d.values(f("is_resumable"), is_resumable, &b.is_resumable);
-    d.values(f("has_ticket"), has_ticket, &b.has_ticket);
-    d.values(f("cipher"), cipher, &b.cipher);
-    d.values(f("ticket"), ticket, &b.ticket);
-    if encoding != &b.encoding {
-        d.0.push(encoding_difference(tag, encoding, &b.encoding));
+    struct Fields<'d> {
+        d: &'d mut Diff,
+        tag: Tag,
     }
+    impl FieldPairs for Fields<'_> {
+        fn getter<T: Value>(&mut self, name: &'static str, a: &T, b: &T) {
+            let field = Field::Session(self.tag, SessionField::Getter(name));
+            self.d.values(field, a, b);
+        }
+        fn encoding(&mut self, a: &[u8], b: &[u8]) {
+            if !same_bytes(a, b) {
+                self.d.0.push(encoding_difference(self.tag, a, b));
+            }
+        }
+    }
+    a.pairs(b, &mut Fields { d, tag });
 }
 
 /// Names the first element of two encodings that differs (or stands on one
