@@ -7,7 +7,7 @@
 //!   thread-safe count), `floor_biased` two plain increments (what a biased
 //!   scheme's owner-thread path could cost);
 //! * `get1_free` — `SSL_get1_session` and a release, on an `SSL` holding a
-//!   session;
+//!   session; `native_biased` on a `LocalSsl` (biased count, no atomics);
 //! * `new_free`, `dup_free` — a session with id, 48-byte master key, host
 //!   name and ALPN;
 //! * `cache_add_remove/N` — add and remove one session in a cache of N
@@ -155,6 +155,11 @@ fn get1_free(c: &mut Criterion) {
     let mut ssl = native::Ssl::new();
     ssl.set_session(Some(&native::Session::new()));
     g.bench_function("native", |b| b.iter(|| drop(black_box(ssl.get1_session()))));
+    let mut local = native::LocalSsl::new();
+    local.set_session(Some(&native::LocalSession::new(native::Session::new())));
+    g.bench_function("native_biased", |b| {
+        b.iter(|| drop(black_box(local.get1_session())))
+    });
     let ctx = ossl::Ctx::plain().unwrap();
     let mut lssl = ossl::Ssl::new(&ctx).unwrap();
     lssl.set_session(Some(&ossl::Session::plain().unwrap()));

@@ -60,7 +60,7 @@ pub use der::{Asn1Problem, DecodeError, DecodeErrorKind, Element, Field, element
 pub use exdata::{DupCallback, ExCallbacks, ExClass, ExIndex, ExValue, FreeCallback, NewCallback};
 pub use profile::{CacheList, DupFailure, Profile, ReAdd, Removals, SWITCHES, Switch, switch};
 pub use session::{LocalSession, Session};
-pub use ssl::{NEW_SSL_VERSION, Ssl};
+pub use ssl::{LocalSsl, NEW_SSL_VERSION, SessionRef, Ssl, SslOf};
 pub use time::{Expiry, TimeRepr, session_clock, wall_clock};
 
 /// The longest session id or id context, in bytes.

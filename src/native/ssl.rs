@@ -1,7 +1,7 @@
 //! The session slot of an `SSL` object, without handshakes.
 
 use super::cache::Cache;
-use super::session::Session;
+use super::session::{LocalSession, Session};
 
 /// `X509_V_OK`: the verify result of a new `SSL`.
 const X509_V_OK: i64 = 0;
@@ -11,29 +11,68 @@ const X509_V_OK: i64 = 0;
 /// at `TLS_MAX_VERSION`.
 pub const NEW_SSL_VERSION: i32 = 0x0304;
 
+/// A reference to a session that an `SSL` can hold: the atomically
+/// counted [`Session`] or the biased [`LocalSession`].
+pub trait SessionRef: Clone {
+    /// The session referred to.
+    fn session(&self) -> &Session;
+}
+
+impl SessionRef for Session {
+    fn session(&self) -> &Session {
+        self
+    }
+}
+
+impl SessionRef for LocalSession {
+    fn session(&self) -> &Session {
+        self
+    }
+}
+
 /// An `SSL` as far as sessions go: the session it would resume, the
 /// verify result copied from it, and the protocol version that keys its
-/// cache lookups.
+/// cache lookups. `H` is how it holds its session: [`Ssl`] holds a
+/// [`Session`], [`LocalSsl`] a [`LocalSession`].
 ///
 /// Without handshakes libssl's `ssl_clear_bad_session` never acts, so
 /// nothing here touches a cache.
 #[derive(Debug)]
-pub struct Ssl {
-    session: Option<Session>,
+pub struct SslOf<H> {
+    session: Option<H>,
     verify_result: i64,
     version: i32,
 }
 
-impl Default for Ssl {
+/// An `SSL` that may move between threads; its references to its session
+/// are atomically counted.
+pub type Ssl = SslOf<Session>;
+
+/// An `SSL` that stays on its thread (one connection's thread, as most
+/// are): `set_session`, `get1_session` and their frees count the thread's
+/// references without atomics (biased counting, see [`LocalSession`]).
+/// Neither `Send` nor `Sync`.
+///
+/// ```
+/// use sessdiff::native::{LocalSession, LocalSsl, Session};
+///
+/// let mut ssl = LocalSsl::new();
+/// ssl.set_session(Some(&LocalSession::new(Session::new())));
+/// let resumed = ssl.get1_session().unwrap(); // no atomic operation
+/// assert_eq!(LocalSession::local_count(&resumed), 2);
+/// ```
+pub type LocalSsl = SslOf<LocalSession>;
+
+impl<H: SessionRef> Default for SslOf<H> {
     fn default() -> Self {
-        Ssl::new()
+        SslOf::new()
     }
 }
 
-impl Ssl {
+impl<H: SessionRef> SslOf<H> {
     /// `SSL_new`: no session.
-    pub fn new() -> Ssl {
-        Ssl {
+    pub fn new() -> SslOf<H> {
+        SslOf {
             session: None,
             verify_result: X509_V_OK,
             version: NEW_SSL_VERSION,
@@ -42,28 +81,28 @@ impl Ssl {
 
     /// `SSL_set_session`: takes a new reference to `session` (copying its
     /// verify result), then releases the old one. `None` just releases.
-    pub fn set_session(&mut self, session: Option<&Session>) {
+    pub fn set_session(&mut self, session: Option<&H>) {
         let new = session.map(|s| {
-            self.verify_result = s.read().verify_result();
-            s.up_ref()
+            self.verify_result = s.session().read().verify_result();
+            s.clone()
         });
         self.session = new;
     }
 
     /// `SSL_get0_session`: the session, borrowed.
-    pub fn session(&self) -> Option<&Session> {
+    pub fn session(&self) -> Option<&H> {
         self.session.as_ref()
     }
 
     /// `SSL_get1_session`: a new reference to the session. No lock is
     /// needed: `set_session` takes `&mut self`.
-    pub fn get1_session(&self) -> Option<Session> {
+    pub fn get1_session(&self) -> Option<H> {
         self.session.clone()
     }
 
     /// `SSL_copy_session_id(self, from)`'s effect on sessions:
     /// `set_session(from.session())`.
-    pub fn copy_session_id(&mut self, from: &Ssl) {
+    pub fn copy_session_id(&mut self, from: &SslOf<H>) {
         #[cfg(feature = "faults")]
         if super::planted::is(super::planted::ModelFault::CopySessionIdKeepsOld)
             && from.session.is_none()
@@ -119,6 +158,25 @@ mod tests {
         assert_eq!(ssl.verify_result(), 1);
         ssl.set_session(None);
         assert!(ssl.session().is_none());
+    }
+
+    #[test]
+    fn a_local_ssl_counts_its_references_on_its_thread() {
+        let local = LocalSession::new(Session::new());
+        local.set1_id(b"abc").unwrap();
+        let shared = local.to_shared();
+        let mut ssl = LocalSsl::new();
+        ssl.set_session(Some(&local));
+        assert_eq!(ssl.verify_result(), 1, "copied from the session");
+        assert_eq!(LocalSession::local_count(&local), 2);
+        let got = ssl.get1_session().unwrap();
+        assert_eq!(LocalSession::local_count(&local), 3);
+        assert!(Session::ptr_eq(&got, &shared));
+        drop(got);
+        ssl.set_session(None);
+        assert_eq!(LocalSession::local_count(&local), 1);
+        drop(local);
+        assert_eq!(shared.read().id(), b"abc", "the shared reference lives on");
     }
 
     #[test]

@@ -256,7 +256,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| get1 + free | — | — | — | ≤ 0.3 | — |"),
+            md.contains("| get1 + free (atomic handle) | — | — | — | ≤ 0.3 | — |"),
             "{md}"
         );
         assert!(
@@ -274,7 +274,7 @@ mod tests {
         assert!(md.contains("**10 programs/s**"), "{md}");
         assert!(md.contains("| path | system | 4.0.3 |"), "{md}");
         assert!(md.contains("| new + free | 50.0 ns | 80.0 ns |"), "{md}");
-        assert!(md.contains("| get1 + free | — | — |"), "{md}");
+        assert!(md.contains("| get1 + free (atomic handle) | — | — |"), "{md}");
     }
 
     #[test]

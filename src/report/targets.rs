@@ -65,8 +65,14 @@ pub const PATHS: &[Path] = &[
         Goal::Ratio(0.2),
     ),
     path(
-        "get1 + free",
+        "get1 + free (atomic handle)",
         "get1_free/native",
+        "get1_free/libssl",
+        Goal::Ratio(0.3),
+    ),
+    path(
+        "get1 + free, single owner (biased handle, LocalSsl)",
+        "get1_free/native_biased",
         "get1_free/libssl",
         Goal::Ratio(0.3),
     ),
@@ -233,7 +239,11 @@ mod tests {
         assert_eq!(row("dup + free").met(), Some(false));
         assert_eq!(row("up_ref + free (atomic handle)").met(), Some(true));
         assert_eq!(row("flush half of 10,000").met(), None);
-        assert_eq!(row("get1 + free").met(), None, "not measured");
+        assert_eq!(
+            row("get1 + free (atomic handle)").met(),
+            None,
+            "not measured"
+        );
         assert_eq!(row("flush half of 10,000").ratio(), Some(0.5));
     }
 
