@@ -13,12 +13,13 @@
 //! | tools | [`shrink`], [`corpus`], [`campaign`], [`survey`], [`report`] |
 //!
 //! [`errcode`] is a leaf that every layer may use: libssl's packed error
-//! codes. All `unsafe` code is in [`ossl`]; everything else denies it.
+//! codes; so is `bytes`, the snapshots' byte-string helpers. All `unsafe` code is in [`ossl`]; everything else denies it.
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod addr_map;
 pub mod backend;
+mod bytes;
 pub mod campaign;
 pub mod corpus;
 pub mod errcode;

@@ -2,7 +2,7 @@
 //! of [`crate::ossl`]. Every op is the one libssl call it names.
 
 use super::{
-    Backend, Event, ExCall, ExCallback, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
+    Backend, Event, ExCall, ExCallback, Getters, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
     pin_clock_time, refused_empty,
 };
 use crate::native::{SessionId, wall_clock};
@@ -24,6 +24,64 @@ fn hooks(spec: &ExSpec) -> ossl::ExHooks {
             ExDup::Set(v) => Some(ossl::ExDupHook::Set(v.into())),
         },
         free: spec.free,
+    }
+}
+
+/// libssl's getters as the snapshot reads them.
+impl Getters for ossl::View<'_> {
+    fn id(&self) -> SessionId {
+        SessionId::new(ossl::View::id(self).as_bytes()).unwrap_or_default()
+    }
+    fn sid_ctx(&self) -> SessionId {
+        SessionId::new(self.id_context().as_bytes()).unwrap_or_default()
+    }
+    fn master_key(&self, out: &mut Vec<u8>) {
+        self.master_key_into(out);
+    }
+    fn time(&self) -> i64 {
+        ossl::View::time(self)
+    }
+    fn timeout(&self) -> i64 {
+        ossl::View::timeout(self)
+    }
+    fn protocol_version(&self) -> i32 {
+        ossl::View::protocol_version(self)
+    }
+    fn hostname(&self, out: &mut Option<Vec<u8>>) {
+        self.hostname_into(out);
+    }
+    fn alpn_selected(&self, out: &mut Option<Vec<u8>>) {
+        self.alpn_selected_into(out);
+    }
+    fn ticket_appdata(&self, out: &mut Option<Vec<u8>>) {
+        self.ticket_appdata_into(out);
+    }
+    fn max_early_data(&self) -> u32 {
+        ossl::View::max_early_data(self)
+    }
+    fn ticket_lifetime_hint(&self) -> u64 {
+        ossl::View::ticket_lifetime_hint(self)
+    }
+    fn compress_id(&self) -> u32 {
+        ossl::View::compress_id(self)
+    }
+    fn max_fragment_length(&self) -> u8 {
+        ossl::View::max_fragment_length(self)
+    }
+    fn is_resumable(&self) -> bool {
+        ossl::View::is_resumable(self)
+    }
+    fn has_ticket(&self) -> bool {
+        ossl::View::has_ticket(self)
+    }
+    fn cipher(&self) -> Option<u16> {
+        ossl::View::cipher(self)
+    }
+    fn ticket(&self, out: &mut (Option<Vec<u8>>, usize)) {
+        self.ticket_into(out);
+    }
+    fn encoding(&self, out: &mut Vec<u8>) {
+        self.encoding_into(out);
     }
 }
 
@@ -66,27 +124,9 @@ impl OsslBackend {
         self.releases_twice = true;
     }
 
-    fn snapshot(v: &ossl::View<'_>) -> SessionSnapshot {
-        SessionSnapshot {
-            id: SessionId::new(v.id().as_bytes()).unwrap_or_default(),
-            sid_ctx: SessionId::new(v.id_context().as_bytes()).unwrap_or_default(),
-            master_key: v.master_key(),
-            time: v.time(),
-            timeout: v.timeout(),
-            protocol_version: v.protocol_version(),
-            hostname: v.hostname(),
-            alpn_selected: v.alpn_selected(),
-            ticket_appdata: v.ticket_appdata(),
-            max_early_data: v.max_early_data(),
-            ticket_lifetime_hint: v.ticket_lifetime_hint(),
-            compress_id: v.compress_id(),
-            max_fragment_length: v.max_fragment_length(),
-            is_resumable: v.is_resumable(),
-            has_ticket: v.has_ticket(),
-            cipher: v.cipher(),
-            ticket: v.ticket(),
-            encoding: v.encoding(),
-        }
+    /// Fills `out` with every field of `v`, in `out`'s buffers.
+    fn snapshot(v: &ossl::View<'_>, out: &mut SessionSnapshot) {
+        out.fill(v);
     }
 
     fn decode(&mut self, step: Tag, der: &[u8], d: S) -> Ret {
@@ -333,13 +373,13 @@ impl Backend for OsslBackend {
         if w.full() {
             for s in self.sessions.iter().flatten() {
                 let v = s.view();
-                w.session(tag(&v), || Self::snapshot(&v));
+                w.session(tag(&v), |out| Self::snapshot(&v, out));
             }
             for (c, ssl) in C::all().zip(&self.ssls) {
                 let Some(ssl) = ssl else { continue };
                 let session = ssl.session();
                 if let Some(v) = &session {
-                    w.session(tag(v), || Self::snapshot(v));
+                    w.session(tag(v), |out| Self::snapshot(v, out));
                 }
                 w.ssl(c, session.as_ref().map(tag), ssl.verify_result());
             }
@@ -347,7 +387,7 @@ impl Backend for OsslBackend {
         if let Some(ctx) = &self.ctx {
             ctx.for_each_member(|v| {
                 w.member(tag(&v));
-                w.session(tag(&v), || Self::snapshot(&v));
+                w.session(tag(&v), |out| Self::snapshot(&v, out));
             });
         }
         w.finish();

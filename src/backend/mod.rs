@@ -23,7 +23,7 @@ mod snapshot;
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
 pub use snapshot::SessionSnapshot;
-pub(crate) use snapshot::{FieldPairs, Value, hex, same_bytes};
+pub(crate) use snapshot::{FieldPairs, Getters, Value, hex, same_bytes};
 
 /// The profile [`NativeBackend::new`] follows; `None` for the linked
 /// libssl's.
@@ -303,7 +303,9 @@ fn refused_empty(what: impl fmt::Display) -> Ret {
 /// what it gathered. Buffers of the previous snapshot in `out` are reused.
 pub(crate) struct Walk<'o> {
     out: &'o mut State,
-    sessions: Vec<(Tag, SessionSnapshot)>,
+    /// How many of `out.sessions` this walk has filled; the rest are the
+    /// previous walk's, kept for their buffers.
+    filled: usize,
     full: bool,
 }
 
@@ -327,11 +329,9 @@ impl<'o> Walk<'o> {
             size,
             members,
         });
-        let mut sessions = std::mem::take(&mut out.sessions);
-        sessions.clear();
         Walk {
             out,
-            sessions,
+            filled: 0,
             full,
         }
     }
@@ -341,12 +341,21 @@ impl<'o> Walk<'o> {
         self.full
     }
 
-    /// A reachable session with `tag`; `read` is called only the first time
-    /// a tag is met, and only in a full walk.
-    pub(crate) fn session(&mut self, tag: Tag, read: impl FnOnce() -> SessionSnapshot) {
-        if self.full && !self.sessions.iter().any(|(t, _)| *t == tag) {
-            self.sessions.push((tag, read()));
+    /// A reachable session with `tag`; `read` fills its snapshot (every
+    /// field: the snapshot is a previous one's, for its buffers). It is
+    /// called only the first time a tag is met, and only in a full walk.
+    pub(crate) fn session(&mut self, tag: Tag, read: impl FnOnce(&mut SessionSnapshot)) {
+        let sessions = &mut self.out.sessions;
+        if !self.full || sessions[..self.filled].iter().any(|(t, _)| *t == tag) {
+            return;
         }
+        if self.filled == sessions.len() {
+            sessions.push((tag, SessionSnapshot::default()));
+        }
+        let slot = &mut sessions[self.filled];
+        slot.0 = tag;
+        read(&mut slot.1);
+        self.filled += 1;
     }
 
     /// `SSL` slot `c` and the tag of its session, if any.
@@ -368,11 +377,9 @@ impl<'o> Walk<'o> {
 
     /// Sorts what was gathered into `out`.
     pub(crate) fn finish(self) {
-        let Walk {
-            out, mut sessions, ..
-        } = self;
-        sessions.sort_unstable_by_key(|(t, _)| *t);
-        out.sessions = sessions;
+        let out = self.out;
+        out.sessions.truncate(self.filled);
+        out.sessions.sort_unstable_by_key(|(t, _)| *t);
         if let Some(c) = &mut out.cache {
             c.members.sort_unstable();
         }
@@ -396,9 +403,9 @@ mod tests {
         let mut reads = 0;
         let mut w = Walk::start(&mut state, 3, Some((2, 0, 20480)), true);
         for (tag, t) in [(9, 1), (4, 2), (9, 3)] {
-            w.session(tag, || {
+            w.session(tag, |s| {
                 reads += 1;
-                snapshot::blank(t)
+                *s = snapshot::blank(t);
             });
         }
         w.ssl(C(1), Some(9), 0);
@@ -414,10 +421,27 @@ mod tests {
     }
 
     #[test]
+    fn a_later_walk_keeps_only_what_it_met() {
+        let mut state = State::default();
+        let mut w = Walk::start(&mut state, 2, None, true);
+        w.session(1, |s| *s = snapshot::blank(10));
+        w.session(2, |s| *s = snapshot::blank(20));
+        w.finish();
+        let mut w = Walk::start(&mut state, 1, None, true);
+        w.session(3, |s| {
+            assert_eq!(s.time, 10, "the first walk's snapshot, for its buffers");
+            s.time = 30;
+        });
+        w.finish();
+        let got: Vec<_> = state.sessions.iter().map(|(t, s)| (*t, s.time)).collect();
+        assert_eq!(got, [(3, 30)]);
+    }
+
+    #[test]
     fn a_summary_lists_no_session_and_no_ssl() {
         let mut state = State::default();
         let mut w = Walk::start(&mut state, 1, None, false);
-        w.session(1, || panic!("a summary reads no session"));
+        w.session(1, |_| panic!("a summary reads no session"));
         w.ssl(C(0), None, 0);
         w.member(1);
         w.finish();

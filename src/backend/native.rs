@@ -4,9 +4,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::addr_map::AddrMap;
+use crate::bytes::{refill, refill_opt};
 
 use super::{
-    Backend, Event, ExCall, ExCallback, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
+    Backend, Event, ExCall, ExCallback, Getters, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
     pin_clock_time,
 };
 use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
@@ -77,6 +78,71 @@ fn lock(log: &Mutex<NativeLog>) -> MutexGuard<'_, NativeLog> {
 /// the `parent` pointer is in libssl's callbacks.
 fn addr(d: &SessionData) -> usize {
     std::ptr::from_ref(d) as usize
+}
+
+/// A native session's fields as the snapshot reads them.
+struct NativeGetters<'a>(&'a SessionData);
+
+impl Getters for NativeGetters<'_> {
+    fn id(&self) -> SessionId {
+        SessionId::new(self.0.id()).unwrap_or_default()
+    }
+    fn sid_ctx(&self) -> SessionId {
+        SessionId::new(self.0.id_context()).unwrap_or_default()
+    }
+    fn master_key(&self, out: &mut Vec<u8>) {
+        refill(out, self.0.master_key());
+    }
+    fn time(&self) -> i64 {
+        self.0.time()
+    }
+    fn timeout(&self) -> i64 {
+        self.0.timeout()
+    }
+    fn protocol_version(&self) -> i32 {
+        self.0.protocol_version()
+    }
+    fn hostname(&self, out: &mut Option<Vec<u8>>) {
+        refill_opt(out, self.0.hostname());
+    }
+    fn alpn_selected(&self, out: &mut Option<Vec<u8>>) {
+        refill_opt(out, self.0.alpn_selected());
+    }
+    fn ticket_appdata(&self, out: &mut Option<Vec<u8>>) {
+        refill_opt(out, self.0.ticket_appdata());
+    }
+    fn max_early_data(&self) -> u32 {
+        self.0.max_early_data()
+    }
+    fn ticket_lifetime_hint(&self) -> u64 {
+        self.0.ticket_lifetime_hint()
+    }
+    fn compress_id(&self) -> u32 {
+        self.0.compress_id()
+    }
+    fn max_fragment_length(&self) -> u8 {
+        self.0.max_fragment_length()
+    }
+    fn is_resumable(&self) -> bool {
+        self.0.is_resumable()
+    }
+    fn has_ticket(&self) -> bool {
+        self.0.has_ticket()
+    }
+    fn cipher(&self) -> Option<u16> {
+        self.0.cipher()
+    }
+    fn ticket(&self, out: &mut (Option<Vec<u8>>, usize)) {
+        let (t, n) = self.0.ticket();
+        refill_opt(&mut out.0, t);
+        out.1 = n;
+    }
+    fn encoding(&self, out: &mut Vec<u8>) {
+        match self.0.encode() {
+            Some(der) => *out = der,
+            None => out.clear(),
+        }
+    }
 }
 
 /// A program's value as a slot's value: 0 is NULL.
@@ -234,31 +300,9 @@ impl NativeBackend {
         self.sessions[s.index()] = session;
     }
 
-    fn snapshot(s: &native::Session) -> SessionSnapshot {
-        let d = s.read();
-        SessionSnapshot {
-            id: SessionId::new(d.id()).unwrap_or_default(),
-            sid_ctx: SessionId::new(d.id_context()).unwrap_or_default(),
-            master_key: d.master_key().to_vec(),
-            time: d.time(),
-            timeout: d.timeout(),
-            protocol_version: d.protocol_version(),
-            hostname: d.hostname().map(<[u8]>::to_vec),
-            alpn_selected: d.alpn_selected().map(<[u8]>::to_vec),
-            ticket_appdata: d.ticket_appdata().map(<[u8]>::to_vec),
-            max_early_data: d.max_early_data(),
-            ticket_lifetime_hint: d.ticket_lifetime_hint(),
-            compress_id: d.compress_id(),
-            max_fragment_length: d.max_fragment_length(),
-            is_resumable: d.is_resumable(),
-            has_ticket: d.has_ticket(),
-            cipher: d.cipher(),
-            ticket: {
-                let (t, n) = d.ticket();
-                (t.map(<[u8]>::to_vec), n)
-            },
-            encoding: d.encode().unwrap_or_default(),
-        }
+    /// Fills `out` with every field of `s`, in `out`'s buffers.
+    fn snapshot(s: &native::Session, out: &mut SessionSnapshot) {
+        out.fill(&NativeGetters(&s.read()));
     }
 
     fn sess(&self, s: S) -> Result<&native::Session, Ret> {
@@ -501,29 +545,33 @@ impl Backend for NativeBackend {
     }
 
     fn fill(&self, out: &mut State, full: bool) {
-        let live = lock(&self.log).live;
+        // The log is locked once for the walk: nothing below runs a
+        // callback, and every tag is looked up in it.
+        let log = lock(&self.log);
+        let tag = |s: &native::Session| log.tag(&s.read());
         let counters = self
             .cache
             .as_ref()
             .map(|c| (c.len() as i64, c.cache_full() as i64, c.size()));
-        let mut w = Walk::start(out, live, counters, full);
+        let mut w = Walk::start(out, log.live, counters, full);
         if w.full() {
             for s in self.sessions.iter().flatten() {
-                w.session(self.tag(s), || Self::snapshot(s));
+                w.session(tag(s), |out| Self::snapshot(s, out));
             }
             for (c, ssl) in C::all().zip(&self.ssls) {
                 let Some(ssl) = ssl else { continue };
-                if let Some(s) = ssl.session() {
-                    w.session(self.tag(s), || Self::snapshot(s));
+                let session = ssl.session().map(|s| (s, tag(s)));
+                if let Some((s, t)) = session {
+                    w.session(t, |out| Self::snapshot(s, out));
                 }
-                w.ssl(c, ssl.session().map(|s| self.tag(s)), ssl.verify_result());
+                w.ssl(c, session.map(|(_, t)| t), ssl.verify_result());
             }
         }
         if let Some(cache) = &self.cache {
             cache.for_each(|s| {
-                let tag = self.tag(s);
+                let tag = tag(s);
                 w.member(tag);
-                w.session(tag, || Self::snapshot(s));
+                w.session(tag, |out| Self::snapshot(s, out));
             });
         }
         w.finish();

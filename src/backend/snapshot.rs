@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
+pub(crate) use crate::bytes::same_bytes;
 use crate::native::SessionId;
 
 /// Every field of a session that the API can read.
-#[derive(Debug, Clone, Eq)]
+#[derive(Debug, Clone, Default, Eq)]
 pub struct SessionSnapshot {
     /// `get_id`.
     pub id: SessionId,
@@ -47,6 +48,31 @@ pub struct SessionSnapshot {
     pub encoding: Vec<u8>,
 }
 
+/// A session as a backend reads it: each getter, the byte strings written
+/// into buffers the snapshot already has.
+pub(crate) trait Getters {
+    fn id(&self) -> SessionId;
+    fn sid_ctx(&self) -> SessionId;
+    fn master_key(&self, out: &mut Vec<u8>);
+    fn time(&self) -> i64;
+    fn timeout(&self) -> i64;
+    fn protocol_version(&self) -> i32;
+    fn hostname(&self, out: &mut Option<Vec<u8>>);
+    fn alpn_selected(&self, out: &mut Option<Vec<u8>>);
+    fn ticket_appdata(&self, out: &mut Option<Vec<u8>>);
+    fn max_early_data(&self) -> u32;
+    fn ticket_lifetime_hint(&self) -> u64;
+    fn compress_id(&self) -> u32;
+    fn max_fragment_length(&self) -> u8;
+    fn is_resumable(&self) -> bool;
+    fn has_ticket(&self) -> bool;
+    fn cipher(&self) -> Option<u16>;
+    /// The ticket buffer (`None` for NULL) and the recorded length.
+    fn ticket(&self, out: &mut (Option<Vec<u8>>, usize));
+    /// `i2d_SSL_SESSION`, empty when nothing is written.
+    fn encoding(&self, out: &mut Vec<u8>);
+}
+
 /// What a walk over two snapshots' fields sees: each getter's values on
 /// both sides, by name, then both encodings. The one place that lists a
 /// snapshot's fields; equality and the lockstep's field-by-field
@@ -59,6 +85,51 @@ pub(crate) trait FieldPairs {
 }
 
 impl SessionSnapshot {
+    /// Sets every field from `g`, keeping the buffers this snapshot has
+    /// (it is a previous step's, perhaps of another session).
+    pub(crate) fn fill(&mut self, g: &impl Getters) {
+        // Destructured: a field left out would keep another session's
+        // value, and a new field is a compile error here until it is set.
+        let SessionSnapshot {
+            id,
+            sid_ctx,
+            master_key,
+            time,
+            timeout,
+            protocol_version,
+            hostname,
+            alpn_selected,
+            ticket_appdata,
+            max_early_data,
+            ticket_lifetime_hint,
+            compress_id,
+            max_fragment_length,
+            is_resumable,
+            has_ticket,
+            cipher,
+            ticket,
+            encoding,
+        } = self;
+        *id = g.id();
+        *sid_ctx = g.sid_ctx();
+        g.master_key(master_key);
+        *time = g.time();
+        *timeout = g.timeout();
+        *protocol_version = g.protocol_version();
+        g.hostname(hostname);
+        g.alpn_selected(alpn_selected);
+        g.ticket_appdata(ticket_appdata);
+        *max_early_data = g.max_early_data();
+        *ticket_lifetime_hint = g.ticket_lifetime_hint();
+        *compress_id = g.compress_id();
+        *max_fragment_length = g.max_fragment_length();
+        *is_resumable = g.is_resumable();
+        *has_ticket = g.has_ticket();
+        *cipher = g.cipher();
+        g.ticket(ticket);
+        g.encoding(encoding);
+    }
+
     /// Shows every field of `self` and `other` to `v`, in the order the
     /// fields are declared.
     pub(crate) fn pairs(&self, other: &Self, v: &mut impl FieldPairs) {
@@ -211,24 +282,6 @@ impl Value for (Option<Vec<u8>>, usize) {
     }
 }
 
-/// Whether two byte strings are equal, compared eight bytes at a time.
-///
-/// The snapshots compared after every step were just written, and glibc's
-/// `memcmp` reads short strings with masked vector loads, which cannot take
-/// their data from the store buffer on this project's machines (AMD EPYC):
-/// each call stalled until the stores drained. `memcmp` was a third of the
-/// differential loop's time for about a hundred bytes a step.
-pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (words_a, tail_a) = a.as_chunks::<8>();
-    let (words_b, tail_b) = b.as_chunks::<8>();
-    let word = |w: &[u8; 8]| u64::from_ne_bytes(*w);
-    words_a.iter().zip(words_b).all(|(x, y)| word(x) == word(y))
-        && tail_a.iter().zip(tail_b).all(|(x, y)| x == y)
-}
-
 /// A snapshot with every field at its zero, and `time`.
 #[cfg(test)]
 pub(crate) fn blank(time: i64) -> SessionSnapshot {
@@ -257,23 +310,6 @@ pub(crate) fn blank(time: i64) -> SessionSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn same_bytes_is_slice_equality() {
-        let base: Vec<u8> = (0..40u8).collect();
-        for len in 0..=base.len() {
-            let a = &base[..len];
-            assert!(same_bytes(a, a));
-            if len > 0 {
-                assert!(!same_bytes(a, &a[..len - 1]), "length {len}, one shorter");
-            }
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] ^= 0x80;
-                assert!(!same_bytes(a, &b), "length {len}, byte {at}");
-            }
-        }
-    }
 
     /// A change to any one field makes two snapshots unequal.
     #[test]

@@ -25,7 +25,7 @@ pub mod compare;
 
 pub use compare::{Difference, Field};
 
-use crate::backend::{Backend, Event, NativeBackend, OsslBackend, Ret, State};
+use crate::backend::{Backend, CacheSnapshot, Event, NativeBackend, OsslBackend, Ret, State};
 use crate::errcode;
 use crate::ossl;
 use crate::program::{C, Op, Program, S, SlotTable, Tag};
@@ -59,6 +59,16 @@ pub enum Snapshots {
 }
 
 /// Applies `op` and records what `b` shows into `out`, reusing its buffers.
+/// Records in the slot table what the cache holds after a step (nothing
+/// without a ctx). Most steps leave the members as they were, and then
+/// the set is not rebuilt.
+fn note_members(table: &mut SlotTable, cache: Option<&CacheSnapshot>) {
+    let members = cache.map_or(&[][..], |c| &c.members[..]);
+    if !table.cached.iter().eq(members) {
+        table.cached = members.iter().copied().collect();
+    }
+}
+
 fn observe(b: &mut dyn Backend, step: Tag, op: &Op, full: bool, out: &mut Outcome) {
     (out.ret, out.error) = b.apply(step, op);
     out.events = b.take_events();
@@ -326,12 +336,7 @@ pub fn run_observed(
             _ => None,
         };
         table.after(op, made);
-        table.cached = a
-            .state
-            .cache
-            .as_ref()
-            .map(|c| c.members.iter().copied().collect())
-            .unwrap_or_default();
+        note_members(table, a.state.cache.as_ref());
         trace.steps.push(Step {
             op: op.clone(),
             phase,
@@ -407,10 +412,7 @@ pub fn run_alone<B: Backend, E>(
         table.after(op, made);
         let mut summary = State::default();
         backend.fill(&mut summary, false);
-        table.cached = summary
-            .cache
-            .map(|c| c.members.into_iter().collect())
-            .unwrap_or_default();
+        note_members(&mut table, summary.cache.as_ref());
         each(backend)?;
     }
     Ok(())

@@ -69,6 +69,7 @@ unsafe extern "C" {
     pub fn OpenSSL_version(t: c_int) -> *const c_char;
     pub fn OpenSSL_version_num() -> c_ulong;
     pub fn ERR_clear_error();
+    pub fn ERR_peek_error() -> c_ulong;
     pub fn ERR_peek_last_error() -> c_ulong;
     pub fn CRYPTO_get_ex_new_index(
         class_index: c_int,

@@ -9,6 +9,7 @@ use super::Hazard;
 use super::cipher::find_cipher;
 use super::ffi::{self, SSL_CTX, SSL_SESSION};
 use super::log::{CTXS, ex_index, tag_of, with_birth};
+use crate::bytes::refill_opt;
 
 /// Any pointer for `bytes` that libssl may read `bytes.len()` bytes from;
 /// never NULL, even for an empty slice (NULL is dereferenced, §14.3).
@@ -290,17 +291,13 @@ pub struct View<'a> {
     pub(super) _life: PhantomData<&'a ()>,
 }
 
-/// Copies `len` bytes at `p`, or `None` for NULL.
+/// The `len` bytes at `p`, or `None` for NULL.
 ///
 /// # Safety
-/// `p` must be NULL or valid for reading `len` bytes.
-unsafe fn copy_bytes(p: *const u8, len: usize) -> Option<Vec<u8>> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: per the contract.
-        Some(unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
-    }
+/// `p` must be NULL or valid for reading `len` bytes for `'a`.
+unsafe fn borrow_bytes<'a>(p: *const u8, len: usize) -> Option<&'a [u8]> {
+    // SAFETY: per the contract.
+    (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, len) })
 }
 
 /// A session id or id context (at most 32 bytes), copied out of a session.
@@ -371,15 +368,22 @@ impl View<'_> {
 
     /// `SSL_SESSION_get_master_key` (allocates only for a non-empty key).
     pub fn master_key(&self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.master_key_into(&mut buf);
+        buf
+    }
+
+    /// [`View::master_key`] into `out`'s buffer.
+    pub fn master_key_into(&self, out: &mut Vec<u8>) {
         // SAFETY: with `outlen` 0 only the length is returned.
         let n = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), ptr::null_mut(), 0) };
-        let mut buf = vec![0u8; n];
+        out.clear();
+        out.resize(n, 0);
         if n > 0 {
             // SAFETY: the buffer has room for the whole key.
-            let got = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), buf.as_mut_ptr(), n) };
-            buf.truncate(got);
+            let got = unsafe { ffi::SSL_SESSION_get_master_key(self.raw(), out.as_mut_ptr(), n) };
+            out.truncate(got);
         }
-        buf
     }
 
     /// `SSL_SESSION_get_time`.
@@ -402,43 +406,72 @@ impl View<'_> {
 
     /// `SSL_SESSION_get0_hostname`.
     pub fn hostname(&self) -> Option<Vec<u8>> {
-        // SAFETY: NULL or a C string owned by the session.
+        let mut out = None;
+        self.hostname_into(&mut out);
+        out
+    }
+
+    /// [`View::hostname`] into `out`'s buffer.
+    pub fn hostname_into(&self, out: &mut Option<Vec<u8>>) {
+        // SAFETY: NULL or a C string owned by the session, copied before
+        // anything can change the session.
         unsafe {
             let p = ffi::SSL_SESSION_get0_hostname(self.raw());
-            (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes().to_vec())
+            refill_opt(out, (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes()));
         }
     }
 
     /// `SSL_SESSION_get0_alpn_selected`.
     pub fn alpn_selected(&self) -> Option<Vec<u8>> {
+        let mut out = None;
+        self.alpn_selected_into(&mut out);
+        out
+    }
+
+    /// [`View::alpn_selected`] into `out`'s buffer.
+    pub fn alpn_selected_into(&self, out: &mut Option<Vec<u8>>) {
         let (mut p, mut n) = (ptr::null(), 0usize);
         // SAFETY: both out-pointers are valid; the buffer is the session's.
         unsafe {
             ffi::SSL_SESSION_get0_alpn_selected(self.raw(), &mut p, &mut n);
-            copy_bytes(p, n)
+            refill_opt(out, borrow_bytes(p, n));
         }
     }
 
     /// `SSL_SESSION_get0_ticket`: the buffer, if not NULL, and the length
     /// libssl records (which d2i can leave set with a NULL buffer).
     pub fn ticket(&self) -> (Option<Vec<u8>>, usize) {
+        let mut out = (None, 0);
+        self.ticket_into(&mut out);
+        out
+    }
+
+    /// [`View::ticket`] into `out`'s buffer.
+    pub fn ticket_into(&self, out: &mut (Option<Vec<u8>>, usize)) {
         let (mut p, mut n) = (ptr::null(), 0usize);
         // SAFETY: valid out-pointers. A non-NULL ticket holds `n` bytes:
         // every path that sets the buffer sets its length with it.
         unsafe {
             ffi::SSL_SESSION_get0_ticket(self.raw(), &mut p, &mut n);
-            let bytes = (!p.is_null()).then(|| std::slice::from_raw_parts(p, n).to_vec());
-            (bytes, n)
+            refill_opt(&mut out.0, borrow_bytes(p, n));
         }
+        out.1 = n;
     }
 
     /// `SSL_SESSION_get0_ticket_appdata`.
     pub fn ticket_appdata(&self) -> Option<Vec<u8>> {
+        let mut out = None;
+        self.ticket_appdata_into(&mut out);
+        out
+    }
+
+    /// [`View::ticket_appdata`] into `out`'s buffer.
+    pub fn ticket_appdata_into(&self, out: &mut Option<Vec<u8>>) {
         let (mut p, mut n) = (ptr::null_mut(), 0usize);
         // SAFETY: as alpn_selected.
         unsafe {
             ffi::SSL_SESSION_get0_ticket_appdata(self.raw(), &mut p, &mut n);
-            copy_bytes(p as *const u8, n)
+            refill_opt(out, borrow_bytes(p as *const u8, n));
         }
     }
 
@@ -454,17 +487,24 @@ impl View<'_> {
     /// `i2d_SSL_SESSION`: the DER encoding, empty when libssl writes
     /// nothing (no cipher).
     pub fn encoding(&self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.encoding_into(&mut buf);
+        buf
+    }
+
+    /// [`View::encoding`] into `out`'s buffer.
+    pub fn encoding_into(&self, out: &mut Vec<u8>) {
+        out.clear();
         // SAFETY: with a NULL out-pointer only the length is returned.
         let n = unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) };
         if n <= 0 {
-            return Vec::new();
+            return;
         }
-        let mut buf = vec![0u8; n as usize];
-        let mut p = buf.as_mut_ptr();
+        out.resize(n as usize, 0);
+        let mut p = out.as_mut_ptr();
         // SAFETY: the buffer holds the `n` bytes i2d writes.
         let written = unsafe { ffi::i2d_SSL_SESSION(self.raw(), &mut p) };
-        buf.truncate(written.max(0) as usize);
-        buf
+        out.truncate(written.max(0) as usize);
     }
 
     /// `SSL_SESSION_get_max_early_data`.

@@ -274,7 +274,10 @@ mod tests {
         assert!(md.contains("**10 programs/s**"), "{md}");
         assert!(md.contains("| path | system | 4.0.3 |"), "{md}");
         assert!(md.contains("| new + free | 50.0 ns | 80.0 ns |"), "{md}");
-        assert!(md.contains("| get1 + free (atomic handle) | — | — |"), "{md}");
+        assert!(
+            md.contains("| get1 + free (atomic handle) | — | — |"),
+            "{md}"
+        );
     }
 
     #[test]
