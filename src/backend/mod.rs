@@ -208,8 +208,8 @@ pub struct State {
     /// Sessions made and not yet dead.
     pub live: i64,
     /// Every session reachable from a slot, an `SSL` or the cache, sorted
-    /// by tag.
-    pub sessions: Vec<(Tag, SessionSnapshot)>,
+    /// by tag. Boxed: sorting moves pointers, not snapshots.
+    pub sessions: Vec<(Tag, Box<SessionSnapshot>)>,
     /// The `SSL` slots.
     pub ssls: [Option<SslSnapshot>; SSL_SLOTS],
     /// The cache, if the ctx exists.
@@ -350,7 +350,7 @@ impl<'o> Walk<'o> {
             return;
         }
         if self.filled == sessions.len() {
-            sessions.push((tag, SessionSnapshot::default()));
+            sessions.push((tag, Box::default()));
         }
         let slot = &mut sessions[self.filled];
         slot.0 = tag;
