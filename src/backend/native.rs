@@ -138,10 +138,7 @@ impl Getters for NativeGetters<'_> {
         out.1 = n;
     }
     fn encoding(&self, out: &mut Vec<u8>) {
-        match self.0.encode() {
-            Some(der) => *out = der,
-            None => out.clear(),
-        }
+        self.0.encode_into(out);
     }
 }
 

@@ -256,6 +256,11 @@ impl SessionData {
     pub fn encode(&self) -> Option<Vec<u8>> {
         super::der::encode(self)
     }
+    /// [`SessionData::encode`] into `out`'s buffer (emptied first); false,
+    /// with `out` empty, where there is no encoding.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> bool {
+        super::der::encode_into(self, out)
+    }
     /// `SSL_SESSION_get_max_early_data`.
     pub fn max_early_data(&self) -> u32 {
         self.max_early_data
