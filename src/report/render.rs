@@ -137,7 +137,12 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(
         md,
         "- libssl's cache keeps a sorted list and walks it on insert, so its add cost grows with \
-         the cache; the native cache is a hash table plus a B-tree keyed by (expiry, insertion order)."
+         the cache; the native cache keeps two short vectors up to 32 sessions (key prints \
+         scanned, expiry order by binary search) and a hash table plus a B-tree keyed by (expiry, \
+         insertion order) past that. An add + remove takes two mutexes (the cache's and the \
+         session's) and counts one reference each way: ten atomic read-modify-writes, about 50 ns \
+         here, where libssl's takes six (its ctx lock taken and released in each call, the \
+         count once each way)."
     );
     md
 }
