@@ -408,11 +408,11 @@ impl Cache {
     /// this cache.
     pub fn for_each(&self, mut f: impl FnMut(&Session)) {
         let st = self.shared.lock();
-        for k in st.list.keys() {
+        st.list.for_each_key(|k| {
             if let Some(s) = st.table.get(k) {
                 f(s);
             }
-        }
+        });
     }
 
     /// Whether an entry is keyed by `version` and `id`: the lookup of

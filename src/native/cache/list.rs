@@ -69,11 +69,11 @@ impl<P: Ord + Copy, K: Copy> List<P, K> {
         }
     }
 
-    /// The keys, from the lowest position to the highest.
-    pub(super) fn keys(&self) -> Box<dyn Iterator<Item = &K> + '_> {
+    /// Calls `f` with each key, from the lowest position to the highest.
+    pub(super) fn for_each_key(&self, f: impl FnMut(&K)) {
         match self {
-            List::Small(v) => Box::new(v.iter().map(|(_, k)| k)),
-            List::Large(m) => Box::new(m.values()),
+            List::Small(v) => v.iter().map(|(_, k)| k).for_each(f),
+            List::Large(m) => m.values().for_each(f),
         }
     }
 
@@ -113,7 +113,9 @@ mod tests {
             }
             assert_eq!(list.remove(&(99, 0)), None);
             assert_eq!(list.first(), model.first_key_value().map(|(p, k)| (*p, *k)));
-            assert!(list.keys().eq(model.values()));
+            let mut keys = Vec::new();
+            list.for_each_key(|k| keys.push(*k));
+            assert!(keys.iter().eq(model.values()));
             if forms.last() != Some(&list.is_small()) {
                 forms.push(list.is_small());
             }
