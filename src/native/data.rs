@@ -43,8 +43,10 @@ impl SessionId {
     }
 
     /// The first eight bytes (zero past the end) and the length, as one
-    /// number: equal ids give equal prefixes, and ids that differ in
-    /// their first eight bytes or their length give different ones.
+    /// number, for a quick first comparison: equal ids give equal
+    /// prefixes, and different ids of at most seven bytes different ones
+    /// (from the eighth byte on, the length shares the top byte with the
+    /// id's, and prefixes may collide).
     pub(crate) fn prefix(&self) -> u64 {
         let mut head = [0; 8];
         head.copy_from_slice(&self.bytes[..8]);
@@ -376,5 +378,31 @@ mod tests {
         assert!(SessionId::new(&[0; 33]).is_none());
         assert_eq!(id.as_bytes(), [0x0a, 0xff, 0x00]);
         assert!(!id.is_empty() && SessionId::default().is_empty());
+    }
+
+    /// Prefixes agree for equal ids and tell apart different ids of up to
+    /// seven bytes.
+    #[test]
+    fn prefixes_follow_the_first_bytes_and_the_length() {
+        let p = |b: &[u8]| SessionId::new(b).unwrap().prefix();
+        assert_eq!(p(&[1, 2, 3]), p(&[1, 2, 3]));
+        assert_eq!(p(&[7; 9]), p(&[7, 7, 7, 7, 7, 7, 7, 7, 7]));
+        let distinct = [
+            p(&[]),
+            p(&[0]),
+            p(&[0, 0]),
+            p(&[1]),
+            p(&[0, 0, 0, 0, 0, 0, 1]),
+            p(&[1, 2, 3]),
+            p(&[3, 2, 1]),
+        ];
+        for (i, a) in distinct.iter().enumerate() {
+            for b in &distinct[i + 1..] {
+                assert_ne!(a, b, "{distinct:x?}");
+            }
+        }
+        // Past the eighth byte only the length counts.
+        assert_eq!(p(&[5; 10]), p(&[5, 5, 5, 5, 5, 5, 5, 5, 5, 6]));
+        assert_ne!(p(&[5; 10]), p(&[5; 11]));
     }
 }
