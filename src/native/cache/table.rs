@@ -156,6 +156,25 @@ mod tests {
         }
     }
 
+    /// Prints are a filter: they may collide (the test above), but they
+    /// tell apart keys that differ only in their version, and short ids.
+    #[test]
+    fn prints_tell_versions_and_short_ids_apart() {
+        let id = [0x04, 0x03]; // its prefix's low bytes read 0x0304
+        let prints = [
+            print(&key(0x0304, &id)),
+            print(&key(0x0300, &id)),
+            print(&key(0x0303, &id)),
+            print(&key(0x0304, &[0x04])),
+            print(&key(0x0304, &[])),
+        ];
+        for (i, a) in prints.iter().enumerate() {
+            for b in &prints[i + 1..] {
+                assert_ne!(a, b, "{prints:x?}");
+            }
+        }
+    }
+
     #[test]
     fn turns_into_a_map_past_small_and_back_at_a_quarter() {
         let keys: Vec<_> = (0..=SMALL as u64)
