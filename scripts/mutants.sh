@@ -73,7 +73,8 @@ cargo mutants --no-shuffle --timeout 120 "${args[@]}" -- \
 status=$?
 set -e
 out=mutants.out
-count() { [ -f "$out/$1.txt" ] && grep -c . "$out/$1.txt" || echo 0; }
+# `grep -c` prints 0 (and fails) for an empty file.
+count() { if [ -f "$out/$1.txt" ]; then grep -c . "$out/$1.txt" || true; else echo 0; fi; }
 caught=$(count caught)
 missed=$(count missed)
 timeout=$(count timeout)
