@@ -31,8 +31,9 @@ impl Drop for Inner {
 /// the session dies (its ex_data free callbacks run) with its last
 /// reference.
 ///
-/// Cost: cloning and dropping are one atomic operation each, as in libssl;
-/// no lock is taken. Reading and setting fields takes the session's own
+/// Cost: cloning and dropping are one atomic operation each, as in libssl,
+/// the last drop too (the count is `triomphe`'s `Arc`, which has no weak
+/// count to release after it); no lock is taken. Reading and setting fields takes the session's own
 /// uncontended mutex.
 ///
 /// Sessions are shared and mutable, as in C: a setter called through one
@@ -40,7 +41,7 @@ impl Drop for Inner {
 /// independent copy.
 #[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    inner: triomphe::Arc<Inner>,
 }
 
 impl std::fmt::Debug for Session {
@@ -78,7 +79,7 @@ impl Session {
 
     fn from_data(class: Option<&Arc<ExClass>>, data: SessionData) -> Session {
         Session {
-            inner: Arc::new(Inner {
+            inner: triomphe::Arc::new(Inner {
                 data: Mutex::new(data),
                 class: class.cloned(),
             }),
@@ -163,7 +164,7 @@ impl Session {
 
     /// True if both references name the same object.
     pub fn ptr_eq(a: &Session, b: &Session) -> bool {
-        Arc::ptr_eq(&a.inner, &b.inner)
+        triomphe::Arc::ptr_eq(&a.inner, &b.inner)
     }
 
     /// `SSL_SESSION_dup`: an independent copy with one reference, in no
