@@ -13,7 +13,8 @@
 //! | tools | [`shrink`], [`corpus`], [`campaign`], [`survey`], [`report`] |
 //!
 //! [`errcode`] is a leaf that every layer may use: libssl's packed error
-//! codes; so is `bytes`, the snapshots' byte-string helpers. All `unsafe` code is in [`ossl`]; everything else denies it.
+//! codes; so is `bytes`, the snapshots' byte-string helpers. All `unsafe`
+//! code is in [`ossl`]; everything else denies it.
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 

@@ -2,8 +2,8 @@
 //! of [`crate::ossl`]. Every op is the one libssl call it names.
 
 use super::{
-    Backend, Event, ExCall, ExCallback, Getters, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
-    pin_clock_time, refused_empty,
+    Backend, Event, ExCall, ExCallback, Getters, Ret, State, UNTAGGED, Walk, int, pin_clock_time,
+    refused_empty,
 };
 use crate::native::{SessionId, wall_clock};
 use crate::ossl;
@@ -122,11 +122,6 @@ impl OsslBackend {
     #[cfg(feature = "faults")]
     pub fn plant_extra_release(&mut self) {
         self.releases_twice = true;
-    }
-
-    /// Fills `out` with every field of `v`, in `out`'s buffers.
-    fn snapshot(v: &ossl::View<'_>, out: &mut SessionSnapshot) {
-        out.fill(v);
     }
 
     fn decode(&mut self, step: Tag, der: &[u8], d: S) -> Ret {
@@ -373,13 +368,13 @@ impl Backend for OsslBackend {
         if w.full() {
             for s in self.sessions.iter().flatten() {
                 let v = s.view();
-                w.session(tag(&v), |out| Self::snapshot(&v, out));
+                w.session(tag(&v), |out| out.fill(&v));
             }
             for (c, ssl) in C::all().zip(&self.ssls) {
                 let Some(ssl) = ssl else { continue };
                 let session = ssl.session();
                 if let Some(v) = &session {
-                    w.session(tag(v), |out| Self::snapshot(v, out));
+                    w.session(tag(v), |out| out.fill(v));
                 }
                 w.ssl(c, session.as_ref().map(tag), ssl.verify_result());
             }
@@ -387,7 +382,7 @@ impl Backend for OsslBackend {
         if let Some(ctx) = &self.ctx {
             ctx.for_each_member(|v| {
                 w.member(tag(&v));
-                w.session(tag(&v), |out| Self::snapshot(&v, out));
+                w.session(tag(&v), |out| out.fill(&v));
             });
         }
         w.finish();

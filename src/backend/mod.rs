@@ -23,7 +23,7 @@ mod snapshot;
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
 pub use snapshot::SessionSnapshot;
-pub(crate) use snapshot::{FieldPairs, Getters, Value, hex, same_bytes};
+pub(crate) use snapshot::{FieldPairs, Getters, Value, hex};
 
 /// The profile [`NativeBackend::new`] follows; `None` for the linked
 /// libssl's.
@@ -203,7 +203,8 @@ pub struct CacheSnapshot {
 }
 
 /// Field by field, the members one by one: a derived comparison calls
-/// `memcmp` for them (see [`same_bytes`] for why that is slow here).
+/// `memcmp` for them (see [`crate::bytes::same_bytes`] for why that is
+/// slow here).
 impl PartialEq for CacheSnapshot {
     fn eq(&self, other: &Self) -> bool {
         let CacheSnapshot {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-pub(crate) use crate::bytes::same_bytes;
+use crate::bytes::same_bytes;
 use crate::native::SessionId;
 
 /// Every field of a session that the API can read.

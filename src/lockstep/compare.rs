@@ -23,9 +23,8 @@
 use std::fmt;
 
 use super::Outcome;
-use crate::backend::{
-    CacheSnapshot, Event, FieldPairs, SessionSnapshot, SslSnapshot, Value, hex, same_bytes,
-};
+use crate::backend::{CacheSnapshot, Event, FieldPairs, SessionSnapshot, SslSnapshot, Value, hex};
+use crate::bytes::same_bytes;
 use crate::errcode;
 use crate::native;
 use crate::program::{C, Tag};

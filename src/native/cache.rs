@@ -5,7 +5,7 @@
 mod list;
 mod table;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::data::{ListPos, SessionData, SessionId};
 use super::lhash::{LinearHash, session_hash};
@@ -81,6 +81,11 @@ impl CacheShared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether `owner` points at this cache.
+    fn is(&self, owner: &Weak<CacheShared>) -> bool {
+        std::ptr::eq(owner.as_ptr(), self)
+    }
+
     fn removed(&self, s: &Session) {
         if let Some(cb) = &self.on_remove {
             cb(s);
@@ -93,9 +98,7 @@ impl CacheShared {
         let mut st = self.lock();
         let mut d = s.lock();
         let (time, timeout) = new(&d);
-        let ours = d
-            .owner()
-            .is_some_and(|o| std::ptr::eq(o.as_ptr(), Arc::as_ptr(self)));
+        let ours = d.owner().is_some_and(|o| self.is(o));
         if !ours || self.profile.cache_list == CacheList::ByAdding {
             d.set_time_fields(time, timeout);
             return;
@@ -128,11 +131,7 @@ impl CacheState {
         let pos = (expiry, self.seq);
         self.list.insert(pos, d.key());
         d.list_pos = Some(pos);
-        let same = d
-            .last_owner
-            .as_ref()
-            .is_some_and(|o| std::ptr::eq(o.as_ptr(), Arc::as_ptr(shared)));
-        if !same {
+        if !d.last_owner.as_ref().is_some_and(|o| shared.is(o)) {
             d.last_owner = Some(Arc::downgrade(shared));
         }
     }

@@ -33,8 +33,8 @@ impl Drop for Inner {
 ///
 /// Cost: cloning and dropping are one atomic operation each, as in libssl,
 /// the last drop too (the count is `triomphe`'s `Arc`, which has no weak
-/// count to release after it); no lock is taken. Reading and setting fields takes the session's own
-/// uncontended mutex.
+/// count to release after it); no lock is taken. Reading and setting fields
+/// takes the session's own uncontended mutex.
 ///
 /// Sessions are shared and mutable, as in C: a setter called through one
 /// reference is seen through every other. [`Session::dup`] makes an
