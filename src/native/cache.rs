@@ -574,6 +574,26 @@ mod tests {
         assert_eq!(f.take_log(), ["free 1"]);
     }
 
+    /// A session removed from one cache and added to another is re-sorted
+    /// in the second by `set_time`, not in the first it was listed in.
+    #[test]
+    fn set_time_resorts_in_the_cache_that_lists_the_session_now() {
+        let f = Fixture::new();
+        let other = Cache::new();
+        let s = f.session(1, 1000);
+        other.add(&s);
+        other.remove(&s);
+        let t = f.session(2, 2000);
+        f.cache.add(&t);
+        f.cache.add(&s);
+        s.set_time(3000);
+        let mut order = Vec::new();
+        f.cache
+            .for_each(|x| order.push(x.read().ex_data(f.idx).unwrap()));
+        assert_eq!(order, [2, 1], "re-sorted after t");
+        assert!(other.is_empty());
+    }
+
     #[test]
     fn in_order_of_adding_set_time_does_not_move_a_session() {
         let f = Fixture::with(Profile::named("1.1.1w").unwrap());
