@@ -75,7 +75,6 @@ pub(crate) type ListPos = (Expiry, u64);
 #[derive(Debug, Clone)]
 pub struct SessionData {
     pub(crate) ssl_version: i32,
-    pub(crate) master_key: Option<Buf>,
     pub(crate) id: SessionId,
     pub(crate) sid_ctx: SessionId,
     pub(crate) not_resumable: bool,
@@ -88,13 +87,11 @@ pub struct SessionData {
     /// The timeout as stored.
     pub(crate) timeout: i64,
     pub(crate) expiry: Expiry,
-    pub(crate) hostname: Option<Buf>,
-    pub(crate) alpn_selected: Option<Buf>,
-    pub(crate) ticket_appdata: Option<Buf>,
-    /// The fields only decoding sets, out of line and shared (a dup takes
-    /// a reference): most sessions have none, and a cached session is
-    /// smaller without them.
-    pub(crate) rare: Option<Arc<Rare>>,
+    /// The byte strings, out of line and shared: a dup takes one
+    /// reference to them all, a setter copies them first if they are
+    /// shared ([`SessionData::set_bufs`]); a session without any (a new
+    /// one) takes no room for them.
+    bufs: Option<triomphe::Arc<Bufs>>,
     pub(crate) flags: u32,
     pub(crate) compress_id: u32,
     /// The cipher (`cipher`): the code of a suite libssl knows, or `None`
@@ -120,8 +117,35 @@ pub struct SessionData {
     pub(crate) ex: ExData,
 }
 
+/// The byte strings of a session, behind one pointer in [`SessionData`].
+///
+/// A dup shares the block (one atomic increment, where copying the fields
+/// took one per buffer, and as many decrements when the copy died); the
+/// first setter of a shared block copies it (copy-on-write). The buffers
+/// themselves are immutable and shared too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Bufs {
+    pub(crate) master_key: Option<Buf>,
+    pub(crate) hostname: Option<Buf>,
+    pub(crate) alpn_selected: Option<Buf>,
+    pub(crate) ticket_appdata: Option<Buf>,
+    /// The fields only decoding sets, one pointer further: most sessions
+    /// have none, and a session with a master key alone is smaller
+    /// without them.
+    pub(crate) rare: Option<Arc<Rare>>,
+}
+
+/// What a session without byte strings reads.
+static NO_BUFS: Bufs = Bufs {
+    master_key: None,
+    hostname: None,
+    alpn_selected: None,
+    ticket_appdata: None,
+    rare: None,
+};
+
 /// The fields of a session that only `d2i_SSL_SESSION` sets (tickets, PSK
-/// and SRP strings): kept behind one pointer in [`SessionData`].
+/// and SRP strings): kept behind one more pointer in [`Bufs`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Rare {
     pub(crate) ticket: Option<Buf>,
@@ -155,7 +179,6 @@ impl SessionData {
         SessionData {
             profile,
             ssl_version: 0,
-            master_key: None,
             id: SessionId::default(),
             sid_ctx: SessionId::default(),
             not_resumable: false,
@@ -163,10 +186,7 @@ impl SessionData {
             time,
             timeout,
             expiry: times.expiry(time, timeout),
-            hostname: None,
-            alpn_selected: None,
-            ticket_appdata: None,
-            rare: None,
+            bufs: None,
             flags: 0,
             compress_id: 0,
             cipher: None,
@@ -181,14 +201,76 @@ impl SessionData {
         }
     }
 
+    /// The fields `SSL_SESSION_dup` copies: all but the cache links and
+    /// the ex_data (the dup's own callbacks fill those), with the byte
+    /// strings shared.
+    #[inline(always)]
+    pub(crate) fn dup_fields(&self, stale_owner: bool) -> SessionData {
+        SessionData {
+            ssl_version: self.ssl_version,
+            id: self.id,
+            sid_ctx: self.sid_ctx,
+            not_resumable: self.not_resumable,
+            verify_result: self.verify_result,
+            profile: self.profile,
+            time: self.time,
+            timeout: self.timeout,
+            expiry: self.expiry,
+            bufs: self.bufs.clone(),
+            flags: self.flags,
+            compress_id: self.compress_id,
+            cipher: self.cipher,
+            cipher_id: self.cipher_id,
+            kex_group: self.kex_group,
+            max_early_data: self.max_early_data,
+            max_fragment_len_mode: self.max_fragment_len_mode,
+            last_owner: None,
+            list_pos: None,
+            stale_owner,
+            ex: ExData::default(),
+        }
+    }
+
+    /// The byte strings.
+    pub(crate) fn bufs(&self) -> &Bufs {
+        self.bufs.as_deref().unwrap_or(&NO_BUFS)
+    }
+
+    /// Changes the byte strings with `f`, on a copy of them if they are
+    /// shared with a dup. A session left without any takes no room for
+    /// them.
+    pub(crate) fn set_bufs(&mut self, f: impl FnOnce(&mut Bufs)) {
+        let bufs = self.bufs.get_or_insert_with(Default::default);
+        f(triomphe::Arc::make_mut(bufs));
+        if **bufs == NO_BUFS {
+            self.bufs = None;
+        }
+    }
+
+    /// Whether this session shares its byte strings with another (a dup's
+    /// until either is changed).
+    #[cfg(test)]
+    pub(crate) fn shares_bufs_with(&self, other: &SessionData) -> bool {
+        match (&self.bufs, &other.bufs) {
+            (Some(a), Some(b)) => triomphe::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// Whether the session holds a block of byte strings.
+    #[cfg(test)]
+    pub(crate) fn has_bufs(&self) -> bool {
+        self.bufs.is_some()
+    }
+
     /// The fields only decoding sets.
     pub(crate) fn rare(&self) -> &Rare {
-        self.rare.as_deref().unwrap_or(&NO_RARE)
+        self.bufs().rare.as_deref().unwrap_or(&NO_RARE)
     }
 
     /// Sets the fields only decoding sets; all-default values take no room.
     pub(crate) fn set_rare(&mut self, rare: Rare) {
-        self.rare = (rare != NO_RARE).then(|| Arc::new(rare));
+        self.set_bufs(|b| b.rare = (rare != NO_RARE).then(|| Arc::new(rare)));
     }
 
     /// The cache key: `(protocol version, id)`.
@@ -214,7 +296,7 @@ impl SessionData {
     }
     /// The master key (`SSL_SESSION_get_master_key`).
     pub fn master_key(&self) -> &[u8] {
-        self.master_key.as_deref().unwrap_or(&[])
+        self.bufs().master_key.as_deref().unwrap_or(&[])
     }
     /// The protocol version, part of the cache key.
     pub fn protocol_version(&self) -> i32 {
@@ -239,15 +321,15 @@ impl SessionData {
     }
     /// The SNI host name; `Some(b"")` is distinct from `None`, as in C.
     pub fn hostname(&self) -> Option<&[u8]> {
-        self.hostname.as_deref()
+        self.bufs().hostname.as_deref()
     }
     /// The selected ALPN protocol.
     pub fn alpn_selected(&self) -> Option<&[u8]> {
-        self.alpn_selected.as_deref()
+        self.bufs().alpn_selected.as_deref()
     }
     /// The application data carried in tickets.
     pub fn ticket_appdata(&self) -> Option<&[u8]> {
-        self.ticket_appdata.as_deref()
+        self.bufs().ticket_appdata.as_deref()
     }
     /// The code of `SSL_SESSION_get0_cipher`, `None` for NULL.
     pub fn cipher(&self) -> Option<u16> {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::Error;
-use super::data::{Buf, ExData, SessionData, SessionId};
+use super::data::{Buf, SessionData, SessionId};
 use super::der::DecodeError;
 use super::exdata::{ExClass, ExIndex, ExValue};
 use super::profile::Profile;
@@ -174,30 +174,38 @@ impl Session {
     /// Fails, after the half-built copy has died (its free callbacks run),
     /// if a dup callback refuses or if the ALPN or ticket appdata buffer of
     /// the source is present but empty (libssl's memdup of 0 bytes fails).
+    ///
+    /// Cost: one allocation; the byte strings (master key, host name, ALPN,
+    /// tickets, ...) are not copied but shared, with one atomic increment,
+    /// until either session sets one of them.
     pub fn dup(&self) -> Result<Session, Error> {
         let src = self.lock();
-        let mut data = src.clone();
-        data.stale_owner =
-            src.profile.dup_keeps_owner && (src.owner().is_some() || src.stale_owner);
-        data.last_owner = None;
-        data.list_pos = None;
-        data.ex = ExData::default();
-        if data.rare().ticket.is_none() && data.rare.is_some() {
-            let mut rare = data.rare().clone();
+        let stale = src.profile.dup_keeps_owner && (src.owner().is_some() || src.stale_owner);
+        let class = self.inner.class.as_ref();
+        // Built in place: the fields are copied once, into the new session.
+        let copy = Session {
+            inner: triomphe::Arc::new(Inner {
+                data: Mutex::new(src.dup_fields(stale)),
+                class: class.cloned(),
+            }),
+        };
+        if src.rare().ticket.is_none() && src.bufs().rare.is_some() {
+            let mut d = copy.lock();
+            let mut rare = d.rare().clone();
             rare.ticklen = 0;
             rare.tick_lifetime_hint = 0;
-            data.set_rare(rare);
+            d.set_rare(rare);
         }
-        let class = self.inner.class.as_ref();
-        let copy = Session::from_data(class, data);
         let dup_ok = class.is_none_or(|class| {
             let mut to = copy.lock();
             class.run_new(&mut to);
             class.run_dup(&mut to.ex, &src)
         });
         let empty = |b: &Option<Buf>| b.as_ref().is_some_and(|b| b.is_empty());
-        let buffers_ok =
-            !(empty(&src.rare().ticket) || empty(&src.alpn_selected) || empty(&src.ticket_appdata));
+        let bufs = src.bufs();
+        let buffers_ok = !(empty(&src.rare().ticket)
+            || empty(&bufs.alpn_selected)
+            || empty(&bufs.ticket_appdata));
         drop(src);
         match (dup_ok, buffers_ok) {
             (true, true) => Ok(copy),
@@ -227,23 +235,26 @@ impl Session {
         if key.len() > d.profile.master_key_max {
             return Err(Error::MasterKeyTooLong);
         }
-        d.master_key = (!key.is_empty()).then(|| Buf::from(key));
+        d.set_bufs(|b| b.master_key = (!key.is_empty()).then(|| Buf::from(key)));
         Ok(())
     }
 
     /// `SSL_SESSION_set1_hostname`; `None` clears it.
     pub fn set1_hostname(&self, hostname: Option<&[u8]>) {
-        self.lock().hostname = hostname.map(Buf::from);
+        self.lock()
+            .set_bufs(|b| b.hostname = hostname.map(Buf::from));
     }
 
     /// `SSL_SESSION_set1_alpn_selected`; `None` or empty clears it.
     pub fn set1_alpn_selected(&self, alpn: Option<&[u8]>) {
-        self.lock().alpn_selected = alpn.filter(|a| !a.is_empty()).map(Buf::from);
+        let alpn = alpn.filter(|a| !a.is_empty()).map(Buf::from);
+        self.lock().set_bufs(|b| b.alpn_selected = alpn);
     }
 
     /// `SSL_SESSION_set1_ticket_appdata`; `None` or empty clears it.
     pub fn set1_ticket_appdata(&self, data: Option<&[u8]>) {
-        self.lock().ticket_appdata = data.filter(|a| !a.is_empty()).map(Buf::from);
+        let data = data.filter(|a| !a.is_empty()).map(Buf::from);
+        self.lock().set_bufs(|b| b.ticket_appdata = data);
     }
 
     /// `SSL_SESSION_set_protocol_version`. Changes the cache key: never call
@@ -444,6 +455,30 @@ mod tests {
         c.set1_id(&[9]).unwrap();
         assert!(s.read().id().is_empty());
         assert_eq!(*log.lock().unwrap(), ["new", "new", "dup Some(1)"]);
+    }
+
+    /// A dup shares its source's byte strings (one reference to one block)
+    /// until either side sets one; then each has its own, and neither sees
+    /// the other's change.
+    #[test]
+    fn a_dup_shares_byte_strings_until_either_side_sets_one() {
+        let s = Session::new_in(empty_class(), 0);
+        assert!(!s.read().has_bufs(), "a new session has no block");
+        s.set1_master_key(&[1; 48]).unwrap();
+        s.set1_hostname(Some(b"a.example"));
+        let c = s.dup().unwrap();
+        assert!(c.read().shares_bufs_with(&s.read()));
+        c.set1_hostname(Some(b"b.example"));
+        assert!(!c.read().shares_bufs_with(&s.read()));
+        assert_eq!(s.read().hostname(), Some(&b"a.example"[..]));
+        assert_eq!(c.read().master_key(), [1; 48]);
+        let d = s.dup().unwrap();
+        s.set1_master_key(&[]).unwrap();
+        s.set1_hostname(None);
+        assert_eq!(d.read().master_key(), [1; 48]);
+        assert_eq!(d.read().hostname(), Some(&b"a.example"[..]));
+        assert!(!s.read().has_bufs(), "no byte string left, no block");
+        assert!(d.read().has_bufs() && !s.read().shares_bufs_with(&d.read()));
     }
 
     #[test]

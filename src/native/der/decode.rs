@@ -331,7 +331,8 @@ impl<'a> Parsed<'a> {
         if self.master_key.len() > d.profile.master_key_max {
             return fail(MasterKeyTooLong(self.master_key.len()), Field::MasterKey);
         }
-        d.master_key = (!self.master_key.is_empty()).then(|| Buf::from(&*self.master_key));
+        let master_key = (!self.master_key.is_empty()).then(|| Buf::from(&*self.master_key));
+        d.set_bufs(|b| b.master_key = master_key);
         let time = if self.time != 0 { self.time } else { now };
         let timeout = if self.timeout != 0 { self.timeout } else { 3 };
         d.set_time_fields(
@@ -348,7 +349,7 @@ impl<'a> Parsed<'a> {
         }
         d.sid_ctx = SessionId::new(sid_ctx).expect("checked");
         d.verify_result = i64::from(self.verify_result);
-        d.hostname = c_string(&self.hostname);
+        d.set_bufs(|b| b.hostname = c_string(&self.hostname));
         // An absent ticket clears the buffer but not its length.
         let ticklen = self.ticket.as_ref().map_or(d.rare().ticklen, |t| t.len());
         d.set_rare(Rare {
@@ -378,9 +379,9 @@ impl<'a> Parsed<'a> {
         }
         d.flags = self.flags as u32;
         d.max_early_data = self.max_early_data;
-        d.alpn_selected = buffer(&self.alpn_selected);
+        d.set_bufs(|b| b.alpn_selected = buffer(&self.alpn_selected));
         d.max_fragment_len_mode = self.max_fragment_len_mode as u8;
-        d.ticket_appdata = buffer(&self.ticket_appdata);
+        d.set_bufs(|b| b.ticket_appdata = buffer(&self.ticket_appdata));
         Ok(())
     }
 }
