@@ -144,6 +144,14 @@ pub fn markdown(r: &Report) -> String {
          here, where libssl's takes six (its ctx lock taken and released in each call, the \
          count once each way)."
     );
+    let _ = writeln!(
+        md,
+        "- A native `dup` shares its source's byte strings (master key, host name, ALPN, tickets) \
+         in one copy-on-write block: one atomic operation each way, where copying them counted \
+         every buffer. What is left is the source's lock (two atomic operations), one allocation \
+         and the counts of the copy and of the block, about 40 ns here, where 0.2 of libssl's dup \
+         is about 32 ns."
+    );
     md
 }
 
