@@ -1,7 +1,7 @@
 //! The [`Backend`] trait — apply one [`Op`] to a world of handles — and its
 //! two implementations: [`NativeBackend`] over [`crate::native`]
 //! (`native.rs`) and [`OsslBackend`] over libssl ([`crate::ossl`],
-//! `libssl.rs`). Both build their snapshots through one walk, [`Walk`].
+//! `libssl.rs`). Both build their snapshots through one walk, `Walk`.
 //!
 //! Both report the same things in the same normalised form: the call's
 //! [`Ret`] (pointers as "which object"), the libssl error reason the call
@@ -203,7 +203,7 @@ pub struct CacheSnapshot {
 }
 
 /// Field by field, the members one by one: a derived comparison calls
-/// `memcmp` for them (see [`crate::bytes::same_bytes`] for why that is
+/// `memcmp` for them (see `crate::bytes::same_bytes` for why that is
 /// slow here).
 impl PartialEq for CacheSnapshot {
     fn eq(&self, other: &Self) -> bool {

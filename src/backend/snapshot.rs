@@ -181,7 +181,7 @@ impl SessionSnapshot {
     }
 }
 
-/// Every field compared by [`Value::same`].
+/// Every field compared by `Value::same`.
 impl PartialEq for SessionSnapshot {
     fn eq(&self, other: &Self) -> bool {
         struct Same(bool);

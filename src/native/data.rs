@@ -70,8 +70,9 @@ pub(crate) type Buf = Arc<[u8]>;
 /// Where a cached session sits in its cache's expiry list.
 pub(crate) type ListPos = (Expiry, u64);
 
-/// The fields of a session, readable through [`Session::read`] and handed
-/// to ex_data free callbacks. Defaults are those of `SSL_SESSION_new`.
+/// The fields of a session, readable through
+/// [`Session::read`](super::Session::read) and handed to ex_data free
+/// callbacks. Defaults are those of `SSL_SESSION_new`.
 #[derive(Debug, Clone)]
 pub struct SessionData {
     pub(crate) ssl_version: i32,

@@ -134,7 +134,7 @@ pub struct Profile {
     /// (measured in 3.0.0 and 3.0.8: the list is corrupted, and the
     /// library later crashes or loops; 3.0.19 clears `owner`). Under a
     /// profile with this bug the harness refuses those two calls on such a
-    /// dup (see [`Profile::hazard_dup_owner`]) and counts them.
+    /// dup (the native backend's `Backend::hazard`) and counts them.
     pub dup_keeps_owner: bool,
 }
 

@@ -88,8 +88,8 @@ impl Drop for CtxInner {
 }
 
 /// An `SSL_CTX` (with `TLS_method`) and its session cache, whose remove
-/// callback records [`Observed::Removed`]. While [`Ssl`]s made from it
-/// live, the cache lives on with them.
+/// callback records [`Observed::Removed`](super::Observed::Removed). While
+/// [`Ssl`](super::Ssl)s made from it live, the cache lives on with them.
 ///
 /// Dropping the last handle has the session effects of `SSL_CTX_free`
 /// (a `flush(0)`); the emptied context is then kept for reuse, since

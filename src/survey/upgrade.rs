@@ -72,7 +72,7 @@ pub struct Explanation {
     /// The switches that, set back alone, show the class again.
     pub switches: Vec<&'static str>,
     /// Whether the class was found by a survey with only its switch set
-    /// back ([`isolate`]): in the full model another switch's difference
+    /// back (`isolate`): in the full model another switch's difference
     /// shows first wherever this one acts.
     pub isolated: bool,
 }

@@ -57,7 +57,8 @@ impl Death {
     }
 }
 
-/// A divergent program of a batch: its index and its [`chain`].
+/// A divergent program of a batch: its index and its
+/// [`chain`](super::serve::chain).
 pub type Div = (u64, Vec<(String, Vec<usize>)>);
 
 /// A batch that killed its worker: the divergent programs before the one
