@@ -282,7 +282,11 @@ pub fn run_observed(
 ) -> Result<Trace, Box<Divergence>> {
     let last_op = program.ops.len().saturating_sub(1);
     let mut table = SlotTable::default();
-    let mut trace = Trace::default();
+    // Room for the program and the longest drain (every slot, then the
+    // ctx): the trace never grows, which copied every step so far.
+    let mut trace = Trace {
+        steps: Vec::with_capacity(program.ops.len() + S::all().count() + C::all().count() + 1),
+    };
     let blank = || Outcome {
         ret: Ret::Void,
         error: 0,
