@@ -28,7 +28,7 @@ pub use compare::{Difference, Field};
 use crate::backend::{Backend, CacheSnapshot, Event, NativeBackend, OsslBackend, Ret, State};
 use crate::errcode;
 use crate::ossl;
-use crate::program::{C, Op, Program, S, SlotTable, Tag};
+use crate::program::{C, Op, Program, S, SESSION_SLOTS, SSL_SLOTS, SlotTable, Tag};
 
 /// Everything one backend showed for one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,7 +285,7 @@ pub fn run_observed(
     // Room for the program and the longest drain (every slot, then the
     // ctx): the trace never grows, which copied every step so far.
     let mut trace = Trace {
-        steps: Vec::with_capacity(program.ops.len() + S::all().count() + C::all().count() + 1),
+        steps: Vec::with_capacity(program.ops.len() + SESSION_SLOTS + SSL_SLOTS + 1),
     };
     let blank = || Outcome {
         ret: Ret::Void,

@@ -77,6 +77,7 @@ impl Session {
         s
     }
 
+    #[inline(always)]
     fn from_data(class: Option<&Arc<ExClass>>, data: SessionData) -> Session {
         Session {
             inner: triomphe::Arc::new(Inner {
@@ -182,13 +183,9 @@ impl Session {
         let src = self.lock();
         let stale = src.profile.dup_keeps_owner && (src.owner().is_some() || src.stale_owner);
         let class = self.inner.class.as_ref();
-        // Built in place: the fields are copied once, into the new session.
-        let copy = Session {
-            inner: triomphe::Arc::new(Inner {
-                data: Mutex::new(src.dup_fields(stale)),
-                class: class.cloned(),
-            }),
-        };
+        // Built in place: the fields are copied once, into the new session
+        // (a fix-up on a local copy first would move them twice more).
+        let copy = Session::from_data(class, src.dup_fields(stale));
         if src.rare().ticket.is_none() && src.bufs().rare.is_some() {
             let mut d = copy.lock();
             let mut rare = d.rare().clone();

@@ -88,9 +88,9 @@ impl Session {
     }
 
     /// A bare `SSL_SESSION_new` (time from the clock, no tag). Until the
-    /// tag index is registered by [`Session::new`] or [`Ctx::new`](super::Ctx::new), no
-    /// ex_data callback runs either: this is libssl's own cost, for
-    /// benchmarks.
+    /// tag index is registered by [`Session::new`] or
+    /// [`Ctx::new`](super::Ctx::new), no ex_data callback runs either: this
+    /// is libssl's own cost, for benchmarks.
     pub fn plain() -> Result<Session, Hazard> {
         // SAFETY: plain constructor; NULL is checked.
         NonNull::new(unsafe { ffi::SSL_SESSION_new() })
