@@ -398,8 +398,14 @@ impl<'o> Walk<'o> {
     pub(crate) fn finish(self) {
         let out = self.out;
         out.sessions.truncate(self.filled);
-        out.sessions.sort_unstable_by_key(|(t, _)| *t);
-        if let Some(c) = &mut out.cache {
+        // Mostly in order already (slots are met in order, and tags are
+        // birth steps): checking is cheaper than sorting.
+        if !out.sessions.is_sorted_by_key(|(t, _)| *t) {
+            out.sessions.sort_unstable_by_key(|(t, _)| *t);
+        }
+        if let Some(c) = &mut out.cache
+            && !c.members.is_sorted()
+        {
             c.members.sort_unstable();
         }
     }

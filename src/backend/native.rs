@@ -7,8 +7,7 @@ use crate::addr_map::AddrMap;
 use crate::bytes::{refill, refill_opt};
 
 use super::{
-    Backend, Event, ExCall, ExCallback, Getters, Ret, SessionSnapshot, State, UNTAGGED, Walk, int,
-    pin_clock_time,
+    Backend, Event, ExCall, ExCallback, Getters, Ret, State, UNTAGGED, Walk, int, pin_clock_time,
 };
 use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
 use crate::native::{
@@ -297,11 +296,6 @@ impl NativeBackend {
         self.sessions[s.index()] = session;
     }
 
-    /// Fills `out` with every field of `s`, in `out`'s buffers.
-    fn snapshot(s: &native::Session, out: &mut SessionSnapshot) {
-        out.fill(&NativeGetters(&s.read()));
-    }
-
     fn sess(&self, s: S) -> Result<&native::Session, Ret> {
         self.sessions[s.index()]
             .as_ref()
@@ -545,7 +539,14 @@ impl Backend for NativeBackend {
         // The log is locked once for the walk: nothing below runs a
         // callback, and every tag is looked up in it.
         let log = lock(&self.log);
-        let tag = |s: &native::Session| log.tag(&s.read());
+        // Snapshots a session the first time the walk meets it, under one
+        // lock of the session; its tag.
+        let visit = |w: &mut Walk<'_>, s: &native::Session| {
+            let d = s.read();
+            let tag = log.tag(&d);
+            w.session(tag, |out| out.fill(&NativeGetters(&d)));
+            tag
+        };
         let counters = self
             .cache
             .as_ref()
@@ -553,22 +554,18 @@ impl Backend for NativeBackend {
         let mut w = Walk::start(out, log.live, counters, full);
         if w.full() {
             for s in self.sessions.iter().flatten() {
-                w.session(tag(s), |out| Self::snapshot(s, out));
+                visit(&mut w, s);
             }
             for (c, ssl) in C::all().zip(&self.ssls) {
                 let Some(ssl) = ssl else { continue };
-                let session = ssl.session().map(|s| (s, tag(s)));
-                if let Some((s, t)) = session {
-                    w.session(t, |out| Self::snapshot(s, out));
-                }
-                w.ssl(c, session.map(|(_, t)| t), ssl.verify_result());
+                let session = ssl.session().map(|s| visit(&mut w, s));
+                w.ssl(c, session, ssl.verify_result());
             }
         }
         if let Some(cache) = &self.cache {
             cache.for_each(|s| {
-                let tag = tag(s);
+                let tag = visit(&mut w, s);
                 w.member(tag);
-                w.session(tag, |out| Self::snapshot(s, out));
             });
         }
         w.finish();
