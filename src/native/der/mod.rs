@@ -41,8 +41,11 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
 /// Inserts at `at` the length octets of everything `out` holds past `at`:
 /// an element's content is written first and its length put before it.
 fn insert_len(out: &mut Vec<u8>, at: usize) {
-    let (octets, n) = len_octets(out.len() - at);
-    out.splice(at..at, octets[..n].iter().copied());
+    let end = out.len();
+    let (octets, n) = len_octets(end - at);
+    out.extend_from_slice(&octets[..n]);
+    out.copy_within(at..end, at + n);
+    out[at..at + n].copy_from_slice(&octets[..n]);
 }
 
 /// Appends the element `tag` with `content`, in DER's minimal length form.
@@ -76,12 +79,24 @@ fn octets(out: &mut Vec<u8>, b: &[u8]) {
     tlv(out, 0x04, b);
 }
 
-/// `[n] EXPLICIT` around what `inner` writes.
-fn explicit(out: &mut Vec<u8>, n: u8, inner: impl FnOnce(&mut Vec<u8>)) {
+/// `[n] EXPLICIT` around the one element `tag` with `content`: its length
+/// is known before it is written.
+fn explicit_tlv(out: &mut Vec<u8>, n: u8, tag: u8, content: &[u8]) {
+    let (_, len_len) = len_octets(content.len());
     out.push(0xa0 | n);
-    let at = out.len();
-    inner(out);
-    insert_len(out, at);
+    push_len(out, 1 + len_len + content.len());
+    tlv(out, tag, content);
+}
+
+/// `[n] EXPLICIT INTEGER`.
+fn explicit_integer(out: &mut Vec<u8>, n: u8, v: i128) {
+    let (bytes, start) = int_content(v);
+    explicit_tlv(out, n, 0x02, &bytes[start..]);
+}
+
+/// `[n] EXPLICIT OCTET STRING`.
+fn explicit_octets(out: &mut Vec<u8>, n: u8, b: &[u8]) {
+    explicit_tlv(out, n, 0x04, b);
 }
 
 /// The encoding of `d`, or `None` where `i2d_SSL_SESSION` returns 0 (no
@@ -109,15 +124,15 @@ pub(crate) fn encode_into(d: &SessionData, out: &mut Vec<u8>) -> bool {
     octets(b, d.id());
     octets(b, d.master_key());
     if d.time() != 0 {
-        explicit(b, 1, |o| integer(o, d.time().into())); // ZINT64
+        explicit_integer(b, 1, d.time().into()); // ZINT64
     }
     if d.timeout() != 0 {
-        explicit(b, 2, |o| integer(o, d.timeout().into()));
+        explicit_integer(b, 2, d.timeout().into());
     }
-    explicit(b, 4, |o| octets(o, d.id_context())); // always, even empty
+    explicit_octets(b, 4, d.id_context()); // always, even empty
     let verify = d.verify_result as i32; // ZINT32: the long is truncated
     if verify != 0 {
-        explicit(b, 5, |o| integer(o, verify.into()));
+        explicit_integer(b, 5, verify.into());
     }
     let strings = [
         (6, d.hostname()),
@@ -126,42 +141,42 @@ pub(crate) fn encode_into(d: &SessionData, out: &mut Vec<u8>) -> bool {
     ];
     for (n, s) in strings {
         if let Some(s) = s {
-            explicit(b, n, |o| octets(o, s));
+            explicit_octets(b, n, s);
         }
     }
     let rare = d.rare();
     if rare.tick_lifetime_hint != 0 {
-        explicit(b, 9, |o| integer(o, rare.tick_lifetime_hint.into())); // ZUINT64
+        explicit_integer(b, 9, rare.tick_lifetime_hint.into()); // ZUINT64
     }
     if let Some(t) = &rare.ticket {
-        explicit(b, 10, |o| octets(o, t));
+        explicit_octets(b, 10, t);
     }
     if d.compress_id != 0 {
-        explicit(b, 11, |o| octets(o, &[d.compress_id as u8]));
+        explicit_octets(b, 11, &[d.compress_id as u8]);
     }
     if let Some(s) = d.srp_username() {
-        explicit(b, 12, |o| octets(o, s));
+        explicit_octets(b, 12, s);
     }
     if d.flags != 0 {
-        explicit(b, 13, |o| integer(o, d.flags.into())); // ZUINT64
+        explicit_integer(b, 13, d.flags.into()); // ZUINT64
     }
     if rare.tick_age_add != 0 {
-        explicit(b, 14, |o| integer(o, rare.tick_age_add.into())); // ZUINT32
+        explicit_integer(b, 14, rare.tick_age_add.into()); // ZUINT32
     }
     if d.max_early_data != 0 {
-        explicit(b, 15, |o| integer(o, d.max_early_data.into())); // ZUINT32
+        explicit_integer(b, 15, d.max_early_data.into()); // ZUINT32
     }
     if let Some(a) = d.alpn_selected() {
-        explicit(b, 16, |o| octets(o, a));
+        explicit_octets(b, 16, a);
     }
     if d.max_fragment_len_mode != 0 {
-        explicit(b, 17, |o| integer(o, d.max_fragment_len_mode.into()));
+        explicit_integer(b, 17, d.max_fragment_len_mode.into());
     }
     if let Some(a) = d.ticket_appdata() {
-        explicit(b, 18, |o| octets(o, a));
+        explicit_octets(b, 18, a);
     }
     if d.profile.kex_group {
-        explicit(b, 19, |o| integer(o, d.kex_group.into())); // UINT32, always
+        explicit_integer(b, 19, d.kex_group.into()); // UINT32, always
     }
     insert_len(b, 1);
     true
@@ -211,5 +226,26 @@ mod tests {
             insert_len(&mut after, 2);
             assert_eq!(after, direct, "length {len}");
         }
+    }
+
+    /// An explicit tag's length, written before its element, is the
+    /// element's whole length: tag, length octets (short and long form)
+    /// and content.
+    #[test]
+    fn explicit_wrappers_count_the_whole_inner_element() {
+        for len in [0, 1, 125, 126, 127, 128, 255, 256, 70_000] {
+            let content: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut inner = Vec::new();
+            tlv(&mut inner, 0x04, &content);
+            let mut expected = vec![0xa3];
+            push_len(&mut expected, inner.len());
+            expected.extend_from_slice(&inner);
+            let mut got = Vec::new();
+            explicit_octets(&mut got, 3, &content);
+            assert_eq!(got, expected, "length {len}");
+        }
+        let mut got = Vec::new();
+        explicit_integer(&mut got, 9, 300);
+        assert_eq!(got, [0xa9, 4, 0x02, 2, 0x01, 0x2c]);
     }
 }
