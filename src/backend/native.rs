@@ -1,7 +1,7 @@
 //! [`NativeBackend`]: the native model as a backend. Every op is a call
 //! into [`crate::native`]; nothing here re-implements a rule of the model.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::addr_map::AddrMap;
 use crate::bytes::{refill, refill_opt};
@@ -49,8 +49,6 @@ struct NativeLog {
     birth: Option<Tag>,
     /// Sessions by the address of their fields, with their tags.
     tags: AddrMap<Tag>,
-    /// The callbacks of the ex_data indexes the program registered.
-    ex: [Option<ExSpec>; EX_INDEXES as usize],
 }
 
 impl NativeLog {
@@ -146,26 +144,40 @@ fn ex_value(v: u8) -> ExValue {
     (v != 0).then_some(u64::from(v))
 }
 
+/// The callbacks of the ex_data indexes the program registered, each set
+/// once, by its `ex_new_index`. Apart from the log: the callbacks of an
+/// index not registered read this and return, without taking the log's
+/// lock (five indexes' callbacks run for every birth and death).
+type ExSpecs = Arc<[OnceLock<ExSpec>; EX_INDEXES as usize]>;
+
 /// Registers the program's ex_data index `k` in `class`: callbacks that do
 /// what the program's `ex_new_index` asked once it has, and nothing before.
-fn register_pool_index(class: &mut ExClass, log: &Arc<Mutex<NativeLog>>, k: u8) -> ExIndex {
-    let spec = move |l: &NativeLog| l.ex[usize::from(k) - 1];
+fn register_pool_index(
+    class: &mut ExClass,
+    log: &Arc<Mutex<NativeLog>>,
+    specs: &ExSpecs,
+    k: u8,
+) -> ExIndex {
+    let spec = {
+        let specs = specs.clone();
+        move || specs[usize::from(k) - 1].get().copied()
+    };
+    let (spec_dup, spec_free) = (spec.clone(), spec.clone());
     let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
     class.register(ExCallbacks {
         new: Some(Box::new(move |d| {
-            let mut l = lock(&l_new);
-            let v = match spec(&l)?.new {
+            let v = match spec()?.new {
                 ExNew::None => return None,
                 ExNew::Log => None,
                 ExNew::Set(v) => Some(ex_value(v)),
             };
+            let mut l = lock(&l_new);
             let (birth, seen) = (l.birth.unwrap_or(UNTAGGED), d.ex_data(ExIndex(k.into())));
             l.ex_call(ExCallback::New, birth, k, seen);
             v
         })),
         dup: Some(Box::new(move |src, value| {
-            let mut l = lock(&l_dup);
-            let Some(spec) = spec(&l) else {
+            let Some(spec) = spec_dup() else {
                 return Some(value);
             };
             let copied = match spec.dup {
@@ -174,13 +186,14 @@ fn register_pool_index(class: &mut ExClass, log: &Arc<Mutex<NativeLog>>, k: u8) 
                 ExDup::Fail => None,
                 ExDup::Set(v) => Some(ex_value(v)),
             };
+            let mut l = lock(&l_dup);
             let source = l.tag(src);
             l.ex_call(ExCallback::Dup, source, k, value);
             copied
         })),
         free: Some(Box::new(move |d, value| {
-            let mut l = lock(&l_free);
-            if spec(&l).is_some_and(|s| s.free) {
+            if spec_free().is_some_and(|s| s.free) {
+                let mut l = lock(&l_free);
                 let tag = l.tag(d);
                 l.ex_call(ExCallback::Free, tag, k, value);
             }
@@ -200,6 +213,8 @@ pub struct NativeBackend {
     ex_indexes: [ExIndex; EX_INDEXES as usize + 1],
     /// How many of the pool's indexes the program registered.
     ex_registered: u8,
+    /// What the registered indexes' callbacks do.
+    ex_specs: ExSpecs,
     sessions: [Option<native::Session>; SESSION_SLOTS],
     ssls: [Option<native::Ssl>; SSL_SLOTS],
     cache: Option<native::Cache>,
@@ -221,12 +236,13 @@ impl NativeBackend {
     /// A world with a cache and nothing else, following `profile`.
     pub fn with_profile(profile: &'static Profile) -> NativeBackend {
         let log = Arc::new(Mutex::new(NativeLog::default()));
+        let ex_specs = ExSpecs::default();
         let mut class = ExClass::new();
         // As in libssl: the pool first, then the harness's own index, so
         // that its free callback (the death event) runs last.
         let mut ex_indexes = [ExIndex(0); EX_INDEXES as usize + 1];
         for k in 1..=EX_INDEXES {
-            ex_indexes[usize::from(k)] = register_pool_index(&mut class, &log, k);
+            ex_indexes[usize::from(k)] = register_pool_index(&mut class, &log, &ex_specs, k);
         }
         let (l_new, l_free) = (log.clone(), log.clone());
         class.register(ExCallbacks {
@@ -252,6 +268,7 @@ impl NativeBackend {
             class: Arc::new(class),
             ex_indexes,
             ex_registered: 0,
+            ex_specs,
             sessions: Default::default(),
             ssls: Default::default(),
             cache: None,
@@ -487,8 +504,11 @@ impl NativeBackend {
                 self.decode(step, &der, *d)
             }
             Op::ExNewIndex(spec) => {
+                let next = self.ex_specs.get(usize::from(self.ex_registered));
+                if next.is_none_or(|slot| slot.set(*spec).is_err()) {
+                    return Err(Ret::Refused("every ex_data index is registered".into()));
+                }
                 self.ex_registered += 1;
-                lock(&self.log).ex[usize::from(self.ex_registered) - 1] = Some(*spec);
                 (Ret::Void, 0)
             }
             Op::ExSet(s, i, v) => {
