@@ -556,39 +556,54 @@ impl Backend for NativeBackend {
     }
 
     fn fill(&self, out: &mut State, full: bool) {
-        // The log is locked once for the walk: nothing below runs a
-        // callback, and every tag is looked up in it.
+        // The log is locked once for the walk, and the cache once: nothing
+        // below runs a callback, and every tag is looked up in the log.
         let log = lock(&self.log);
+        // The sessions of the slots and `SSL`s met so far, with their tags:
+        // met again (in an `SSL` or the cache), a session is known by its
+        // pointer, without taking its lock.
+        let mut met = [(0, UNTAGGED); SESSION_SLOTS + SSL_SLOTS];
+        let mut met_count = 0;
         // Snapshots a session the first time the walk meets it, under one
         // lock of the session; its tag.
-        let visit = |w: &mut Walk<'_>, s: &native::Session| {
+        let mut visit = |w: &mut Walk<'_>, s: &native::Session, remember: bool| {
+            if let Some(&(_, tag)) = met[..met_count].iter().find(|(a, _)| *a == s.addr()) {
+                return tag;
+            }
             let d = s.read();
             let tag = log.tag(&d);
             w.session(tag, |out| out.fill(&NativeGetters(&d)));
+            if remember {
+                met[met_count] = (s.addr(), tag);
+                met_count += 1;
+            }
             tag
         };
-        let counters = self
-            .cache
-            .as_ref()
-            .map(|c| (c.len() as i64, c.cache_full() as i64, c.size()));
-        let mut w = Walk::start(out, log.live, counters, full);
-        if w.full() {
-            for s in self.sessions.iter().flatten() {
-                visit(&mut w, s);
+        let mut walk = |cache: Option<&native::CacheView<'_>>| {
+            let counters = cache.map(|c| (c.len() as i64, c.cache_full() as i64, c.size()));
+            let mut w = Walk::start(out, log.live, counters, full);
+            if w.full() {
+                for s in self.sessions.iter().flatten() {
+                    visit(&mut w, s, true);
+                }
+                for (c, ssl) in C::all().zip(&self.ssls) {
+                    let Some(ssl) = ssl else { continue };
+                    let session = ssl.session().map(|s| visit(&mut w, s, true));
+                    w.ssl(c, session, ssl.verify_result());
+                }
             }
-            for (c, ssl) in C::all().zip(&self.ssls) {
-                let Some(ssl) = ssl else { continue };
-                let session = ssl.session().map(|s| visit(&mut w, s));
-                w.ssl(c, session, ssl.verify_result());
+            if let Some(cache) = cache {
+                cache.for_each(|s| {
+                    let tag = visit(&mut w, s, false);
+                    w.member(tag);
+                });
             }
+            w.finish();
+        };
+        match &self.cache {
+            Some(cache) => cache.view(|v| walk(Some(v))),
+            None => walk(None),
         }
-        if let Some(cache) = &self.cache {
-            cache.for_each(|s| {
-                let tag = visit(&mut w, s);
-                w.member(tag);
-            });
-        }
-        w.finish();
     }
 
     fn abandon(&mut self) {

@@ -405,13 +405,15 @@ impl Cache {
     /// Calls `f` with each cached session, from the list's tail (first to
     /// expire) to its head, under the cache's lock: `f` must not call into
     /// this cache.
-    pub fn for_each(&self, mut f: impl FnMut(&Session)) {
-        let st = self.shared.lock();
-        st.list.for_each_key(|k| {
-            if let Some(s) = st.table.get(k) {
-                f(s);
-            }
-        });
+    pub fn for_each(&self, f: impl FnMut(&Session)) {
+        self.view(|v| v.for_each(f));
+    }
+
+    /// Calls `f` with a view of the cache under one hold of its lock: its
+    /// counters and sessions as one consistent state. `f` must not call
+    /// into this cache.
+    pub fn view<R>(&self, f: impl FnOnce(&CacheView<'_>) -> R) -> R {
+        f(&CacheView(&self.shared.lock()))
     }
 
     /// Whether an entry is keyed by `version` and `id`: the lookup of
@@ -419,6 +421,41 @@ impl Cache {
     /// bytes matches nothing.
     pub fn has_key(&self, version: i32, id: &[u8]) -> bool {
         SessionId::new(id).is_some_and(|id| self.shared.lock().table.get(&(version, id)).is_some())
+    }
+}
+
+/// A cache under its lock ([`Cache::view`]).
+pub struct CacheView<'a>(&'a CacheState);
+
+impl CacheView<'_> {
+    /// [`Cache::len`].
+    pub fn len(&self) -> usize {
+        self.0.table.len()
+    }
+
+    /// [`Cache::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// [`Cache::size`].
+    pub fn size(&self) -> i64 {
+        self.0.size
+    }
+
+    /// [`Cache::cache_full`].
+    pub fn cache_full(&self) -> u64 {
+        self.0.cache_full
+    }
+
+    /// [`Cache::for_each`].
+    pub fn for_each(&self, mut f: impl FnMut(&Session)) {
+        let st = self.0;
+        st.list.for_each_key(|k| {
+            if let Some(s) = st.table.get(k) {
+                f(s);
+            }
+        });
     }
 }
 
@@ -499,6 +536,8 @@ mod tests {
         }
         assert_eq!(f.cache.len(), 2);
         assert_eq!(f.cache.cache_full(), 1);
+        f.cache
+            .view(|v| assert_eq!((v.len(), v.cache_full(), v.size()), (2, 1, 3)));
         assert_eq!(f.take_log(), ["rm 1"]);
         assert!(!ss[0].read().is_resumable());
     }

@@ -51,7 +51,7 @@ mod session;
 mod ssl;
 mod time;
 
-pub use cache::{Cache, DEFAULT_CACHE_SIZE, RemoveCallback};
+pub use cache::{Cache, CacheView, DEFAULT_CACHE_SIZE, RemoveCallback};
 pub use ciphers::{KNOWN_CIPHERS, cipher_known};
 pub use data::{DEFAULT_TIMEOUT, SessionData, SessionId};
 #[cfg(feature = "faults")]

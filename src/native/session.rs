@@ -93,6 +93,12 @@ impl Session {
         self.lock()
     }
 
+    /// The object's address, the same through every reference to it (for
+    /// telling objects apart without taking their locks).
+    pub(crate) fn addr(&self) -> usize {
+        triomphe::Arc::as_ptr(&self.inner) as usize
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, SessionData> {
         self.inner.data.lock().unwrap_or_else(|e| e.into_inner())
     }
