@@ -300,7 +300,8 @@ pub fn run_observed(
                     trace: &mut Trace|
      -> Result<(), Box<Divergence>> {
         let index = trace.steps.len();
-        let legal = table.is_legal(op);
+        let effects = op.effects();
+        let legal = table.allows(&effects);
         let refused = if legal {
             left.hazard(op).or_else(|| right.hazard(op))
         } else {
@@ -339,7 +340,7 @@ pub fn run_observed(
             Ret::Obj(t) | Ret::Decoded(t, _) => *t,
             _ => None,
         };
-        table.after(op, made);
+        table.apply(&effects, made);
         note_members(table, a.state.cache.as_ref());
         trace.steps.push(Step {
             op: op.clone(),

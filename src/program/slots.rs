@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::op::{CtxUse, Fill, Op};
+use super::op::{CtxUse, Effects, Fill, Op};
 use super::{EX_INDEXES, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
 /// The harness's own record of what each slot holds. It alone decides
@@ -48,7 +48,11 @@ impl SlotTable {
     /// hazard of SEMANTICS.md §14.3), uses an ex_data index the program has
     /// not registered, or registers one past [`EX_INDEXES`].
     pub fn is_legal(&self, op: &Op) -> bool {
-        let e = op.effects();
+        self.allows(&op.effects())
+    }
+
+    /// [`SlotTable::is_legal`] for an op with effects `e`.
+    pub fn allows(&self, e: &Effects) -> bool {
         let any_ssl = self.ssls.iter().any(|&b| b);
         let ctx_ok = match e.ctx {
             CtxUse::Any => true,
@@ -73,7 +77,11 @@ impl SlotTable {
     /// op put in its destination slot, or `None` if the call returned NULL.
     /// Cache membership is updated by the caller.
     pub fn after(&mut self, op: &Op, made: Option<Tag>) {
-        let e = op.effects();
+        self.apply(&op.effects(), made);
+    }
+
+    /// [`SlotTable::after`] for an op with effects `e`.
+    pub fn apply(&mut self, e: &Effects, made: Option<Tag>) {
         if let Some((d, fill)) = e.fills {
             self.sessions[d.index()] = match fill {
                 Fill::Made => made,
