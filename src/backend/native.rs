@@ -82,10 +82,10 @@ struct NativeGetters<'a>(&'a SessionData);
 
 impl Getters for NativeGetters<'_> {
     fn id(&self) -> SessionId {
-        SessionId::new(self.0.id()).unwrap_or_default()
+        self.0.id
     }
     fn sid_ctx(&self) -> SessionId {
-        SessionId::new(self.0.id_context()).unwrap_or_default()
+        self.0.sid_ctx
     }
     fn master_key(&self, out: &mut Vec<u8>) {
         refill(out, self.0.master_key());
