@@ -659,6 +659,40 @@ mod tests {
         assert_eq!(b.state().live, 0);
     }
 
+    /// An index's callbacks act from its `ex_new_index` on, and only for
+    /// the births after it; a fifth index is refused (the harness never
+    /// sends one: the slot table stops at four).
+    #[test]
+    fn ex_indexes_act_once_registered_and_stop_at_four() {
+        let mut b = NativeBackend::with_profile(&Profile::V3_0);
+        apply(&mut b, 0, "new s0");
+        assert!(
+            b.take_events().is_empty(),
+            "nothing registered, nothing logged"
+        );
+        for step in 1..=EX_INDEXES {
+            let op = "ex_new_index new=log dup=none free=none";
+            assert_eq!(apply(&mut b, step.into(), op).0, Ret::Void);
+        }
+        let op = "ex_new_index new=log dup=none free=none";
+        assert!(matches!(apply(&mut b, 9, op).0, Ret::Refused(_)));
+        apply(&mut b, 10, "new s1");
+        let news = b.take_events();
+        assert_eq!(
+            news.len(),
+            usize::from(EX_INDEXES),
+            "one new callback per index"
+        );
+        assert!(news.iter().all(|e| matches!(
+            e,
+            Event::Ex(ExCall {
+                callback: ExCallback::New,
+                object: 10,
+                ..
+            })
+        )));
+    }
+
     #[test]
     fn an_empty_slot_is_refused_not_touched() {
         let mut b = NativeBackend::with_profile(&Profile::V3_0);
