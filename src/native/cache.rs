@@ -536,10 +536,15 @@ mod tests {
         }
         assert_eq!(f.cache.len(), 2);
         assert_eq!(f.cache.cache_full(), 1);
-        f.cache
-            .view(|v| assert_eq!((v.len(), v.cache_full(), v.size()), (2, 1, 3)));
+        f.cache.view(|v| {
+            assert_eq!((v.len(), v.cache_full(), v.size()), (2, 1, 3));
+            assert!(!v.is_empty());
+        });
         assert_eq!(f.take_log(), ["rm 1"]);
         assert!(!ss[0].read().is_resumable());
+        f.cache.flush(0);
+        f.cache
+            .view(|v| assert_eq!((v.is_empty(), v.len()), (true, 0)));
     }
 
     #[test]
