@@ -262,6 +262,14 @@ pub trait Backend {
     /// `full` false only the cheap part is taken: the live count and the
     /// cache (counters and members); no session or `SSL` is listed.
     fn fill(&self, out: &mut State, full: bool);
+    /// [`Backend::take_events`], then [`Backend::fill`]: what the lockstep
+    /// runner asks after every call, in one call for a backend that does
+    /// both at once more cheaply.
+    fn take_events_and_fill(&mut self, out: &mut State, full: bool) -> Vec<Event> {
+        let events = self.take_events();
+        self.fill(out, full);
+        events
+    }
     /// A new snapshot of everything reachable.
     fn state(&self) -> State {
         let mut s = State::default();
@@ -288,6 +296,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn fill(&self, out: &mut State, full: bool) {
         (**self).fill(out, full)
+    }
+    fn take_events_and_fill(&mut self, out: &mut State, full: bool) -> Vec<Event> {
+        (**self).take_events_and_fill(out, full)
     }
     fn abandon(&mut self) {
         (**self).abandon()

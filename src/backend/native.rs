@@ -556,9 +556,30 @@ impl Backend for NativeBackend {
     }
 
     fn fill(&self, out: &mut State, full: bool) {
-        // The log is locked once for the walk, and the cache once: nothing
-        // below runs a callback, and every tag is looked up in the log.
-        let log = lock(&self.log);
+        self.fill_logged(&lock(&self.log), out, full);
+    }
+
+    fn take_events_and_fill(&mut self, out: &mut State, full: bool) -> Vec<Event> {
+        let mut log = lock(&self.log);
+        let events = std::mem::take(&mut log.events);
+        self.fill_logged(&log, out, full);
+        events
+    }
+
+    fn abandon(&mut self) {
+        // Native objects are memory-safe to release; dropping the world
+        // only runs callbacks into a log nobody reads.
+        self.sessions = Default::default();
+        self.ssls = Default::default();
+        self.cache = None;
+    }
+}
+
+impl NativeBackend {
+    /// [`Backend::fill`] with the log locked by the caller (once for the
+    /// walk and what comes with it: nothing below runs a callback, and
+    /// every tag is looked up in the log). The cache is locked once too.
+    fn fill_logged(&self, log: &NativeLog, out: &mut State, full: bool) {
         // The sessions of the slots and `SSL`s met so far, with their tags:
         // met again (in an `SSL` or the cache), a session is known by its
         // pointer, without taking its lock.
@@ -604,14 +625,6 @@ impl Backend for NativeBackend {
             Some(cache) => cache.view(|v| walk(Some(v))),
             None => walk(None),
         }
-    }
-
-    fn abandon(&mut self) {
-        // Native objects are memory-safe to release; dropping the world
-        // only runs callbacks into a log nobody reads.
-        self.sessions = Default::default();
-        self.ssls = Default::default();
-        self.cache = None;
     }
 }
 

@@ -71,8 +71,7 @@ fn note_members(table: &mut SlotTable, cache: Option<&CacheSnapshot>) {
 
 fn observe(b: &mut dyn Backend, step: Tag, op: &Op, full: bool, out: &mut Outcome) {
     (out.ret, out.error) = b.apply(step, op);
-    out.events = b.take_events();
-    b.fill(&mut out.state, full);
+    out.events = b.take_events_and_fill(&mut out.state, full);
 }
 
 /// Which part of a run a step belongs to.
