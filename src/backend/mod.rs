@@ -1,6 +1,6 @@
 //! The [`Backend`] trait — apply one [`Op`] to a world of handles — and its
 //! two implementations: [`NativeBackend`] over [`crate::native`]
-//! (`native.rs`) and [`OsslBackend`] over libssl ([`crate::ossl`],
+//! (`native/`) and [`OsslBackend`] over libssl ([`crate::ossl`],
 //! `libssl.rs`). Both build their snapshots through one walk, `Walk`.
 //!
 //! Both report the same things in the same normalised form: the call's

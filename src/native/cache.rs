@@ -384,12 +384,12 @@ impl Cache {
 
     /// `SSL_CTX_sess_get_cache_size`.
     pub fn size(&self) -> i64 {
-        self.shared.lock().size
+        self.view(|v| v.size())
     }
 
     /// `SSL_CTX_sess_number`: the number of entries.
     pub fn len(&self) -> usize {
-        self.shared.lock().table.len()
+        self.view(|v| v.len())
     }
 
     /// True when the cache holds no session.
@@ -399,7 +399,7 @@ impl Cache {
 
     /// `SSL_CTX_sess_cache_full`: how many sessions eviction has removed.
     pub fn cache_full(&self) -> u64 {
-        self.shared.lock().cache_full
+        self.view(|v| v.cache_full())
     }
 
     /// Calls `f` with each cached session, from the list's tail (first to

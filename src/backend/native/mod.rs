@@ -1,22 +1,22 @@
 //! [`NativeBackend`]: the native model as a backend. Every op is a call
 //! into [`crate::native`]; nothing here re-implements a rule of the model.
+//! What its callbacks observe (births, deaths, ex_data calls) is kept in
+//! its log (`log.rs`).
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+mod log;
 
-use crate::addr_map::AddrMap;
+use log::{ExSpecs, NativeLog, ex_value, lock, register_harness_index, register_pool_index};
+
+use std::sync::{Arc, Mutex};
+
 use crate::bytes::{refill, refill_opt};
 
-use super::{
-    Backend, Event, ExCall, ExCallback, Getters, Ret, State, UNTAGGED, Walk, int, pin_clock_time,
-};
+use super::{Backend, Event, Getters, Ret, State, UNTAGGED, Walk, int, pin_clock_time};
 use crate::errcode::{LIB_SSL, RFLAG_COMMON, RFLAG_FATAL, pack};
 use crate::native::{
-    self, DupFailure, ExCallbacks, ExClass, ExIndex, ExValue, Profile, SessionData, SessionId,
-    wall_clock,
+    self, DupFailure, ExClass, ExIndex, Profile, SessionData, SessionId, wall_clock,
 };
-use crate::program::{
-    BIRTH_TIME, C, EX_INDEXES, ExDup, ExNew, ExSpec, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag,
-};
+use crate::program::{BIRTH_TIME, C, EX_INDEXES, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
 
 /// The error libssl queues for a native error, in the release of
 /// `profile`.
@@ -39,42 +39,6 @@ fn queued(e: native::Error, profile: &Profile) -> u32 {
         }
         native::Error::MasterKeyTooLong | native::Error::NegativeTimeout => 0,
     }
-}
-
-#[derive(Default)]
-struct NativeLog {
-    events: Vec<Event>,
-    live: i64,
-    /// The tag of the session being made by the current call.
-    birth: Option<Tag>,
-    /// Sessions by the address of their fields, with their tags.
-    tags: AddrMap<Tag>,
-}
-
-impl NativeLog {
-    fn tag(&self, d: &SessionData) -> Tag {
-        self.tags.get(&addr(d)).copied().unwrap_or(UNTAGGED)
-    }
-
-    fn ex_call(&mut self, callback: ExCallback, object: Tag, index: u8, value: ExValue) {
-        let value = value.unwrap_or(0);
-        self.events.push(Event::Ex(ExCall {
-            callback,
-            object,
-            index,
-            value,
-        }));
-    }
-}
-
-fn lock(log: &Mutex<NativeLog>) -> MutexGuard<'_, NativeLog> {
-    log.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A session's identity while it lives: the address of its fields, as
-/// the `parent` pointer is in libssl's callbacks.
-fn addr(d: &SessionData) -> usize {
-    std::ptr::from_ref(d) as usize
 }
 
 /// A native session's fields as the snapshot reads them.
@@ -139,68 +103,6 @@ impl Getters for NativeGetters<'_> {
     }
 }
 
-/// A program's value as a slot's value: 0 is NULL.
-fn ex_value(v: u8) -> ExValue {
-    (v != 0).then_some(u64::from(v))
-}
-
-/// The callbacks of the ex_data indexes the program registered, each set
-/// once, by its `ex_new_index`. Apart from the log: the callbacks of an
-/// index not registered read this and return, without taking the log's
-/// lock (five indexes' callbacks run for every birth and death).
-type ExSpecs = Arc<[OnceLock<ExSpec>; EX_INDEXES as usize]>;
-
-/// Registers the program's ex_data index `k` in `class`: callbacks that do
-/// what the program's `ex_new_index` asked once it has, and nothing before.
-fn register_pool_index(
-    class: &mut ExClass,
-    log: &Arc<Mutex<NativeLog>>,
-    specs: &ExSpecs,
-    k: u8,
-) -> ExIndex {
-    let spec = {
-        let specs = specs.clone();
-        move || specs[usize::from(k) - 1].get().copied()
-    };
-    let (spec_dup, spec_free) = (spec.clone(), spec.clone());
-    let (l_new, l_dup, l_free) = (log.clone(), log.clone(), log.clone());
-    class.register(ExCallbacks {
-        new: Some(Box::new(move |d| {
-            let v = match spec()?.new {
-                ExNew::None => return None,
-                ExNew::Log => None,
-                ExNew::Set(v) => Some(ex_value(v)),
-            };
-            let mut l = lock(&l_new);
-            let (birth, seen) = (l.birth.unwrap_or(UNTAGGED), d.ex_data(ExIndex(k.into())));
-            l.ex_call(ExCallback::New, birth, k, seen);
-            v
-        })),
-        dup: Some(Box::new(move |src, value| {
-            let Some(spec) = spec_dup() else {
-                return Some(value);
-            };
-            let copied = match spec.dup {
-                ExDup::None => return Some(value),
-                ExDup::Keep => Some(value),
-                ExDup::Fail => None,
-                ExDup::Set(v) => Some(ex_value(v)),
-            };
-            let mut l = lock(&l_dup);
-            let source = l.tag(src);
-            l.ex_call(ExCallback::Dup, source, k, value);
-            copied
-        })),
-        free: Some(Box::new(move |d, value| {
-            if spec_free().is_some_and(|s| s.free) {
-                let mut l = lock(&l_free);
-                let tag = l.tag(d);
-                l.ex_call(ExCallback::Free, tag, k, value);
-            }
-        })),
-    })
-}
-
 /// The native implementation as a backend. Its events come from ex_data
 /// callbacks (the harness's own index, which counts births and logs deaths,
 /// and the indexes programs register) and from the cache's remove
@@ -211,9 +113,8 @@ pub struct NativeBackend {
     class: Arc<ExClass>,
     /// The program's ex_data indexes: app_data (0), then the pool's.
     ex_indexes: [ExIndex; EX_INDEXES as usize + 1],
-    /// How many of the pool's indexes the program registered.
-    ex_registered: u8,
-    /// What the registered indexes' callbacks do.
+    /// What the indexes the program registered do, in order of
+    /// registration.
     ex_specs: ExSpecs,
     sessions: [Option<native::Session>; SESSION_SLOTS],
     ssls: [Option<native::Ssl>; SSL_SLOTS],
@@ -244,30 +145,12 @@ impl NativeBackend {
         for k in 1..=EX_INDEXES {
             ex_indexes[usize::from(k)] = register_pool_index(&mut class, &log, &ex_specs, k);
         }
-        let (l_new, l_free) = (log.clone(), log.clone());
-        class.register(ExCallbacks {
-            new: Some(Box::new(move |d| {
-                let mut l = lock(&l_new);
-                l.live += 1;
-                if let Some(t) = l.birth {
-                    l.tags.insert(addr(d), t);
-                }
-                None
-            })),
-            dup: None,
-            free: Some(Box::new(move |d, _| {
-                let mut l = lock(&l_free);
-                l.live -= 1;
-                let tag = l.tags.remove(&addr(d)).unwrap_or(UNTAGGED);
-                l.events.push(Event::Died(tag));
-            })),
-        });
+        register_harness_index(&mut class, &log);
         let mut b = NativeBackend {
             profile,
             log,
             class: Arc::new(class),
             ex_indexes,
-            ex_registered: 0,
             ex_specs,
             sessions: Default::default(),
             ssls: Default::default(),
@@ -504,11 +387,11 @@ impl NativeBackend {
                 self.decode(step, &der, *d)
             }
             Op::ExNewIndex(spec) => {
-                let next = self.ex_specs.get(usize::from(self.ex_registered));
+                // The program's next index: the first not registered yet.
+                let next = self.ex_specs.iter().find(|slot| slot.get().is_none());
                 if next.is_none_or(|slot| slot.set(*spec).is_err()) {
                     return Err(Ret::Refused("every ex_data index is registered".into()));
                 }
-                self.ex_registered += 1;
                 (Ret::Void, 0)
             }
             Op::ExSet(s, i, v) => {
@@ -633,6 +516,7 @@ mod tests {
     use super::*;
 
     use crate::backend::apply_text as apply;
+    use crate::backend::{ExCall, ExCallback};
 
     #[test]
     fn dup_failures_queue_the_profiles_error() {
