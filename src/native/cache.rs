@@ -530,6 +530,7 @@ mod tests {
     fn effective_capacity_is_size_minus_one() {
         let f = Fixture::new();
         f.cache.set_size(3);
+        assert_eq!(f.cache.cache_full(), 0);
         let ss: Vec<_> = (1..=3).map(|t| f.session(t, 1000)).collect();
         for s in &ss {
             assert!(f.cache.add(s));
