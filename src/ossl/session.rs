@@ -4,6 +4,7 @@
 use std::ffi::{CStr, CString, c_int, c_long, c_uint, c_void};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Hazard;
 use super::cipher::find_cipher;
@@ -20,6 +21,16 @@ pub(super) fn data_ptr(bytes: &[u8]) -> *const u8 {
     } else {
         bytes.as_ptr()
     }
+}
+
+/// The longest input any `d2i_SSL_SESSION` of this process was given:
+/// what bounds the fields only decoding sets ([`View::encoding_bound`]).
+static LONGEST_DECODED: AtomicUsize = AtomicUsize::new(0);
+
+/// Records that `der` goes to `d2i_SSL_SESSION`: every call of it passes
+/// here first.
+fn note_decoded(der: &[u8]) {
+    LONGEST_DECODED.fetch_max(der.len(), Ordering::Relaxed);
 }
 
 pub(super) fn cached_in(ctx: *mut SSL_CTX, s: *mut SSL_SESSION) -> bool {
@@ -108,6 +119,7 @@ impl Session {
     /// [`Session::plain`], no callbacks until the tag index is registered):
     /// libssl's own cost, for benchmarks.
     pub fn decode_plain(der: &[u8]) -> Option<(Session, usize)> {
+        note_decoded(der);
         let mut p = der.as_ptr();
         let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
         // SAFETY: `p` and `len` describe `der`; a NULL `a` makes libssl
@@ -125,6 +137,7 @@ impl Session {
         if cached_anywhere(self.raw()) {
             return Err(Hazard::KeyOfCachedSession);
         }
+        note_decoded(der);
         let mut a = self.raw();
         let mut p = der.as_ptr();
         let len = c_long::try_from(der.len()).unwrap_or(c_long::MAX);
@@ -492,19 +505,72 @@ impl View<'_> {
         buf
     }
 
-    /// [`View::encoding`] into `out`'s buffer.
+    /// [`View::encoding`] into `out`'s buffer, in one call of i2d: written
+    /// into room for [`View::encoding_bound`] bytes, not after a call that
+    /// only measures (which would walk the session's template a third
+    /// time: a tenth of the differential loop).
     pub fn encoding_into(&self, out: &mut Vec<u8>) {
         out.clear();
-        // SAFETY: with a NULL out-pointer only the length is returned.
-        let n = unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) };
-        if n <= 0 {
-            return;
+        let room = self.encoding_bound();
+        if out.capacity() < room {
+            // A new buffer, not a grown one (which copies the old bytes),
+            // and a size that the next sessions' bounds mostly fit in.
+            *out = Vec::with_capacity(room.next_power_of_two());
         }
-        out.resize(n as usize, 0);
         let mut p = out.as_mut_ptr();
-        // SAFETY: the buffer holds the `n` bytes i2d writes.
+        // SAFETY: `out` has room for `room` bytes, more than i2d writes for
+        // this session (see `encoding_bound`).
         let written = unsafe { ffi::i2d_SSL_SESSION(self.raw(), &mut p) };
-        out.truncate(written.max(0) as usize);
+        let n = usize::try_from(written).unwrap_or(0);
+        if n > room {
+            // The bound's argument is wrong for this libssl, and memory past
+            // the buffer is already overwritten: nothing can be trusted.
+            eprintln!("sessdiff: i2d_SSL_SESSION wrote {n} bytes, past its bound of {room}");
+            std::process::abort();
+        }
+        // SAFETY: i2d wrote the first `n` bytes, within the capacity.
+        unsafe { out.set_len(n) };
+    }
+
+    /// More than `i2d_SSL_SESSION` can write for this session, from its
+    /// own getters. Every field of `SSL_SESSION_ASN1` (1.1.1 to 4.0) is
+    /// one of:
+    /// - a byte string whose length a getter gives: master key, host name
+    ///   (i2d writes its `strlen` too), ALPN, ticket, ticket appdata, and
+    ///   the two ids (at most 32 bytes each; set1 and d2i refuse more);
+    /// - an integer or a short fixed string (version, cipher, time, flags,
+    ///   ...): under 20 fields, at most 21 bytes each with their tags;
+    /// - a byte string that only decoding sets (the peer certificate, PSK
+    ///   identity and hint, SRP user name, peer raw public key: the
+    ///   harness never handshakes). Those of one session all come from one
+    ///   d2i input, each copied or re-encoded from disjoint parts of it, so
+    ///   together they hold fewer bytes than the longest input any d2i of
+    ///   this process was given (noted before each call).
+    ///
+    /// Each string's tags and lengths take at most 12 bytes, the outer
+    /// SEQUENCE's 6. The sum is doubled, for margin; the buffer is only
+    /// reserved, never filled.
+    pub fn encoding_bound(&self) -> usize {
+        let (mut p, mut n) = (ptr::null(), 0usize);
+        let mut strings = 2 * 32;
+        // SAFETY: alive session, valid out-pointers; only lengths are read
+        // (with `outlen` 0 the master key's length is returned).
+        unsafe {
+            strings += ffi::SSL_SESSION_get_master_key(self.raw(), ptr::null_mut(), 0);
+            let host = ffi::SSL_SESSION_get0_hostname(self.raw());
+            if !host.is_null() {
+                strings += CStr::from_ptr(host).to_bytes().len();
+            }
+            ffi::SSL_SESSION_get0_alpn_selected(self.raw(), &mut p, &mut n);
+            strings += n;
+            ffi::SSL_SESSION_get0_ticket(self.raw(), &mut p, &mut n);
+            strings += n;
+            let mut q = ptr::null_mut();
+            ffi::SSL_SESSION_get0_ticket_appdata(self.raw(), &mut q, &mut n);
+            strings += n;
+        }
+        let decoded_only = LONGEST_DECODED.load(Ordering::Relaxed) + 5 * 12;
+        2 * (6 + strings + 7 * 12 + 20 * 21 + decoded_only)
     }
 
     /// `SSL_SESSION_get_max_early_data`.
@@ -541,5 +607,71 @@ impl View<'_> {
     pub fn has_ticket(&self) -> bool {
         // SAFETY: alive session.
         unsafe { ffi::SSL_SESSION_has_ticket(self.raw()) != 0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What i2d says it would write, asked the slow way.
+    fn measured(v: &View<'_>) -> usize {
+        // SAFETY: with a NULL out-pointer only the length is returned.
+        usize::try_from(unsafe { ffi::i2d_SSL_SESSION(v.raw(), ptr::null_mut()) }).unwrap_or(0)
+    }
+
+    /// `tag` `len` `content`, DER with the long length forms.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let n = content.len();
+        let mut out = vec![tag];
+        match n {
+            0..0x80 => out.push(n as u8),
+            0x80..0x100 => out.extend([0x81, n as u8]),
+            _ => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    #[test]
+    fn one_call_encodings_are_whole_and_within_their_bound() {
+        // A session with every string the setters reach, long ones.
+        let s = Session::plain().unwrap();
+        s.set1_id(&[7; 32]).unwrap();
+        assert_eq!(s.set_cipher(Some(0x1301)), 1);
+        assert_eq!(s.set1_master_key(&[0x4d; 48]), 1);
+        s.set1_hostname(Some(&[b'h'; 300])).unwrap();
+        assert_eq!(s.set1_alpn_selected(Some(&[b'a'; 200])), 1);
+        assert_eq!(s.set1_ticket_appdata(Some(&[b't'; 500])), 1);
+        let v = s.view();
+        let der = v.encoding();
+        assert!(der.len() > 1000, "{}", der.len());
+        assert_eq!(der.len(), measured(&v));
+        assert!(v.encoding_bound() >= der.len());
+
+        // Strings only decoding sets: PSK identity hint and identity, 3000
+        // bytes each, after the required fields (version 1, TLS 1.2,
+        // cipher 0x002f, a 4-byte id, a 48-byte master key).
+        let mut fields = [
+            tlv(0x02, &[1]),
+            tlv(0x02, &[3, 3]),
+            tlv(0x04, &[0, 0x2f]),
+            tlv(0x04, &[1, 2, 3, 4]),
+            tlv(0x04, &[0x4d; 48]),
+        ]
+        .concat();
+        fields.extend(tlv(0xa7, &tlv(0x04, &[b'h'; 3000])));
+        fields.extend(tlv(0xa8, &tlv(0x04, &[b'i'; 3000])));
+        let input = tlv(0x30, &fields);
+        let (d, used) = Session::decode_plain(&input).expect("libssl decodes it");
+        assert_eq!(used, input.len());
+        let v = d.view();
+        let der = v.encoding();
+        assert!(der.len() > 6000, "{}", der.len());
+        assert_eq!(der.len(), measured(&v));
+        assert!(der.windows(3000).any(|w| w == [b'i'; 3000]));
+        assert!(v.encoding_bound() >= der.len());
+        // The input is the longest decoded so far, or a longer one was.
+        assert!(LONGEST_DECODED.load(Ordering::Relaxed) >= input.len());
     }
 }
