@@ -507,8 +507,8 @@ impl View<'_> {
 
     /// [`View::encoding`] into `out`'s buffer, in one call of i2d: written
     /// into room for [`View::encoding_bound`] bytes, not after a call that
-    /// only measures (which would walk the session's template a third
-    /// time: a tenth of the differential loop).
+    /// only measures (which walks the session's template once more than
+    /// writing does: 5 % of the differential loop, measured).
     pub fn encoding_into(&self, out: &mut Vec<u8>) {
         out.clear();
         let room = self.encoding_bound();
