@@ -534,6 +534,15 @@ impl View<'_> {
             // and a size that the next sessions' bounds mostly fit in.
             *out = Vec::with_capacity(room.next_power_of_two());
         }
+        // Builds with debug assertions (the tests, the libFuzzer targets)
+        // check the bound against the length before every write.
+        debug_assert!(
+            // SAFETY: with a NULL out-pointer only the length is returned.
+            usize::try_from(unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) })
+                .unwrap_or(0)
+                <= room,
+            "i2d_SSL_SESSION would write past its bound of {room}"
+        );
         let mut p = out.as_mut_ptr();
         // SAFETY: `out` has room for `room` bytes, more than i2d writes for
         // this session (see `encoding_bound`).
