@@ -12,7 +12,8 @@
 //!   name and ALPN;
 //! * `cache_add_remove/N` — add and remove one session in a cache of N
 //!   sessions with random expiry times;
-//! * `flush_half` — flush half of a cache of 10,000 sessions;
+//! * `flush_half/N` — flush half of a cache of N sessions with random
+//!   expiry times;
 //! * `contended` — `up_ref + free` on one shared session, from one thread
 //!   and from two at once (time per operation per thread);
 //! * `encode` — the DER encoding of the rich session with a cipher
@@ -32,9 +33,9 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
+use sessdiff::report::targets::{CACHE_SIZES, FLUSH_SIZES};
 use sessdiff::{campaign, lockstep, native, ossl};
 
-const CACHE_SIZES: [usize; 3] = [10, 1_000, 100_000];
 const BASE_TIME: i64 = 1_700_000_000;
 
 fn native_rich() -> native::Session {
@@ -258,8 +259,8 @@ fn probe_times() -> Vec<i64> {
 
 fn cache_add_remove(c: &mut Criterion) {
     let mut g = c.benchmark_group("cache_add_remove");
-    for &n in &CACHE_SIZES {
-        let times = random_times(n, n as u64);
+    for &n in CACHE_SIZES {
+        let times = random_times(n as usize, n);
         let probes = probe_times();
         {
             let (cache, _keep) = native_cache(&times);
@@ -310,30 +311,36 @@ fn cache_add_remove(c: &mut Criterion) {
 }
 
 fn flush_half(c: &mut Criterion) {
-    const N: usize = 10_000;
     let mut g = c.benchmark_group("flush_half");
-    let times = random_times(N, 7);
-    let cut = times[N / 2] + 304;
-    g.bench_function("native", |b| {
-        b.iter_batched(
-            || native_cache(&times).0,
-            |cache| {
-                cache.flush(cut);
-                cache
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    g.bench_function("libssl", |b| {
-        b.iter_batched(
-            || libssl_cache(&times).0,
-            |mut ctx| {
-                ctx.flush(cut);
-                ctx
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for &n in FLUSH_SIZES {
+        let n = n as usize;
+        if n >= 100_000 {
+            // Each sample fills a cache of n first (untimed, 50 ms here).
+            g.sample_size(20);
+        }
+        let times = random_times(n, 7);
+        let cut = times[n / 2] + 304;
+        g.bench_with_input(BenchmarkId::new("native", n), &n, |b, _| {
+            b.iter_batched(
+                || native_cache(&times).0,
+                |cache| {
+                    cache.flush(cut);
+                    cache
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        g.bench_with_input(BenchmarkId::new("libssl", n), &n, |b, _| {
+            b.iter_batched(
+                || libssl_cache(&times).0,
+                |mut ctx| {
+                    ctx.flush(cut);
+                    ctx
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 

@@ -5,6 +5,7 @@
 #
 #   scripts/bench-releases.sh                     # 1.1.1w 3.0.0 3.0.8 3.2.1 3.5.5 3.6.3 4.0.3
 #   scripts/bench-releases.sh 3.5.5 4.0.3
+#   BENCH_FILTER=flush_half/libssl scripts/bench-releases.sh   # one group again
 #
 # Each release gets its own build of the benchmark (statically linked) in
 # target/bench-releases/RELEASE, and criterion's results land in
@@ -22,6 +23,6 @@ for r in "${releases[@]}"; do
   echo "==> benchmarking libssl $r" >&2
   OPENSSL_DIR=$prefix OPENSSL_STATIC=1 OPENSSL_LIB_DIR=$libdir OPENSSL_INCLUDE_DIR=$prefix/include \
     CARGO_TARGET_DIR=target/bench-releases/$r \
-    cargo bench --bench hot_paths -- '/libssl'
+    cargo bench --bench hot_paths -- "${BENCH_FILTER:-/libssl}"
 done
 echo "scripts/bench-releases.sh: results in target/bench-releases/*/criterion; run scripts/report.sh (or sessdiff report) to see the table" >&2

@@ -9,7 +9,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::Report;
-use super::targets::{CACHE_SIZES, Goal, Row, Unit};
+use super::targets::{CACHE_SIZES, FLUSH_SIZES, Goal, Row, Unit};
 
 /// A row's figure for people, in its unit.
 fn figure(row: &Row, v: Option<f64>) -> String {
@@ -80,7 +80,7 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         md,
-        "\n![cache add + remove against cache size](cache.svg)\n"
+        "\n![the cache: cost per session against cache size](cache.svg)\n"
     );
     if let Some(f) = &r.fuzz {
         let _ = writeln!(md, "## Differential fuzzing rate\n");
@@ -175,29 +175,52 @@ pub fn html_page(title: &str, md: &str) -> String {
     )
 }
 
-/// The add + remove curve of both sides against cache size, as SVG at
-/// `path`; nothing is written without measurements.
+/// The cost per session of both sides against cache size, as SVG at
+/// `path`: an add + remove (solid lines), and a flush of half the cache
+/// divided by the sessions it removed (dashed); nothing is written without
+/// measurements.
 pub fn chart(path: &Path, est: &BTreeMap<String, f64>) -> Result<()> {
-    let series = |who: &str| -> Vec<(f64, f64)> {
-        CACHE_SIZES
+    // A curve: the median of `group/who/N` at each size N, divided by the
+    // sessions one operation handles there.
+    let series = |group: &str, sizes: &[u64], per: fn(f64) -> f64, who: &str| {
+        sizes
             .iter()
-            .filter_map(|n| {
-                est.get(&format!("cache_add_remove/{who}/{n}"))
-                    .map(|&v| (*n as f64, v))
+            .filter_map(|&n| {
+                let v = est.get(&format!("{group}/{who}/{n}"))?;
+                let n = n as f64;
+                Some((n, v / per(n)))
             })
-            .collect()
+            .collect::<Vec<(f64, f64)>>()
     };
-    let (nat, lib) = (series("native"), series("libssl"));
-    if nat.is_empty() && lib.is_empty() {
+    let add = |who| series("cache_add_remove", CACHE_SIZES, |_| 1.0, who);
+    let flush = |who| series("flush_half", FLUSH_SIZES, |n| n / 2.0, who);
+    let lines = [
+        (add("native"), BLUE, false, "native add + remove"),
+        (add("libssl"), RED, false, "libssl add + remove"),
+        (
+            flush("native"),
+            BLUE,
+            true,
+            "native flush, per session removed",
+        ),
+        (
+            flush("libssl"),
+            RED,
+            true,
+            "libssl flush, per session removed",
+        ),
+    ];
+    let points = || lines.iter().flat_map(|l| l.0.iter().map(|p| p.1));
+    if points().next().is_none() {
         return Ok(());
     }
-    let ymax = nat.iter().chain(&lib).map(|p| p.1).fold(1.0, f64::max) * 2.0;
-    let ymin = nat.iter().chain(&lib).map(|p| p.1).fold(f64::MAX, f64::min) / 2.0;
-    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    let ymax = points().fold(1.0, f64::max) * 2.0;
+    let ymin = points().fold(f64::MAX, f64::min) / 2.0;
+    let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut ch = ChartBuilder::on(&root)
         .caption(
-            "cache add + remove: cost against cache size",
+            "the cache: cost per session against cache size",
             ("sans-serif", 18),
         )
         .margin(16)
@@ -206,17 +229,25 @@ pub fn chart(path: &Path, est: &BTreeMap<String, f64>) -> Result<()> {
         .build_cartesian_2d((5.0f64..200_000.0).log_scale(), (ymin..ymax).log_scale())?;
     ch.configure_mesh()
         .x_desc("sessions in the cache")
-        .y_desc("ns per add + remove (median)")
+        .y_desc("ns per session (median)")
         .draw()?;
-    for (data, color, name) in [(&nat, BLUE, "native"), (&lib, RED, "libssl")] {
-        ch.draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(2)))?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+    for (data, color, dashed, name) in &lines {
+        let (color, dashed) = (*color, *dashed);
+        let style = color.stroke_width(2);
+        if dashed {
+            ch.draw_series(DashedLineSeries::new(data.iter().copied(), 6, 4, style))?
+        } else {
+            ch.draw_series(LineSeries::new(data.iter().copied(), style))?
+        }
+        .label(*name)
+        .legend(move |(x, y)| {
+            let end = if dashed { x + 8 } else { x + 18 };
+            PathElement::new(vec![(x, y), (end, y)], style)
+        });
         ch.draw_series(data.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
     }
     ch.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .border_style(BLACK)
         .background_style(WHITE)
         .draw()?;
@@ -303,5 +334,38 @@ mod tests {
         );
         assert!(h.contains("<strong>no</strong>"), "{h}");
         assert!(h.contains("<img src=\"cache.svg\""), "{h}");
+    }
+
+    #[test]
+    fn the_chart_draws_both_curves_per_session() {
+        let est: BTreeMap<String, f64> = [
+            ("cache_add_remove/native/10", 80.0),
+            ("cache_add_remove/libssl/10", 75.0),
+            ("flush_half/native/1000", 50_000.0),
+            ("flush_half/libssl/1000", 60_000.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let path = std::env::temp_dir().join(format!("sessdiff-chart-{}.svg", std::process::id()));
+        chart(&path, &est).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        for name in ["native add + remove", "libssl flush, per session removed"] {
+            assert!(svg.contains(name), "{name}");
+        }
+        // 60,000 ns over the 500 sessions flushed is 120 ns a session: the
+        // y axis reaches twice the highest point, 240 (a label at 200), not
+        // 120,000 (labels at 20,000 and 50,000).
+        assert!(svg.contains("200.0"), "{svg}");
+        assert!(
+            !svg.contains("20000.0") && !svg.contains("50000.0"),
+            "{svg}"
+        );
+
+        let none =
+            std::env::temp_dir().join(format!("sessdiff-chart-none-{}.svg", std::process::id()));
+        chart(&none, &BTreeMap::new()).unwrap();
+        assert!(!none.exists(), "nothing measured, nothing drawn");
     }
 }

@@ -108,8 +108,8 @@ pub const PATHS: &[Path] = &[
     ),
     path(
         "flush half of 10,000",
-        "flush_half/native",
-        "flush_half/libssl",
+        "flush_half/native/10000",
+        "flush_half/libssl/10000",
         Goal::None,
     ),
     path(
@@ -153,6 +153,9 @@ pub const PATHS: &[Path] = &[
 
 /// The cache sizes of the add + remove curve.
 pub const CACHE_SIZES: &[u64] = &[10, 1_000, 100_000];
+
+/// The cache sizes of the flush curve (half of each cache flushed).
+pub const FLUSH_SIZES: &[u64] = &[100, 1_000, 10_000, 100_000];
 
 /// A path with its measurements.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,8 +230,8 @@ mod tests {
             ("dup_free/libssl", 100.0),
             ("up_ref_free/native", 5.1),
             ("up_ref_free/floor_atomic", 5.0),
-            ("flush_half/native", 1.0),
-            ("flush_half/libssl", 2.0),
+            ("flush_half/native/10000", 1.0),
+            ("flush_half/libssl/10000", 2.0),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
