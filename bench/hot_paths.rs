@@ -315,7 +315,8 @@ fn flush_half(c: &mut Criterion) {
     for &n in FLUSH_SIZES {
         let n = n as usize;
         if n >= 100_000 {
-            // Each sample fills a cache of n first (untimed, 50 ms here).
+            // Every iteration fills a cache of n first: untimed, but tens of
+            // milliseconds each; fewer samples keep the run short.
             g.sample_size(20);
         }
         let times = random_times(n, 7);
