@@ -27,6 +27,12 @@ pub struct ReportArgs {
     /// 32-op programs, this thread); 0 skips it.
     #[arg(long, default_value_t = 10)]
     fuzz_seconds: u64,
+    /// The differential loop's row is the median of its `new` run and of
+    /// runs saved as baselines `copy-1` … `copy-K`, each from its own copy
+    /// of the benchmark binary (`scripts/report.sh` makes them): where the
+    /// kernel places a binary's pages moves that benchmark by up to 5 %.
+    #[arg(long, default_value_t = 0)]
+    loop_copies: u32,
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
@@ -36,10 +42,11 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             args.criterion.display()
         );
     }
-    let est = report::criterion::read_estimates(&args.criterion)?;
+    let mut est = report::criterion::read_estimates(&args.criterion)?;
     if est.is_empty() {
         bail!("{}: no estimates found", args.criterion.display());
     }
+    let loop_runs = report::loop_runs(&args.criterion, &mut est, args.loop_copies)?;
     let fuzz = (args.fuzz_seconds > 0).then(|| {
         eprintln!(
             "measuring the differential fuzzing rate for {} s...",
@@ -48,6 +55,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         report::measure_fuzz_rate(args.fuzz_seconds)
     });
     let mut report = Report::build(&est, fuzz);
+    report.loop_runs = loop_runs;
     report.releases = report::read_releases(&args.releases)?;
     let md = report.write(&est, &args.out)?;
     println!("{md}");

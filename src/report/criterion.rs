@@ -19,15 +19,8 @@ pub fn read_estimates(root: &Path) -> Result<BTreeMap<String, f64>> {
             }
             let est = p.join("estimates.json");
             if p.file_name().is_some_and(|n| n == "new") && est.is_file() {
-                let text =
-                    std::fs::read_to_string(&est).with_context(|| format!("{}", est.display()))?;
-                let json: serde_json::Value = serde_json::from_str(&text)
-                    .with_context(|| format!("{}: not JSON", est.display()))?;
-                let median = json["median"]["point_estimate"]
-                    .as_f64()
-                    .with_context(|| format!("{}: no median.point_estimate", est.display()))?;
                 let id = d.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
-                out.insert(id, median);
+                out.insert(id, median(&est)?);
             } else if p
                 .file_name()
                 .is_some_and(|n| n != "report" && n != "base" && n != "change")
@@ -37,6 +30,26 @@ pub fn read_estimates(root: &Path) -> Result<BTreeMap<String, f64>> {
         }
     }
     Ok(out)
+}
+
+/// The median of one benchmark run saved under a baseline name
+/// (`--save-baseline NAME`): `<id>/<NAME>/estimates.json` below `root`.
+pub fn read_baseline(root: &Path, id: &str, name: &str) -> Result<f64> {
+    let est = root.join(id).join(name).join("estimates.json");
+    if !est.is_file() {
+        anyhow::bail!("{}: missing: run scripts/report.sh", est.display());
+    }
+    median(&est)
+}
+
+/// `median.point_estimate` of a criterion `estimates.json`.
+fn median(est: &Path) -> Result<f64> {
+    let text = std::fs::read_to_string(est).with_context(|| format!("{}", est.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", est.display()))?;
+    json["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{}: no median.point_estimate", est.display()))
 }
 
 #[cfg(test)]
@@ -90,6 +103,35 @@ mod tests {
             e.contains("dup_free/native/new/estimates.json") && e.contains("no median"),
             "{e}"
         );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn baselines_are_read_beside_new_and_not_taken_for_ids() {
+        let root = fixture(
+            "baseline",
+            &[(
+                "differential_loop/ops_32",
+                r#"{"median":{"point_estimate":50000.0}}"#,
+            )],
+        );
+        let copy = root.join("differential_loop/ops_32/copy-1");
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::write(
+            copy.join("estimates.json"),
+            r#"{"median":{"point_estimate":48000.0}}"#,
+        )
+        .unwrap();
+        let est = read_estimates(&root).unwrap();
+        assert_eq!(est.len(), 1, "{est:?}");
+        assert_eq!(
+            read_baseline(&root, "differential_loop/ops_32", "copy-1").unwrap(),
+            48000.0
+        );
+        let e = read_baseline(&root, "differential_loop/ops_32", "copy-2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("copy-2/estimates.json: missing"), "{e}");
         std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -72,6 +72,47 @@ pub struct Report {
     /// The libssl medians of other releases (`scripts/bench-releases.sh`),
     /// by release, in release order.
     pub releases: Vec<(String, BTreeMap<String, f64>)>,
+    /// The differential loop's medians, one per copy of the benchmark
+    /// binary, when its row is their median ([`loop_runs`]).
+    pub loop_runs: Vec<f64>,
+}
+
+/// The id of the differential loop's benchmark.
+pub const LOOP_ID: &str = "differential_loop/ops_32";
+
+/// With `copies` > 0, sets the differential loop's median in `est` to the
+/// median of its `new` run and of the baselines `copy-1` … `copy-<copies>`
+/// below `criterion` (each run from its own copy of the benchmark binary:
+/// where the kernel puts a binary's pages moves that benchmark by up to
+/// 5 %, byte-identical copies included), and returns the runs, sorted.
+pub fn loop_runs(
+    criterion: &Path,
+    est: &mut BTreeMap<String, f64>,
+    copies: u32,
+) -> Result<Vec<f64>> {
+    if copies == 0 {
+        return Ok(Vec::new());
+    }
+    let Some(&new) = est.get(LOOP_ID) else {
+        anyhow::bail!("{}: no {LOOP_ID} results", criterion.display());
+    };
+    let mut runs = vec![new];
+    for k in 1..=copies {
+        runs.push(criterion::read_baseline(
+            criterion,
+            LOOP_ID,
+            &format!("copy-{k}"),
+        )?);
+    }
+    runs.sort_by(f64::total_cmp);
+    let mid = runs.len() / 2;
+    let median = if runs.len() % 2 == 1 {
+        runs[mid]
+    } else {
+        (runs[mid - 1] + runs[mid]) / 2.0
+    };
+    est.insert(LOOP_ID.to_string(), median);
+    Ok(runs)
 }
 
 /// Reads the per-release results under `dir` (`RELEASE/criterion/…`, as
@@ -116,6 +157,7 @@ impl Report {
             rows: targets::rows(est),
             fuzz,
             releases: Vec::new(),
+            loop_runs: Vec::new(),
         }
     }
 
@@ -167,5 +209,37 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_loop_row_is_the_median_of_its_copies() {
+        let root = std::env::temp_dir().join(format!("sessdiff-loop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (k, v) in [(1, 52_000.0), (2, 49_000.0), (3, 51_000.0), (4, 60_000.0)] {
+            let dir = root.join(LOOP_ID).join(format!("copy-{k}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let json = format!(r#"{{"median":{{"point_estimate":{v}}}}}"#);
+            std::fs::write(dir.join("estimates.json"), json).unwrap();
+        }
+        let fresh = || BTreeMap::from([(LOOP_ID.to_string(), 50_000.0), ("x".to_string(), 1.0)]);
+
+        // No copies: nothing read, nothing changed.
+        let mut est = fresh();
+        assert!(loop_runs(&root, &mut est, 0).unwrap().is_empty());
+        assert_eq!(est, fresh());
+        // new and four copies: the middle of five.
+        let mut est = fresh();
+        let runs = loop_runs(&root, &mut est, 4).unwrap();
+        assert_eq!(runs, [49_000.0, 50_000.0, 51_000.0, 52_000.0, 60_000.0]);
+        assert_eq!(est[LOOP_ID], 51_000.0);
+        assert_eq!(est["x"], 1.0);
+        // new and three: the mean of the middle two.
+        let mut est = fresh();
+        loop_runs(&root, &mut est, 3).unwrap();
+        assert_eq!(est[LOOP_ID], 50_500.0);
+        // A copy asked for and not run is an error, not a shorter median.
+        let e = loop_runs(&root, &mut fresh(), 5).unwrap_err().to_string();
+        assert!(e.contains("copy-5"), "{e}");
+        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -128,6 +128,17 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     let _ = writeln!(md, "\n## Notes\n");
+    if r.loop_runs.len() > 1 {
+        let runs: Vec<String> = r.loop_runs.iter().map(|&v| ns(Some(v))).collect();
+        let _ = writeln!(
+            md,
+            "- The differential loop's row is the median of {} runs, each from its own copy of \
+             the benchmark binary ({}): where the kernel places a binary's pages moves that \
+             benchmark by up to 5 %, between byte-identical copies too.",
+            runs.len(),
+            runs.join(", ")
+        );
+    }
     let _ = writeln!(
         md,
         "- `floor_atomic` is two relaxed/release atomic operations on one counter: the least a \
@@ -289,6 +300,7 @@ mod tests {
                     .into_iter()
                     .collect(),
             )],
+            loop_runs: vec![24_000.0, 25_000.0, 40_000.0],
         }
     }
 
@@ -320,6 +332,10 @@ mod tests {
         assert!(md.contains("| new + free | 50.0 ns | 80.0 ns |"), "{md}");
         assert!(
             md.contains("| get1 + free (atomic handle) | — | — |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("median of 3 runs, each from its own copy of the benchmark binary (24.00 µs, 25.00 µs, 40.00 µs)"),
             "{md}"
         );
     }

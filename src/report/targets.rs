@@ -145,7 +145,7 @@ pub const PATHS: &[Path] = &[
     },
     path(
         "differential loop, 32-op programs, one core",
-        "differential_loop/ops_32",
+        super::LOOP_ID,
         "",
         Goal::Rate(20_000.0),
     ),
