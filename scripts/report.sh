@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench hot_paths
 # The differential loop again, from copies of the benchmark binary: where
-# the kernel places a binary's pages moves that benchmark by up to 5 %
+# the kernel places a binary's pages moves that benchmark by several percent
 # (byte-identical copies differ that much), so its row is the median of
 # these runs and the one above (saved as criterion baselines copy-K).
 copies=4

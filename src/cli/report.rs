@@ -30,7 +30,8 @@ pub struct ReportArgs {
     /// The differential loop's row is the median of its `new` run and of
     /// runs saved as baselines `copy-1` … `copy-K`, each from its own copy
     /// of the benchmark binary (`scripts/report.sh` makes them): where the
-    /// kernel places a binary's pages moves that benchmark by up to 5 %.
+    /// kernel places a binary's pages moves that benchmark by several
+    /// percent.
     #[arg(long, default_value_t = 0)]
     loop_copies: u32,
 }

@@ -72,8 +72,9 @@ pub struct Report {
     /// The libssl medians of other releases (`scripts/bench-releases.sh`),
     /// by release, in release order.
     pub releases: Vec<(String, BTreeMap<String, f64>)>,
-    /// The differential loop's medians, one per copy of the benchmark
-    /// binary, when its row is their median ([`loop_runs`]).
+    /// The differential loop's medians, one per run (the main run's and
+    /// one per copy of the benchmark binary), when its row is their median
+    /// ([`loop_runs`]).
     pub loop_runs: Vec<f64>,
 }
 
@@ -83,8 +84,8 @@ pub const LOOP_ID: &str = "differential_loop/ops_32";
 /// With `copies` > 0, sets the differential loop's median in `est` to the
 /// median of its `new` run and of the baselines `copy-1` … `copy-<copies>`
 /// below `criterion` (each run from its own copy of the benchmark binary:
-/// where the kernel puts a binary's pages moves that benchmark by up to
-/// 5 %, byte-identical copies included), and returns the runs, sorted.
+/// where the kernel puts a binary's pages moves that benchmark by several
+/// percent, byte-identical copies included), and returns the runs, sorted.
 pub fn loop_runs(
     criterion: &Path,
     est: &mut BTreeMap<String, f64>,

@@ -134,7 +134,7 @@ pub fn markdown(r: &Report) -> String {
             md,
             "- The differential loop's row is the median of {} runs, each from its own copy of \
              the benchmark binary ({}): where the kernel places a binary's pages moves that \
-             benchmark by up to 5 %, between byte-identical copies too.",
+             benchmark by several percent, between byte-identical copies too.",
             runs.len(),
             runs.join(", ")
         );
