@@ -525,7 +525,7 @@ impl View<'_> {
     /// [`View::encoding`] into `out`'s buffer, in one call of i2d: written
     /// into room for [`View::encoding_bound`] bytes, not after a call that
     /// only measures (which walks the session's template once more than
-    /// writing does: 5 % of the differential loop, measured).
+    /// writing does: 5 to 9 % of the differential loop, measured).
     pub fn encoding_into(&self, out: &mut Vec<u8>) {
         out.clear();
         let room = self.encoding_bound();
