@@ -510,9 +510,7 @@ impl View<'_> {
     /// the benchmarks time as libssl's cost; the same bytes as
     /// [`View::encoding`].
     pub fn encoding_measured_first(&self) -> Vec<u8> {
-        // SAFETY: with a NULL out-pointer only the length is returned.
-        let n = unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) };
-        let mut out = vec![0; usize::try_from(n).unwrap_or(0)];
+        let mut out = vec![0; self.encoding_len()];
         if !out.is_empty() {
             let mut p = out.as_mut_ptr();
             // SAFETY: the buffer holds the `n` bytes i2d writes.
@@ -537,10 +535,7 @@ impl View<'_> {
         // Builds with debug assertions (the tests, the libFuzzer targets)
         // check the bound against the length before every write.
         debug_assert!(
-            // SAFETY: with a NULL out-pointer only the length is returned.
-            usize::try_from(unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) })
-                .unwrap_or(0)
-                <= room,
+            self.encoding_len() <= room,
             "i2d_SSL_SESSION would write past its bound of {room}"
         );
         let mut p = out.as_mut_ptr();
@@ -556,6 +551,13 @@ impl View<'_> {
         }
         // SAFETY: i2d wrote the first `n` bytes, within the capacity.
         unsafe { out.set_len(n) };
+    }
+
+    /// What `i2d_SSL_SESSION` would write, asked with a NULL out-pointer
+    /// (0 when it writes nothing).
+    fn encoding_len(&self) -> usize {
+        // SAFETY: with a NULL out-pointer only the length is returned.
+        usize::try_from(unsafe { ffi::i2d_SSL_SESSION(self.raw(), ptr::null_mut()) }).unwrap_or(0)
     }
 
     /// More than `i2d_SSL_SESSION` can write for this session, from its
@@ -640,16 +642,10 @@ impl View<'_> {
 mod tests {
     use super::*;
 
-    /// `tag` `len` `content`, DER with the long length forms.
+    /// `tag` `len` `content` in DER, through the native encoder's writer.
     fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let n = content.len();
-        let mut out = vec![tag];
-        match n {
-            0..0x80 => out.push(n as u8),
-            0x80..0x100 => out.extend([0x81, n as u8]),
-            _ => out.extend([0x82, (n >> 8) as u8, n as u8]),
-        }
-        out.extend_from_slice(content);
+        let mut out = Vec::new();
+        crate::native::der_tlv(&mut out, tag, content);
         out
     }
 
