@@ -71,15 +71,26 @@ impl<P: Ord + Copy, K: Copy> List<P, K> {
 
     /// Calls `f` with each key, from the lowest position to the highest.
     pub(super) fn for_each_key(&self, f: impl FnMut(&K)) {
+        self.for_first_keys(usize::MAX, f);
+    }
+
+    /// Calls `f` with the first `n` keys (all, if there are fewer), from
+    /// the lowest position up.
+    pub(super) fn for_first_keys(&self, n: usize, f: impl FnMut(&K)) {
         match self {
-            List::Small(v) => v.iter().map(|(_, k)| k).for_each(f),
-            List::Large(m) => m.values().for_each(f),
+            List::Small(v) => v.iter().take(n).map(|(_, k)| k).for_each(f),
+            List::Large(m) => m.values().take(n).for_each(f),
         }
+    }
+
+    /// Whether the list is in its large form.
+    pub(super) fn is_large(&self) -> bool {
+        matches!(self, List::Large(_))
     }
 
     #[cfg(test)]
     fn is_small(&self) -> bool {
-        matches!(self, List::Small(_))
+        !self.is_large()
     }
 }
 
