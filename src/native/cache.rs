@@ -26,7 +26,7 @@ pub const DEFAULT_CACHE_SIZE: i64 = 20480;
 
 type Key = (i32, SessionId);
 
-/// How far a flush of a large cache reads ahead ([`CacheState::warm_ahead`]).
+/// How far a flush of a large cache reads ahead ([`warm_ahead`]).
 const WARM_AHEAD: usize = 32;
 
 /// The part of a cache that its sessions point back to (their `owner`).
@@ -112,13 +112,42 @@ impl CacheShared {
     }
 }
 
+/// Clears a session's list fields (the list entry is the caller's to
+/// remove); returns where it was listed.
+fn unlist(d: &mut SessionData) -> Option<ListPos> {
+    d.stale_owner = false;
+    d.list_pos.take()
+}
+
+/// Reads ahead of a walk: looks up the table entries of the next
+/// [`WARM_AHEAD`] of `entries` and touches their sessions. Changes nothing;
+/// returns how many entries it read. In a large cache the list's nodes, the
+/// table entries and the sessions lie anywhere in memory: read here, in
+/// three tight loops that take no lock (the keys, their table entries,
+/// their sessions), their cache misses overlap, where the walk would meet
+/// them one by one, each behind a session's lock. (One loop doing all
+/// three overlapped them far less: measured.)
+fn warm_ahead(table: &Table, entries: &mut impl Iterator<Item = (ListPos, Key)>) -> usize {
+    let mut keys = [Key::default(); WARM_AHEAD];
+    let read = keys
+        .iter_mut()
+        .zip(entries)
+        .map(|(k, (_, key))| *k = key)
+        .count();
+    let mut found = [None; WARM_AHEAD];
+    for (s, key) in found.iter_mut().zip(&keys[..read]) {
+        *s = table.get(key);
+    }
+    found.iter().flatten().for_each(|s: &&Session| s.touch());
+    read
+}
+
 impl CacheState {
     /// `SSL_SESSION_list_remove`.
     fn unlink(&mut self, d: &mut SessionData) {
-        if let Some(pos) = d.list_pos.take() {
+        if let Some(pos) = unlist(d) {
             self.list.remove(&pos);
         }
-        d.stale_owner = false;
     }
 
     /// `SSL_SESSION_list_add`: unlinks a linked session first, then places
@@ -158,22 +187,54 @@ impl CacheState {
         self.list.first().map(|(_, k)| k)
     }
 
-    /// Reads ahead of a walk from the tail: looks up the table entries of
-    /// the next [`WARM_AHEAD`] list entries and touches their sessions.
-    /// Changes nothing; returns how many entries it read. In a large cache
-    /// the table entries and sessions lie anywhere in memory: looked up
-    /// here, in a loop that takes no lock, their cache misses overlap,
-    /// where the walk itself meets them one by one, each behind a
-    /// session's lock.
-    fn warm_ahead(&self) -> usize {
-        let mut read = 0;
-        self.list.for_first_keys(WARM_AHEAD, |key| {
-            if let Some(s) = self.table.get(key) {
-                s.touch();
+    /// 3.0's flush walk: takes out, from the tail, each session whose
+    /// expiry `expired` accepts and passes it to `gone`, in list order,
+    /// stopping at the first survivor. An entry whose key finds no session
+    /// (its session's id changed while cached) stops the walk; so does one
+    /// whose key finds a session listed elsewhere, after taking that
+    /// session out, since the entry then stays at the tail with its key
+    /// gone.
+    ///
+    /// The walk does not edit the list: the entries it walked are cut off
+    /// in one go at the end, where taking each out of a large list moved
+    /// its neighbours and rebalanced the tree's edge again and again.
+    /// Nothing can see the difference: the cache stays locked, and its
+    /// remove callback cannot call into it. A large cache is read ahead
+    /// ([`warm_ahead`]).
+    fn take_expired(&mut self, expired: impl Fn(Expiry) -> bool, mut gone: impl FnMut(Session)) {
+        let CacheState { table, list, .. } = self;
+        let mut ahead = list.iter();
+        let mut warm = 0;
+        let mut walked = 0;
+        let mut listed_elsewhere = None;
+        for (pos, key) in list.iter() {
+            if !expired(pos.0) {
+                break;
             }
-            read += 1;
-        });
-        read
+            if warm == 0 && list.is_large() {
+                warm = warm_ahead(table, &mut ahead);
+            }
+            warm = warm.saturating_sub(1);
+            let Some(s) = table.remove(&key) else { break };
+            let mut d = s.lock();
+            let at = unlist(&mut d);
+            d.not_resumable = true;
+            drop(d);
+            if at != Some(pos) {
+                listed_elsewhere = Some((s, at));
+                break;
+            }
+            walked += 1;
+            gone(s);
+        }
+        drop(ahead);
+        list.remove_first(walked);
+        if let Some((s, at)) = listed_elsewhere {
+            if let Some(at) = at {
+                list.remove(&at);
+            }
+            gone(s);
+        }
     }
 }
 
@@ -344,47 +405,30 @@ impl Cache {
         let mut removed = Vec::new();
         {
             let mut st = shared.lock();
-            let mut remove = |st: &mut CacheState, key: &Key| {
-                let Some(s) = st.take(key, false) else { return };
-                s.lock().not_resumable = true;
-                match removals {
-                    Removals::UnderLock => {
-                        shared.removed(&s);
-                        removed.push(s);
-                    }
-                    Removals::EachInTurn => {
-                        shared.removed(&s);
-                        drop(s);
-                    }
-                    Removals::AfterUnlockNewestFirst => removed.push(s),
+            let mut gone = |s: Session| match removals {
+                Removals::UnderLock => {
+                    shared.removed(&s);
+                    removed.push(s);
                 }
+                Removals::EachInTurn => {
+                    shared.removed(&s);
+                    drop(s);
+                }
+                Removals::AfterUnlockNewestFirst => removed.push(s),
             };
             match &st.lhash {
                 Some(lh) => {
                     for key in lh.doall_order() {
                         let e = st.table.get(&key).map(|s| s.lock().expiry);
-                        if e.is_some_and(expired) {
-                            remove(&mut st, &key);
+                        if e.is_some_and(expired)
+                            && let Some(s) = st.take(&key, false)
+                        {
+                            s.lock().not_resumable = true;
+                            gone(s);
                         }
                     }
                 }
-                None => {
-                    let mut warm = 0;
-                    while let Some(((expiry, _), key)) = st.list.first() {
-                        if !expired(expiry) {
-                            break;
-                        }
-                        if warm == 0 && st.list.is_large() {
-                            warm = st.warm_ahead();
-                        }
-                        warm = warm.saturating_sub(1);
-                        let before = st.table.len();
-                        remove(&mut st, &key);
-                        if st.table.len() == before {
-                            break;
-                        }
-                    }
-                }
+                None => st.take_expired(expired, gone),
             }
         }
         match removals {
@@ -477,11 +521,11 @@ impl CacheView<'_> {
     /// [`Cache::for_each`].
     pub fn for_each(&self, mut f: impl FnMut(&Session)) {
         let st = self.0;
-        st.list.for_each_key(|k| {
-            if let Some(s) = st.table.get(k) {
+        for (_, key) in st.list.iter() {
+            if let Some(s) = st.table.get(&key) {
                 f(s);
             }
-        });
+        }
     }
 }
 

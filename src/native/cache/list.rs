@@ -46,18 +46,38 @@ impl<P: Ord + Copy, K: Copy> List<P, K> {
 
     /// Takes the entry at `pos` out, if there is one.
     pub(super) fn remove(&mut self, pos: &P) -> Option<K> {
-        match self {
+        let k = match self {
             List::Small(v) => {
                 let i = v.binary_search_by(|(p, _)| p.cmp(pos)).ok()?;
-                Some(v.remove(i).1)
+                v.remove(i).1
             }
-            List::Large(m) => {
-                let k = m.remove(pos)?;
-                if m.len() <= SMALL / 4 {
-                    *self = List::Small(std::mem::take(m).into_iter().collect());
-                }
-                Some(k)
-            }
+            List::Large(m) => m.remove(pos)?,
+        };
+        self.shrink();
+        Some(k)
+    }
+
+    /// Takes the first `n` entries out (all of them, if there are fewer):
+    /// in the large form one cut of the tree, where taking them out one by
+    /// one moves the entries left in the first leaf and rebalances the
+    /// tree's edge again and again.
+    pub(super) fn remove_first(&mut self, n: usize) {
+        match self {
+            List::Small(v) => drop(v.drain(..n.min(v.len()))),
+            List::Large(m) => match m.keys().nth(n).copied() {
+                Some(rest) => *m = m.split_off(&rest),
+                None => m.clear(),
+            },
+        }
+        self.shrink();
+    }
+
+    /// Turns the large form back into a vector at [`SMALL`]` / 4` entries.
+    fn shrink(&mut self) {
+        if let List::Large(m) = self
+            && m.len() <= SMALL / 4
+        {
+            *self = List::Small(std::mem::take(m).into_iter().collect());
         }
     }
 
@@ -69,18 +89,15 @@ impl<P: Ord + Copy, K: Copy> List<P, K> {
         }
     }
 
-    /// Calls `f` with each key, from the lowest position to the highest.
-    pub(super) fn for_each_key(&self, f: impl FnMut(&K)) {
-        self.for_first_keys(usize::MAX, f);
-    }
-
-    /// Calls `f` with the first `n` keys (all, if there are fewer), from
-    /// the lowest position up.
-    pub(super) fn for_first_keys(&self, n: usize, f: impl FnMut(&K)) {
-        match self {
-            List::Small(v) => v.iter().take(n).map(|(_, k)| k).for_each(f),
-            List::Large(m) => m.values().take(n).for_each(f),
-        }
+    /// The entries, from the lowest position to the highest.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (P, K)> + '_ {
+        let (small, large) = match self {
+            List::Small(v) => (Some(v.iter()), None),
+            List::Large(m) => (None, Some(m.iter())),
+        };
+        let small = small.into_iter().flatten().map(|&(p, k)| (p, k));
+        let large = large.into_iter().flatten().map(|(&p, &k)| (p, k));
+        small.chain(large)
     }
 
     /// Whether the list is in its large form.
@@ -98,8 +115,9 @@ impl<P: Ord + Copy, K: Copy> List<P, K> {
 mod tests {
     use super::*;
 
-    /// A list and a B-tree given the same inserts and removes agree after
-    /// every step, across both changes of form.
+    /// A list and a B-tree given the same inserts and removes (one at a
+    /// time and from the front) agree after every step, across both
+    /// changes of form.
     #[test]
     fn agrees_with_a_btree_through_both_forms() {
         let mut list = List::new();
@@ -115,7 +133,13 @@ mod tests {
         for step in 0..4000u64 {
             // Grow for the first half, shrink for the second.
             let grow = if step < 2000 { 3 } else { 1 };
-            if next() % 4 < grow {
+            if next() % 64 == 0 {
+                let n = next() as usize % 12;
+                list.remove_first(n);
+                for _ in 0..n {
+                    model.pop_first();
+                }
+            } else if next() % 4 < grow {
                 let pos = (next() % 50, step);
                 list.insert(pos, step);
                 model.insert(pos, step);
@@ -124,9 +148,7 @@ mod tests {
             }
             assert_eq!(list.remove(&(99, 0)), None);
             assert_eq!(list.first(), model.first_key_value().map(|(p, k)| (*p, *k)));
-            let mut keys = Vec::new();
-            list.for_each_key(|k| keys.push(*k));
-            assert!(keys.iter().eq(model.values()));
+            assert!(list.iter().map(|(_, k)| k).eq(model.values().copied()));
             if forms.last() != Some(&list.is_small()) {
                 forms.push(list.is_small());
             }
@@ -152,5 +174,29 @@ mod tests {
             assert_eq!(list.remove(&i), Some(i));
         }
         assert_eq!(list.first(), None);
+    }
+
+    #[test]
+    fn a_cut_from_the_front_keeps_the_rest_in_order() {
+        let filled = |n: usize| {
+            let mut list = List::new();
+            (0..n).rev().for_each(|i| list.insert(i, i * 10));
+            list
+        };
+        for (n, cut, large_after) in [
+            (3 * SMALL, SMALL, true),
+            (3 * SMALL, 3 * SMALL - SMALL / 4 - 1, true),
+            (3 * SMALL, 3 * SMALL - SMALL / 4, false),
+            (3 * SMALL, 5 * SMALL, false),
+            (SMALL, 3, false),
+            (SMALL, 0, false),
+        ] {
+            let mut list = filled(n);
+            list.remove_first(cut);
+            assert_eq!(list.is_large(), large_after, "{n} cut by {cut}");
+            let left: Vec<_> = list.iter().collect();
+            let want: Vec<_> = (cut.min(n)..n).map(|i| (i, i * 10)).collect();
+            assert_eq!(left, want, "{n} cut by {cut}");
+        }
     }
 }

@@ -110,8 +110,8 @@ fn flush_removes_under_lock_then_frees_in_order() {
 
 /// A flush of a large cache reads [`WARM_AHEAD`] entries ahead whenever
 /// it has walked past what it read (so it may read up to `WARM_AHEAD - 1`
-/// survivors), and stops reading ahead once the list is small again; it
-/// removes and frees exactly as without reading ahead.
+/// survivors); a small cache is not read ahead. Either way the flush
+/// removes and frees in list order.
 #[test]
 fn a_large_flush_reads_ahead_and_removes_in_order() {
     use crate::native::session::TOUCHES;
@@ -126,9 +126,7 @@ fn a_large_flush_reads_ahead_and_removes_in_order() {
         (100, 64, 2 * WARM_AHEAD),
         (100, 1, WARM_AHEAD),
         (100, 0, 0),
-        // The list turns small with 8 entries left: the last 4 are not
-        // read ahead.
-        (100, 100, 96),
+        (100, 100, 100),
         (20, 10, 0),
     ] {
         let f = Fixture::new();
@@ -144,6 +142,48 @@ fn a_large_flush_reads_ahead_and_removes_in_order() {
         let free = (1..=expired).map(|t| format!("free {t}"));
         assert_eq!(f.take_log(), rm.chain(free).collect::<Vec<_>>());
         assert_eq!(f.cache.len() as u64, n - expired);
+    }
+}
+
+/// A session whose id changed while cached, then listed again by
+/// `set_time`, has its list entry under the new id and its table entry
+/// under the old. A flush that reaches the entry stops there when no
+/// session has the new id; when another session has it, the flush takes
+/// that session out, wherever it is listed, and then stops. In a small and
+/// in a large cache.
+#[test]
+fn a_flush_stops_at_an_entry_whose_key_moved() {
+    for filler in [0, 40] {
+        let f = Fixture::new();
+        let a = f.session(1, 1000);
+        let b = f.session(2, 2000);
+        f.cache.add(&a);
+        f.cache.add(&b);
+        for tag in 100..100 + filler {
+            f.cache.add(&f.session(tag, 5000 + tag as i64));
+        }
+        let cached = 2 + filler as usize;
+        let listed_as = |id: u8| {
+            a.set1_id(&[id]).unwrap();
+            a.set_time(1000);
+        };
+        listed_as(9);
+        f.cache.flush(0);
+        assert_eq!(f.cache.len(), cached, "{filler}: nothing has id 9");
+        assert!(f.take_log().is_empty());
+        listed_as(2);
+        drop(b);
+        f.cache.flush(0);
+        assert_eq!(f.take_log(), ["rm 2", "free 2"], "{filler}: b has id 2");
+        assert_eq!(f.cache.len(), cached - 1);
+        // b's own list entry went with it: listed under its table key
+        // again, `a` is flushed with everything after it.
+        listed_as(1);
+        f.cache.flush(0);
+        assert_eq!(f.cache.len(), 0, "{filler}");
+        let log = f.take_log();
+        assert_eq!(log.len(), 1 + 2 * filler as usize, "{filler}: {log:?}");
+        assert_eq!(log[0], "rm 1");
     }
 }
 
