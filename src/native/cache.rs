@@ -55,9 +55,10 @@ struct CacheState {
 ///
 /// Costs: add and remove are `O(log n)` (a hash insert plus a B-tree insert,
 /// or a binary search in a short vector while the cache is small), where
-/// libssl's sorted-list insert walks the list; a flush is `O(k log n)` for
-/// `k` removed sessions. One mutex guards the cache, as libssl's
-/// `ctx->lock` does; reference counting never takes it.
+/// libssl's sorted-list insert walks the list; 3.0's flush of `k` sessions
+/// is `O(k + log n)` (the walked entries leave the list in one cut). One
+/// mutex guards the cache, as libssl's `ctx->lock` does; reference
+/// counting never takes it.
 pub struct Cache {
     shared: Arc<CacheShared>,
 }
