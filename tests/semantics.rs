@@ -459,6 +459,32 @@ fn s8_flush_calls_back_then_releases_in_order() {
     );
 }
 
+/// A cache past the native list's small form (32 entries): 40 sessions
+/// added in one order and expiring in another; a flush takes the first 25
+/// to expire, in expiry order, and the context's free the other 15.
+#[test]
+fn s8_a_large_cache_flushes_in_expiry_order() {
+    const N: u64 = 40;
+    // Session i is made at step 5 i and expires in place (17 i) mod 40.
+    let place = |i: u64| (17 * i) % N;
+    let mut text = String::new();
+    for i in 0..N {
+        let time = 1_700_000_000 + 10 * place(i);
+        text += &format!("new s0\nset_id s0 {i:02x}\nset_time s0 {time}\ncache_add s0\nfree s0\n");
+    }
+    let mut order: Vec<u64> = (0..N).collect();
+    order.sort_by_key(|&i| place(i));
+    let events = |sessions: &[u64]| {
+        let rm = sessions.iter().map(|i| format!("rm(#{})", 5 * i));
+        let free = sessions.iter().map(|i| format!("free(#{})", 5 * i));
+        rm.chain(free).collect::<Vec<_>>().join(" ")
+    };
+    let cut = 1_700_000_000 + 10 * 24 + 5 + 304;
+    text += &format!("cache_flush {cut} => void | {}\n", events(&order[..25]));
+    text += &format!("ctx_free => void | {}\n", events(&order[25..]));
+    check(&text);
+}
+
 #[test]
 fn s8_ctx_free_flushes_and_a_new_ctx_starts_empty() {
     check(
