@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CI job: install what is missing, check formatting and lints, run the
-# README's test command, replay generated programs under valgrind, run a
+# README's test command, run the reference-counting race under Miri and
+# ThreadSanitizer, replay generated programs under valgrind, run a
 # short differential campaign and a short survey, check the model against a
 # vendored OpenSSL 4.0.3 (and replay the upgrade reproducers against it),
 # build the fuzz targets with ASan and run them briefly, show ASan catching a
@@ -40,6 +41,15 @@ cargo test
 
 step "benchmarks compile (cargo bench --no-run)"
 cargo bench --no-run
+
+step "thread safety: tests/biased.rs under Miri (8 scheduler seeds) and ThreadSanitizer"
+status=0
+bash scripts/threads.sh || status=$?
+case $status in
+  0) ;;
+  3) echo "NOT RUN: the nightly components rust-src and miri could not be added on this machine (rustup above)" ;;
+  *) exit "$status" ;;
+esac
 
 step "valgrind: replay 300 generated programs"
 cargo build --release
