@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 seeds=${SEEDS:-8}
 case $seeds in
-  '' | *[!0-9]*) echo "scripts/threads.sh: SEEDS must be a number, not '$seeds'" >&2; exit 2 ;;
+  '' | *[!0-9]* | 0*) echo "scripts/threads.sh: SEEDS must be a positive number, not '$seeds'" >&2; exit 2 ;;
 esac
 
 for c in rust-src miri; do

@@ -1,7 +1,8 @@
 //! Biased reference counting ([`LocalSession`]): threads racing up_ref,
 //! free and drop on shared sessions, local and shared references mixed;
 //! every session must die exactly once, after its last reference of any
-//! kind, with its fields intact.
+//! kind, with its fields intact. `scripts/threads.sh` runs these under
+//! Miri and ThreadSanitizer too.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -136,11 +137,11 @@ fn the_last_reference_may_fall_on_any_thread() {
 }
 
 /// A data race on purpose: two threads add to a `static mut` without
-/// synchronisation. `scripts/threads.sh` runs it under ThreadSanitizer and
-/// requires a report, so a sanitizer that is not there cannot pass for
-/// one that found nothing.
+/// synchronisation. `scripts/threads.sh` runs it under Miri and under
+/// ThreadSanitizer and requires each to report it, so a checker that is
+/// not there cannot pass for one that found nothing.
 #[test]
-#[ignore = "a planted data race: scripts/threads.sh runs it under ThreadSanitizer and expects a report"]
+#[ignore = "a planted data race: scripts/threads.sh runs it under Miri and ThreadSanitizer and expects a report"]
 fn planted_data_race() {
     static mut COUNT: u64 = 0;
     let other = thread::spawn(|| {
