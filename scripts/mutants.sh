@@ -1,88 +1,159 @@
 #!/usr/bin/env bash
-# Mutation testing of the native implementation (src/native) with
-# cargo-mutants: every mutant must make the test selection below fail.
-# Survivors are either killed by a new test or corpus program, or listed in
-# docs/mutants.md with the reason they cannot be (equivalent behaviour,
-# unreachable through the public API).
+# Mutation testing with cargo-mutants: every mutant must make the test
+# selection below fail. Survivors are either killed by a new test or corpus
+# program, or listed in docs/mutants.md with the reason they cannot be
+# (equivalent behaviour, unreachable through the public API).
+#
+# Two parts of the crate are mutated, each with its own test selection:
+#
+# - the model, src/native (the default);
+# - the oracle (--oracle): what runs both sides, compares them, names and
+#   groups the differences and reports them: src/lockstep, src/backend,
+#   src/shrink.rs, src/campaign.rs, src/corpus.rs, and src/survey.
 #
 #   scripts/mutants.sh                          # every mutant of src/native (hours on 2 cores)
+#   scripts/mutants.sh --oracle                 # every mutant of the oracle (see below for the time)
 #   scripts/mutants.sh --shard 3/8              # one eighth: shards run anywhere, in the background
-#   scripts/mutants.sh --in-diff REF            # only the mutants in `git diff REF` (what CI runs)
+#   scripts/mutants.sh --in-diff REF            # the mutants in `git diff REF` of the model and the oracle (what CI runs)
 #   MUTANTS_MAX=6 scripts/mutants.sh --in-diff REF    # at most about 6 of them (a shard), for a time budget
-#   scripts/mutants.sh --file src/native/lhash.rs
+#   scripts/mutants.sh --file src/native/lhash.rs     # one file (of either part)
 #
-# The test selection is fast and strong: the library's unit tests, the
-# lockstep semantics and ex_data tests, the corpora replayed against libssl, the profile
-# tests, the upgrade reproducers between profiles, the DER tests and a short
-# seeded campaign (tests/ops.rs) and the biased-count stress test, about 10 s
-# a mutant plus its build. Results land in mutants.out/ (ignored); the last
-# line is the kill rate.
+# The model's test selection is fast and strong: the library's unit tests,
+# the lockstep semantics and ex_data tests, the corpora replayed against
+# libssl, the profile tests, the upgrade reproducers between profiles, the
+# DER tests and a short seeded campaign (tests/ops.rs) and the biased-count
+# stress test, about 10 s a mutant plus its build. The oracle's adds the
+# faulty backends the harness must catch (tests/faulty.rs: one planted
+# fault per observation, the fuzz targets' entry point, the abandoned
+# world) and the CLI (tests/cli.rs); src/survey's mutants run with the
+# survey tests (tests/survey.rs, worker processes, a planted abort and
+# hang: about 45 s a mutant), the rest without them.
+#
+# Results land in mutants.out/PART/mutants.out/ (ignored), one folder a part
+# (model, oracle-core, oracle-survey, files); the last lines give the kill
+# rates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+MODEL_FILES=('src/native/**/*.rs')
+ORACLE_CORE_FILES=('src/lockstep/**/*.rs' 'src/backend/**/*.rs' src/shrink.rs src/campaign.rs src/corpus.rs)
+ORACLE_SURVEY_FILES=('src/survey/**/*.rs')
+MODEL_TESTS=(--lib --test semantics --test ex_data --test corpora --test profiles --test upgrades --test der --test ops --test biased)
+ORACLE_CORE_TESTS=("${MODEL_TESTS[@]}" --test faulty --test cli)
+ORACLE_SURVEY_TESTS=(--lib --test survey --test faulty)
+# What `git diff` looks at for --in-diff.
+DIFF_PATHS=(src/native src/lockstep src/backend src/shrink.rs src/campaign.rs src/corpus.rs src/survey)
+
 install() {
   if ! cargo mutants --version >/dev/null 2>&1; then
     echo "==> installing cargo-mutants"
     cargo install cargo-mutants --locked
   fi
 }
+
+usage="(--oracle, --shard K/N, --in-diff REF, --file PATH)"
+oracle=0
+diff_ref=
 args=()
+files=()
 while [ "$#" -gt 0 ]; do
   case $1 in
-    --in-diff)
-      ref=${2:?--in-diff needs a git revision}
-      diff=$(mktemp)
-      trap 'rm -f "$diff"' EXIT
-      git diff "$ref" -- src/native >"$diff"
-      if [ ! -s "$diff" ]; then
-        echo "scripts/mutants.sh: no change to src/native since $ref: no mutant to test"
-        exit 0
-      fi
-      args+=(--in-diff "$diff")
-      shift 2
-      install
-      n=$(cargo mutants --list --in-diff "$diff" --file 'src/native/**/*.rs' 2>/dev/null | wc -l)
-      if [ "$n" -eq 0 ]; then
-        echo "scripts/mutants.sh: the change to src/native since $ref has no mutant (tests or comments only)"
-        exit 0
-      fi
-      if [ -n "${MUTANTS_MAX:-}" ]; then
-        k=$(( (n + MUTANTS_MAX - 1) / MUTANTS_MAX ))
-        if [ "$k" -gt 1 ]; then
-          echo "scripts/mutants.sh: $n mutants in the diff; testing shard 1/$k (MUTANTS_MAX=$MUTANTS_MAX)"
-          args+=(--shard "1/$k")
-        fi
-      fi
-      ;;
-    --shard|--file)
-      args+=("$1" "${2:?$1 needs a value}")
-      shift 2
-      ;;
+    --oracle) oracle=1; shift ;;
+    --in-diff) diff_ref=${2:?--in-diff needs a git revision}; shift 2 ;;
+    --shard) args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --file) files+=("${2:?--file needs a path}"); shift 2 ;;
     *)
-      echo "scripts/mutants.sh: unknown option '$1' (--shard K/N, --in-diff REF, --file PATH)" >&2
+      echo "scripts/mutants.sh: unknown option '$1' $usage" >&2
       exit 2
       ;;
   esac
 done
-install
-has_file=0
-for a in "${args[@]+"${args[@]}"}"; do [ "$a" = --file ] && has_file=1; done
-[ "$has_file" = 1 ] || args+=(--file 'src/native/**/*.rs')
-set +e
-cargo mutants --no-shuffle --timeout 120 "${args[@]}" -- \
-  --lib --test semantics --test ex_data --test corpora --test profiles --test upgrades --test der --test ops --test biased
-status=$?
-set -e
-out=mutants.out
-# `grep -c` prints 0 (and fails) for an empty file.
-count() { if [ -f "$out/$1.txt" ]; then grep -c . "$out/$1.txt" || true; else echo 0; fi; }
-caught=$(count caught)
-missed=$(count missed)
-timeout=$(count timeout)
-unviable=$(count unviable)
-tested=$((caught + missed + timeout))
-if [ "$tested" -gt 0 ]; then
-  echo "scripts/mutants.sh: $caught caught, $timeout timed out, $missed missed, $unviable unviable: $(( (caught + timeout) * 1000 / tested / 10 )).$(( (caught + timeout) * 1000 / tested % 10 ))% killed"
+
+# The parts to run: a name, its files and its tests, as "name|files|tests".
+parts=()
+part() { parts+=("$1|$2|$3"); }
+if [ ${#files[@]} -gt 0 ]; then
+  # One test selection for the named files: the survey's if any is in
+  # src/survey, else the oracle's if any is outside src/native.
+  tests=("${MODEL_TESTS[@]}")
+  for f in "${files[@]}"; do
+    case $f in
+      src/survey*) tests=("${ORACLE_SURVEY_TESTS[@]}" "${ORACLE_CORE_TESTS[@]:1}"); break ;;
+      src/native*) ;;
+      *) tests=("${ORACLE_CORE_TESTS[@]}") ;;
+    esac
+  done
+  part files "${files[*]}" "${tests[*]}"
+elif [ "$oracle" = 1 ]; then
+  part oracle-core "${ORACLE_CORE_FILES[*]}" "${ORACLE_CORE_TESTS[*]}"
+  part oracle-survey "${ORACLE_SURVEY_FILES[*]}" "${ORACLE_SURVEY_TESTS[*]}"
+elif [ -n "$diff_ref" ]; then
+  part model "${MODEL_FILES[*]}" "${MODEL_TESTS[*]}"
+  part oracle-core "${ORACLE_CORE_FILES[*]}" "${ORACLE_CORE_TESTS[*]}"
+  part oracle-survey "${ORACLE_SURVEY_FILES[*]}" "${ORACLE_SURVEY_TESTS[*]}"
+else
+  part model "${MODEL_FILES[*]}" "${MODEL_TESTS[*]}"
 fi
-[ -s "$out/missed.txt" ] && { echo "missed:"; cat "$out/missed.txt"; }
-# cargo-mutants exits 2 when mutants were missed, 3 on timeouts.
+
+diff=
+if [ -n "$diff_ref" ]; then
+  diff=$(mktemp)
+  trap 'rm -f "$diff"' EXIT
+  git diff "$diff_ref" -- "${DIFF_PATHS[@]}" >"$diff"
+  if [ ! -s "$diff" ]; then
+    echo "scripts/mutants.sh: no change to the model or the oracle since $diff_ref: no mutant to test"
+    exit 0
+  fi
+fi
+
+install
+# `grep -c` prints 0 (and fails) for an empty file.
+count() { if [ -f "$1/$2.txt" ]; then grep -c . "$1/$2.txt" || true; else echo 0; fi; }
+status=0
+total_caught=0
+total_tested=0
+for p in "${parts[@]}"; do
+  IFS='|' read -r name part_files part_tests <<<"$p"
+  read -r -a fa <<<"$part_files"
+  read -r -a ta <<<"$part_tests"
+  sel=()
+  for f in "${fa[@]}"; do sel+=(--file "$f"); done
+  run=("${args[@]+"${args[@]}"}")
+  if [ -n "$diff" ]; then
+    n=$(cargo mutants --list --in-diff "$diff" "${sel[@]}" 2>/dev/null | wc -l)
+    if [ "$n" -eq 0 ]; then
+      echo "scripts/mutants.sh: $name: the change since $diff_ref has no mutant here"
+      continue
+    fi
+    run+=(--in-diff "$diff")
+    if [ -n "${MUTANTS_MAX:-}" ]; then
+      k=$(( (n + MUTANTS_MAX - 1) / MUTANTS_MAX ))
+      if [ "$k" -gt 1 ]; then
+        echo "scripts/mutants.sh: $name: $n mutants in the diff; testing shard 1/$k (MUTANTS_MAX=$MUTANTS_MAX)"
+        run+=(--shard "1/$k")
+      fi
+    fi
+  fi
+  out=mutants.out/$name/mutants.out
+  echo "==> $name: cargo mutants ${sel[*]} -- ${ta[*]}"
+  set +e
+  cargo mutants --no-shuffle --profile mutants --timeout 180 --output "mutants.out/$name" "${run[@]+"${run[@]}"}" "${sel[@]}" -- "${ta[@]}"
+  s=$?
+  set -e
+  caught=$(( $(count "$out" caught) + $(count "$out" timeout) ))
+  missed=$(count "$out" missed)
+  unviable=$(count "$out" unviable)
+  tested=$((caught + missed))
+  total_caught=$((total_caught + caught))
+  total_tested=$((total_tested + tested))
+  if [ "$tested" -gt 0 ]; then
+    echo "scripts/mutants.sh: $name: $caught caught (timeouts included), $missed missed, $unviable unviable: $(( caught * 1000 / tested / 10 )).$(( caught * 1000 / tested % 10 ))% killed"
+  fi
+  [ -s "$out/missed.txt" ] && { echo "missed ($name):"; cat "$out/missed.txt"; }
+  # cargo-mutants exits 2 when mutants were missed, 3 on timeouts.
+  [ "$s" = 0 ] || [ "$status" != 0 ] || status=$s
+done
+if [ "${#parts[@]}" -gt 1 ] && [ "$total_tested" -gt 0 ]; then
+  echo "scripts/mutants.sh: in all, $total_caught of $total_tested viable mutants killed: $(( total_caught * 1000 / total_tested / 10 )).$(( total_caught * 1000 / total_tested % 10 ))%"
+fi
 exit "$status"

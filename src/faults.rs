@@ -50,11 +50,24 @@ pub enum Fault {
     /// last reference is a use-after-free inside libssl. AddressSanitizer,
     /// not the oracle, must report it (`scripts/check-libssl-asan.sh`).
     LibsslReleasesTwice,
+    /// `SSL_CTX_sess_number` reads one short once the cache holds two or
+    /// more sessions (the members, the size and `cache_full` stay right):
+    /// a difference in a cache counter only.
+    CacheNumberOneShort,
+    /// The cache's member list hides its last member once it holds two or
+    /// more (the counters stay right): a difference in the members only.
+    CacheHidesMember,
+    /// An `SSL` shows no session (`SSL_get0_session` NULL) while it holds
+    /// one: a difference in the `SSL`'s session only.
+    SslHidesSession,
+    /// An `SSL`'s verify result reads one more than it is: a difference in
+    /// the verify result only.
+    SslVerifyResultOff,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 15] = [
         Fault::Get1Leaks,
         Fault::DupShares,
         Fault::FreeReleasesTwice,
@@ -66,6 +79,10 @@ impl Fault {
         Fault::AbortsOnSslClear,
         Fault::SpinsOnSslGet0,
         Fault::LibsslReleasesTwice,
+        Fault::CacheNumberOneShort,
+        Fault::CacheHidesMember,
+        Fault::SslHidesSession,
+        Fault::SslVerifyResultOff,
     ];
 
     /// The fault's name on the command line and in `SESSDIFF_FAULT`.
@@ -82,6 +99,10 @@ impl Fault {
             Fault::AbortsOnSslClear => "aborts-on-ssl-clear",
             Fault::SpinsOnSslGet0 => "spins-on-ssl-get0",
             Fault::LibsslReleasesTwice => "libssl-releases-twice",
+            Fault::CacheNumberOneShort => "cache-number-one-short",
+            Fault::CacheHidesMember => "cache-hides-member",
+            Fault::SslHidesSession => "ssl-hides-session",
+            Fault::SslVerifyResultOff => "ssl-verify-result-off",
         }
     }
 
@@ -260,19 +281,44 @@ impl Backend for FaultyBackend {
     fn fill(&self, out: &mut State, full: bool) {
         self.inner.fill(out, full);
         for fault in &self.faults {
-            let edit: fn(&mut Vec<u8>) = match fault {
-                Fault::EncodeFlipsHostnameByte => |h| {
-                    if let Some(last) = h.last_mut() {
-                        *last ^= 1;
+            match fault {
+                Fault::EncodeFlipsHostnameByte | Fault::EncodeDropsHostnameByte => {
+                    let edit: fn(&mut Vec<u8>) = if *fault == Fault::EncodeFlipsHostnameByte {
+                        |h| {
+                            if let Some(last) = h.last_mut() {
+                                *last ^= 1;
+                            }
+                        }
+                    } else {
+                        |h| {
+                            h.pop();
+                        }
+                    };
+                    for (_, s) in &mut out.sessions {
+                        s.encoding = edit_hostname(&s.encoding, edit);
                     }
-                },
-                Fault::EncodeDropsHostnameByte => |h| {
-                    h.pop();
-                },
-                _ => continue,
-            };
-            for (_, s) in &mut out.sessions {
-                s.encoding = edit_hostname(&s.encoding, edit);
+                }
+                Fault::CacheNumberOneShort => {
+                    if let Some(c) = out.cache.as_mut().filter(|c| c.number >= 2) {
+                        c.number -= 1;
+                    }
+                }
+                Fault::CacheHidesMember => {
+                    if let Some(c) = out.cache.as_mut().filter(|c| c.members.len() >= 2) {
+                        c.members.pop();
+                    }
+                }
+                Fault::SslHidesSession => {
+                    for ssl in out.ssls.iter_mut().flatten() {
+                        ssl.session = None;
+                    }
+                }
+                Fault::SslVerifyResultOff => {
+                    for ssl in out.ssls.iter_mut().flatten() {
+                        ssl.verify_result += 1;
+                    }
+                }
+                _ => {}
             }
         }
     }

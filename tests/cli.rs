@@ -152,3 +152,57 @@ fn fuzz_runs_der_probes_and_encodings_writes_probe_programs() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("3 passed, 0 failed"), "{text}");
 }
+
+/// stdout's lines, their trailing blanks cut.
+fn lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn replay_verbose_prints_the_agreed_trace_line_by_line() {
+    let d = temp_dir("verbose");
+    let f = d.join("p.txt");
+    std::fs::write(&f, "new s0\nfree s7\nup_ref s0 -> s1\n").unwrap();
+    let path = f.to_str().unwrap();
+    let trace = [
+        "   0  new s0  = #0",
+        "   1  free s7  skipped",
+        "   2  up_ref s0 -> s1  = 1",
+        "   3  free s0 (drain)  = void",
+        "   4  free s1 (drain)  = void  free(#0)",
+        "   5  ctx_free (drain)  = void",
+    ];
+    let pass = format!("PASS     {path}  (2 ops, 1 skipped)");
+    let out = sessdiff(&["replay", "-v", path]);
+    assert_eq!(out.status.code(), Some(0));
+    let mut want = vec![pass.clone()];
+    want.extend(trace.map(String::from));
+    want.push("1 passed, 0 failed".into());
+    assert_eq!(lines(&out), want);
+    // Without -v, no trace.
+    let out = sessdiff(&["replay", path]);
+    assert_eq!(lines(&out), [pass, "1 passed, 0 failed".into()]);
+    // A divergence (4.0's nanosecond times against the system's 3.0) shows
+    // the steps agreed before it, then the report.
+    std::fs::write(&f, "new s0\nfree s7\nset_time s0 -1\n").unwrap();
+    let out = sessdiff(&["replay", "-v", "--model", "4.0.3", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(
+        got[0],
+        format!("DIVERGE  {path}  divergence:set_time:session.time")
+    );
+    assert_eq!(got[1..3], trace[..2]);
+    assert_eq!(
+        got[3],
+        "    DIVERGENCE at step 2 (program op): set_time s0 -1"
+    );
+    let out = sessdiff(&["replay", "--model", "4.0.3", path]);
+    assert_eq!(
+        lines(&out)[1],
+        "    DIVERGENCE at step 2 (program op): set_time s0 -1"
+    );
+}

@@ -204,3 +204,113 @@ fn a_shorter_encoded_field_is_reported_by_its_der_field() {
         ["session #0 encoding [6] hostname at byte 40 a603040161 a60404026162"]
     );
 }
+
+/// The divergence of `fault` on `program`, found the way campaigns look
+/// (checkpoints, then every step again to locate it).
+fn observed(fault: Fault, program: &str) -> lockstep::Divergence {
+    let p = Program::parse(program).unwrap();
+    *lockstep::check_with(&p, || {
+        (FaultyBackend::new(fault), OsslBackend::new().unwrap())
+    })
+    .unwrap_err()
+}
+
+/// Two sessions with their own ids, cached one after the other.
+const TWO_CACHED: &str = "new s0\nset_id s0 01\ncache_add s0\nnew s1\nset_id s1 02\ncache_add s1\n";
+
+#[test]
+fn a_difference_in_a_cache_counter_alone_is_named_by_its_field() {
+    let d = observed(Fault::CacheNumberOneShort, TWO_CACHED);
+    assert_eq!(d.signature(), "divergence:cache_add:cache.number");
+    assert_eq!(rows(&d), ["cache.number 1 2"]);
+}
+
+#[test]
+fn a_difference_in_the_cache_members_alone_is_named_by_its_field() {
+    let d = observed(Fault::CacheHidesMember, TWO_CACHED);
+    assert_eq!(d.signature(), "divergence:cache_add:cache.members");
+    assert_eq!(rows(&d), ["cache.members #0 #0 #3"]);
+}
+
+#[test]
+fn a_difference_in_an_ssl_session_alone_is_named_by_its_field() {
+    let d = observed(
+        Fault::SslHidesSession,
+        "new s0\nssl_new c1\nssl_set c1 s0\n",
+    );
+    assert_eq!(d.signature(), "divergence:ssl_set:ssl.session");
+    assert_eq!(rows(&d), ["ssl c1 session NULL #0"]);
+}
+
+#[test]
+fn a_difference_in_an_ssl_verify_result_alone_is_named_by_its_field() {
+    let d = observed(Fault::SslVerifyResultOff, "ssl_new c2\n");
+    assert_eq!(d.signature(), "divergence:ssl_new:ssl.verify_result");
+    assert_eq!(rows(&d), ["ssl c2 verify_result 1 0"]);
+}
+
+/// `ssl_copy_session_id` from an `SSL` with no session: libssl empties
+/// `c0`; the planted model fault keeps its session.
+const COPY_FROM_EMPTY: &str =
+    "new s0\nssl_new c0\nssl_set c0 s0\nssl_new c1\nssl_copy_session_id c0 c1\n";
+
+/// Runs `f` with the model fault behind [`Fault::CopySessionIdKeepsOld`]
+/// planted on this thread (a faulty backend plants it for its lifetime).
+fn with_model_fault<T>(f: impl FnOnce() -> T) -> T {
+    let _planted = FaultyBackend::new(Fault::CopySessionIdKeepsOld);
+    f()
+}
+
+#[test]
+fn the_fuzz_targets_entry_point_reports_a_fault_in_the_model() {
+    let p = Program::parse(COPY_FROM_EMPTY).unwrap();
+    assert!(
+        lockstep::check_against_libssl(&p).is_ok(),
+        "clean without the fault"
+    );
+    let d = with_model_fault(|| lockstep::check_against_libssl(&p)).unwrap_err();
+    assert_eq!(d.signature(), "divergence:ssl_copy_session_id:ssl.session");
+    assert_eq!(d.step, 4, "located at the op, not at a checkpoint");
+    // What the `ops` and `der` targets call, with their two ways of reading
+    // an input: the divergence is a panic that starts with its signature.
+    for decode in [Program::from_fuzz_bytes, Program::from_der_fuzz_bytes] {
+        let program = decode(COPY_FROM_EMPTY.as_bytes());
+        assert_eq!(program, p);
+        shrink::check_for_fuzzer(&program);
+        let panic = with_model_fault(|| {
+            std::panic::catch_unwind(|| shrink::check_for_fuzzer(&program)).unwrap_err()
+        });
+        let message = panic.downcast_ref::<String>().expect("a formatted panic");
+        assert!(
+            message.starts_with("divergence:ssl_copy_session_id:ssl.session\nminimal program:\n"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("ssl_copy_session_id c0 c1\n"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn after_a_divergence_nothing_of_the_libssl_world_is_freed() {
+    // On a thread of its own: libssl's deaths are counted per thread.
+    std::thread::spawn(|| {
+        let p = Program::parse(
+            "new s0\nnew s1\nset_id s1 01\ncache_add s1\nssl_new c0\nssl_set c0 s0\ndup s0 -> s2\n",
+        )
+        .unwrap();
+        let mut native = FaultyBackend::new(Fault::DupShares);
+        let mut libssl = OsslBackend::new().unwrap();
+        let d = lockstep::run(&p, &mut native, &mut libssl).unwrap_err();
+        assert_eq!(d.signature(), "divergence:dup:ret");
+        let _ = sessdiff::ossl::take_events();
+        let live = sessdiff::ossl::live_sessions();
+        assert_eq!(live, 3, "s0, s1 and libssl's copy");
+        drop(libssl);
+        assert_eq!(sessdiff::ossl::live_sessions(), live, "a session was freed");
+        assert_eq!(sessdiff::ossl::take_events(), [], "a callback ran");
+    })
+    .join()
+    .unwrap();
+}

@@ -264,3 +264,27 @@ fn an_upgrade_survey_explains_each_class_by_its_switch() {
         );
     }
 }
+
+#[test]
+fn cache_only_differences_are_classes_named_by_their_cache_field() {
+    // One fault a survey: the two show together whenever the cache holds
+    // two sessions, and the counter is compared first.
+    for (fault, field) in [
+        ("cache-number-one-short", "cache.number"),
+        ("cache-hides-member", "cache.members"),
+    ] {
+        let (code, v, _) = survey(fault, 400, &[fault], &[]);
+        assert_eq!(code, 1);
+        let sigs = signatures(&v);
+        assert!(!sigs.is_empty());
+        for s in &sigs {
+            assert!(
+                s.ends_with(&format!(":{field}")),
+                "{fault}: a class not named by the field it differs in: {s} ({sigs:?})"
+            );
+        }
+        // The class shows the field, with both sides' values.
+        let shown = class(&v, &sigs[0]).to_string();
+        assert!(shown.contains(field), "{shown}");
+    }
+}

@@ -23,6 +23,8 @@ mod snapshot;
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
 pub use snapshot::SessionSnapshot;
+#[cfg(test)]
+pub(crate) use snapshot::blank;
 pub(crate) use snapshot::{FieldPairs, Getters, Value, hex};
 
 /// The profile [`NativeBackend::new`] follows; `None` for the linked

@@ -570,6 +570,96 @@ mod tests {
         );
     }
 
+    /// The native backend that refuses `set_time`, as a profile with a
+    /// documented library bug does, and may claim a session lingers after
+    /// the drain.
+    struct Refusing(NativeBackend, bool);
+
+    impl Backend for Refusing {
+        fn name(&self) -> &'static str {
+            "refusing"
+        }
+        fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32) {
+            self.0.apply(step, op)
+        }
+        fn take_events(&mut self) -> Vec<Event> {
+            self.0.take_events()
+        }
+        fn hazard(&self, op: &Op) -> Option<&'static str> {
+            (op.kind() == OpKind::SetTime).then_some("a planted bug")
+        }
+        fn fill(&self, out: &mut State, full: bool) {
+            self.0.fill(out, full)
+        }
+        fn state(&self) -> State {
+            let mut s = self.0.state();
+            s.live += i64::from(self.1);
+            s
+        }
+        fn abandon(&mut self) {
+            self.0.abandon()
+        }
+    }
+
+    #[test]
+    fn the_trace_counts_and_shows_every_step() {
+        let p = program(
+            "new s0\nfree s5\nset_time s0 5\nup_ref s0 -> s1\ncache_add s1\nfree s6\nset_time s1 9\nfree s1\n",
+        );
+        let t = run(
+            &p,
+            &mut NativeBackend::new(),
+            &mut Refusing(NativeBackend::new(), false),
+        )
+        .unwrap();
+        assert_eq!((t.executed(), t.skipped(), t.refused()), (4, 2, 2));
+        let lines: Vec<String> = t
+            .to_string()
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "   0  new s0  = #0",
+                "   1  free s5  skipped",
+                "   2  set_time s0 5  refused (a planted bug)",
+                "   3  up_ref s0 -> s1  = 1",
+                "   4  cache_add s1  = 1",
+                "   5  free s6  skipped",
+                "   6  set_time s1 9  refused (a planted bug)",
+                "   7  free s1  = void",
+                "   8  free s0 (drain)  = void",
+                "   9  ctx_free (drain)  = void  rm(#0) free(#0)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_left_alive_after_the_drain_is_its_own_field() {
+        let p = program("new s0\n");
+        let d = run(
+            &p,
+            &mut NativeBackend::new(),
+            &mut Refusing(NativeBackend::new(), true),
+        )
+        .unwrap_err();
+        assert_eq!(d.signature(), "divergence:end_ctx_free:live_after_drain");
+        assert_eq!(
+            (
+                d.differences[0].left.as_str(),
+                d.differences[0].right.as_str()
+            ),
+            ("0", "1")
+        );
+        assert_eq!(d.phase, Phase::End);
+        assert!(
+            d.to_string()
+                .contains("DIVERGENCE at step 3 (after the drain)"),
+            "{d}"
+        );
+    }
+
     #[test]
     fn run_alone_sees_every_legal_op() {
         let p = program("new s0\nfree s3\nnew s1\n");
