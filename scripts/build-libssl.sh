@@ -4,7 +4,7 @@
 # prints the prefix. About 2 minutes on 2 cores (the time is kept in
 # PREFIX/BUILD-SECONDS).
 #
-#   scripts/build-libssl.sh RELEASE                 # 1.1.1w 3.0.0 3.0.8 3.2.1 3.5.5 3.6.3 4.0.3
+#   scripts/build-libssl.sh RELEASE                 # a measured release of src/native/releases.txt
 #   scripts/build-libssl.sh RELEASE --instrumented  # into target/libssl/RELEASE-instrumented/
 #
 # --instrumented builds with clang-16, AddressSanitizer and libFuzzer's
@@ -19,20 +19,20 @@ case "${2:-}" in
   --instrumented) instrumented=1 ;;
   *) echo "build-libssl: unknown option '$2' (--instrumented)" >&2; exit 2 ;;
 esac
-case "$release" in
-  1.1.1w) crate=111.28.2+1.1.1w ;;
-  3.0.0) crate=300.0.2+3.0.0 ;;
-  3.0.8) crate=300.0.13+3.0.8 ;;
-  3.2.1) crate=300.2.3+3.2.1 ;;
-  3.5.5) crate=300.5.5+3.5.5 ;;
-  3.6.3) crate=300.6.1+3.6.3 ;;
-  4.0.3) crate=400.0.2+4.0.3 ;;
-  *)
-    echo "build-libssl: unknown release '$release' (1.1.1w 3.0.0 3.0.8 3.2.1 3.5.5 3.6.3 4.0.3)" >&2
-    exit 2
-    ;;
-esac
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The one table of releases (also read by --model): the measured releases
+# and the openssl-src crate version that builds each.
+table=$root/src/native/releases.txt
+crate=$(awk -v r="$release" '$1 == r && $3 == "measured" { print $2 }' "$table")
+if [ -z "$crate" ] || [ "$crate" = system ]; then
+  buildable=$(awk '$1 !~ /^#/ && $3 == "measured" && $2 != "system" { printf "%s ", $1 }' "$table")
+  if [ "$crate" = system ]; then
+    echo "build-libssl: $release is the system's libssl: nothing to build (run sessdiff itself)" >&2
+  else
+    echo "build-libssl: '$release' is not a release this script builds (it builds the measured releases: ${buildable% }; $table lists every release sessdiff knows)" >&2
+  fi
+  exit 2
+fi
 name=$release
 [ "$instrumented" = 1 ] && name=$release-instrumented
 prefix=$root/target/libssl/$name
@@ -75,6 +75,7 @@ fn main() {
 EOF
 host=$(rustc -vV | sed -n 's/^host: //p')
 started=$(date +%s)
+echo "==> building OpenSSL $release from openssl-src $crate into $prefix (first use only: about 2 minutes on 2 cores)" >&2
 compiler=()
 if [ "$instrumented" = 1 ]; then
   # OSS-Fuzz's builder passes its own compiler and sanitizer flags.
@@ -95,4 +96,5 @@ mkdir -p "$(dirname "$prefix")"
 cp -r "$(tail -n 1 "$work/build.log")" "$prefix"
 # How long the build took, for scripts/matrix.sh's table.
 echo $(( $(date +%s) - started )) >"$prefix/BUILD-SECONDS"
+echo "==> OpenSSL $release built in $(( $(date +%s) - started )) s" >&2
 echo "$prefix"

@@ -29,6 +29,16 @@ fi
 target=${1:?usage: scripts/fuzz.sh [--instrumented] TARGET [SECONDS]}
 seconds=${2:-60}
 cd "$(dirname "$0")/.."
+# The targets are the files of fuzz/fuzz_targets: check the name before
+# anything is built or created.
+targets=$(cd fuzz/fuzz_targets && ls -- *.rs | sed 's/\.rs$//' | tr '\n' ' ')
+if [ ! -f "fuzz/fuzz_targets/$target.rs" ]; then
+  echo "scripts/fuzz.sh: unknown target '$target' (targets: ${targets% })" >&2
+  exit 2
+fi
+case $seconds in
+  ''|*[!0-9]*|0) echo "scripts/fuzz.sh: SECONDS must be a positive whole number, not '$seconds'" >&2; exit 2 ;;
+esac
 build=()
 if [ "$instrumented" = 1 ]; then
   # shellcheck source=instrumented-env.sh

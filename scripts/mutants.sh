@@ -14,7 +14,8 @@
 #   scripts/mutants.sh                          # every mutant of src/native (hours on 2 cores)
 #   scripts/mutants.sh --oracle                 # every mutant of the oracle (see below for the time)
 #   scripts/mutants.sh --shard 3/8              # one eighth: shards run anywhere, in the background
-#   scripts/mutants.sh --in-diff REF            # the mutants in `git diff REF` of the model and the oracle (what CI runs)
+#   scripts/mutants.sh --in-diff REF            # the mutants in `git diff REF` of the model and the oracle (what CI runs;
+#                                               # the oracle's core test selection for all of them)
 #   MUTANTS_MAX=6 scripts/mutants.sh --in-diff REF    # at most about 6 of them (a shard), for a time budget
 #   scripts/mutants.sh --file src/native/lhash.rs     # one file (of either part)
 #
@@ -30,8 +31,8 @@
 # hang: about 45 s a mutant), the rest without them.
 #
 # Results land in mutants.out/PART/mutants.out/ (ignored), one folder a part
-# (model, oracle-core, oracle-survey, files); the last lines give the kill
-# rates.
+# (model, oracle-core, oracle-survey, diff, files); the last lines give the
+# kill rates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,9 +89,10 @@ elif [ "$oracle" = 1 ]; then
   part oracle-core "${ORACLE_CORE_FILES[*]}" "${ORACLE_CORE_TESTS[*]}"
   part oracle-survey "${ORACLE_SURVEY_FILES[*]}" "${ORACLE_SURVEY_TESTS[*]}"
 elif [ -n "$diff_ref" ]; then
-  part model "${MODEL_FILES[*]}" "${MODEL_TESTS[*]}"
-  part oracle-core "${ORACLE_CORE_FILES[*]}" "${ORACLE_CORE_TESTS[*]}"
-  part oracle-survey "${ORACLE_SURVEY_FILES[*]}" "${ORACLE_SURVEY_TESTS[*]}"
+  # One run (one copy of the tree, one baseline build) over the model and
+  # the oracle, with the oracle's core selection (src/survey's mutants
+  # without the slow survey tests: --oracle runs those with them).
+  part diff "${MODEL_FILES[*]} ${ORACLE_CORE_FILES[*]} ${ORACLE_SURVEY_FILES[*]}" "${ORACLE_CORE_TESTS[*]}"
 else
   part model "${MODEL_FILES[*]}" "${MODEL_TESTS[*]}"
 fi
@@ -135,6 +137,7 @@ for p in "${parts[@]}"; do
     fi
   fi
   out=mutants.out/$name/mutants.out
+  mkdir -p "mutants.out/$name"
   echo "==> $name: cargo mutants ${sel[*]} -- ${ta[*]}"
   set +e
   cargo mutants --no-shuffle --profile mutants --timeout 180 --output "mutants.out/$name" "${run[@]+"${run[@]}"}" "${sel[@]}" -- "${ta[@]}"

@@ -26,8 +26,8 @@ pub enum Target {
     /// Random call programs over the whole call language.
     #[default]
     Ops,
-    /// Mostly-valid session DER through every decode path
-    /// ([`Program::der_probe`]).
+    /// Mostly-valid session DER through every decode path: decode, decode
+    /// into a session, dup (each input is a `Program::der_probe`).
     Der,
 }
 

@@ -9,13 +9,14 @@ use crate::program::{ParseError, Program};
 /// A corpus file that could not be read or parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
-    /// The file or folder could not be read.
-    #[error("{path}: {source}")]
+    /// The file or folder could not be read. (The I/O error is part of
+    /// the message, not a source: a report of the chain would say it twice.)
+    #[error("{path}: {cause}")]
     Io {
         /// The path.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A line does not parse: `FILE:LINE: what is wrong`.
     #[error("{path}:{line}: {message}")]
@@ -36,9 +37,9 @@ pub enum CorpusError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CorpusError + '_ {
-    move |source| CorpusError::Io {
+    move |cause| CorpusError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -56,11 +57,63 @@ pub fn read_program(path: &Path) -> Result<Program, CorpusError> {
             message: "not valid UTF-8".into(),
         }
     })?;
-    Program::parse(&text).map_err(|ParseError { line, message }| CorpusError::Parse {
-        path: path.to_path_buf(),
-        line,
-        message,
-    })
+    let program =
+        Program::parse(&text).map_err(|ParseError { line, message }| CorpusError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })?;
+    if program.ops.is_empty() {
+        return Err(CorpusError::Parse {
+            path: path.to_path_buf(),
+            line: text.lines().count().max(1),
+            message: "the program is empty: no op (a program file holds one op a line)".into(),
+        });
+    }
+    Ok(program)
+}
+
+/// Every problem found reading a set of program files: one a line.
+#[derive(Debug)]
+pub struct CorpusErrors(pub Vec<CorpusError>);
+
+impl std::fmt::Display for CorpusErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))?;
+        if self.0.len() > 1 {
+            write!(f, "\n{} problems; nothing was run", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CorpusErrors {}
+
+/// Reads every program at `paths` (files, or every `*.txt` below folders),
+/// in order. Every unreadable path and malformed or empty file is
+/// reported, all of them, before the caller runs anything.
+pub fn read_programs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Program)>, CorpusErrors> {
+    let mut programs = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match program_files(p) {
+            Ok(files) => {
+                for f in files {
+                    match read_program(&f) {
+                        Ok(program) => programs.push((f, program)),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(programs)
+    } else {
+        Err(CorpusErrors(errors))
+    }
 }
 
 /// The value of a `# KEY: value` line in the comment header of a program
@@ -152,6 +205,49 @@ mod tests {
             program_files(&d.join("missing")),
             Err(CorpusError::Io { .. })
         ));
+        fs::write(&f, "# only a comment\n\n").unwrap();
+        assert_eq!(
+            read_program(&f).unwrap_err().to_string(),
+            format!(
+                "{}:2: the program is empty: no op (a program file holds one op a line)",
+                f.display()
+            )
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_set_is_reported_before_anything_runs() {
+        let d = temp("set");
+        fs::write(d.join("a.txt"), "new s0\n").unwrap();
+        fs::write(d.join("b.txt"), "new s0\nfree s9\n").unwrap();
+        fs::write(d.join("c.txt"), "").unwrap();
+        fs::write(d.join("d.txt"), "new s1\n").unwrap();
+        let missing = d.join("missing.txt");
+        let e = read_programs(&[d.clone(), missing.clone()]).unwrap_err();
+        let text = e.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[0].starts_with(&format!("{}:2: free:", d.join("b.txt").display())),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with(&format!(
+                "{}:1: the program is empty",
+                d.join("c.txt").display()
+            )),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with(&format!("{}: ", missing.display())),
+            "{text}"
+        );
+        assert_eq!(lines[2].matches("No such file").count(), 1, "{text}");
+        assert_eq!(lines[3], "3 problems; nothing was run");
+        fs::remove_file(d.join("b.txt")).unwrap();
+        fs::remove_file(d.join("c.txt")).unwrap();
+        let ok = read_programs(std::slice::from_ref(&d)).unwrap();
+        assert_eq!(ok.len(), 2);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! | real OpenSSL (all `unsafe`) | [`ossl`] |
 //! | backends | [`backend`] |
 //! | lockstep runner | [`lockstep`] |
-//! | tools | [`shrink`], [`corpus`], [`campaign`], [`survey`], [`report`] |
+//! | tools | [`shrink`], [`corpus`], [`campaign`], [`survey`], [`report`], [`rerun`] |
 //!
 //! [`errcode`] is a leaf that every layer may use: libssl's packed error
 //! codes; so is `bytes`, the snapshots' byte-string helpers. All `unsafe`
@@ -32,5 +32,6 @@ pub mod native;
 pub mod ossl;
 pub mod program;
 pub mod report;
+pub mod rerun;
 pub mod shrink;
 pub mod survey;

@@ -29,6 +29,13 @@ enum Command {
     Import(cli::import::ImportArgs),
     Encodings(cli::encodings::EncodingsArgs),
     Report(cli::report::ReportArgs),
+    /// Print a shell completion script: `sessdiff completions bash >
+    /// ~/.local/share/bash-completion/completions/sessdiff`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +50,15 @@ fn main() -> ExitCode {
         Command::Import(a) => cli::import::run(a),
         Command::Encodings(a) => cli::encodings::run(a),
         Command::Report(a) => cli::report::run(a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write as _;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Args::command(), "sessdiff", &mut script);
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            let _ = std::io::stdout().write_all(&script);
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

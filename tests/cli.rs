@@ -206,3 +206,163 @@ fn replay_verbose_prints_the_agreed_trace_line_by_line() {
         "    DIVERGENCE at step 2 (program op): set_time s0 -1"
     );
 }
+
+/// Runs a command line as a user types it, in a shell whose PATH starts
+/// with the folder of the `sessdiff` under test.
+fn shell(line: &str, env: &[(&str, &str)]) -> Output {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sessdiff"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Command::new("sh");
+    c.args(["-c", line]).env("PATH", path);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("sh runs")
+}
+
+/// The text after `prefix` on the line of `out` that starts with it.
+fn printed(out: &Output, prefix: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn the_reproduce_line_of_a_divergence_under_another_model_reproduces_it() {
+    let d = temp_dir("reproduce");
+    let out_dir = d.join("divergences");
+    let out = sessdiff(&[
+        "fuzz",
+        "--model",
+        "4.0.3",
+        "--seed",
+        "1",
+        "--seconds",
+        "20",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sig = printed(&out, "signature: ");
+    let line = printed(&out, "reproduce: ");
+    assert!(line.starts_with("sessdiff replay --model 4.0.3 "), "{line}");
+    let again = shell(&line, &[]);
+    assert_eq!(again.status.code(), Some(1), "{line}");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&format!("  {sig}")),
+        "{line}"
+    );
+    // The program file's header names the model too.
+    let file = line.rsplit(' ').next().unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(
+        text.contains(
+            "# found by: sessdiff fuzz --target ops --seed 1 --ops 32 --model 4.0.3 (program "
+        ),
+        "{text}"
+    );
+    // Only the shrunk program is a *.txt: replaying the folder runs it alone.
+    let files: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .count(),
+        1,
+        "{files:?}"
+    );
+}
+
+#[test]
+fn under_against_sh_the_reproduce_line_goes_through_it_with_the_same_library() {
+    let d = temp_dir("against");
+    // A stand-in for scripts/against.sh that records its library and runs
+    // the sessdiff under test.
+    let script = d.join("against.sh");
+    let log = d.join("library");
+    std::fs::write(
+        &script,
+        format!(
+            "echo \"$1\" > {}\nshift\nexec sessdiff \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let spec = format!("{} 1.1.1w", script.display());
+    let out_dir = d.join("divergences");
+    let fuzz = format!(
+        "sessdiff fuzz --model 4.0.3 --seed 1 --seconds 20 --out {}",
+        out_dir.display()
+    );
+    let out = shell(&fuzz, &[("SESSDIFF_AGAINST", &spec)]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = printed(&out, "reproduce: ");
+    assert!(
+        line.starts_with(&format!(
+            "bash {} 1.1.1w replay --model 4.0.3 ",
+            script.display()
+        )),
+        "{line}"
+    );
+    let again = shell(&line, &[]);
+    assert_eq!(again.status.code(), Some(1), "{line}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "1.1.1w\n");
+}
+
+#[test]
+fn unknown_models_are_refused_with_the_list_and_unmeasured_ones_named() {
+    for bad in ["9.9.9", "5.0.0", "1.0.2", "3.0.91", "4.0.3,re_add=9.9"] {
+        let out = sessdiff(&["fuzz", "--model", bad, "--seconds", "1"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("measured: 1.1.1w"), "{bad}: {err}");
+    }
+    let out = sessdiff(&[
+        "fuzz",
+        "--model",
+        "3.0.19,re_add=3.0.5",
+        "--programs",
+        "1",
+        "--seed",
+        "1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("(3.0.5: not measured, follows 3.0.0)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_survey_with_no_class_prints_no_command_that_fails() {
+    let d = temp_dir("survey-none");
+    let out = sessdiff(&[
+        "survey",
+        "--seed",
+        "1",
+        "--programs",
+        "200",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("sessdiff replay"), "{text}");
+    assert!(text.contains("no class: nothing differs"), "{text}");
+    let md = std::fs::read_to_string(d.join("survey.md")).unwrap();
+    assert!(!md.contains("sessdiff replay"), "{md}");
+}

@@ -273,8 +273,32 @@ fn cache_only_differences_are_classes_named_by_their_cache_field() {
         ("cache-number-one-short", "cache.number"),
         ("cache-hides-member", "cache.members"),
     ] {
-        let (code, v, _) = survey(fault, 400, &[fault], &[]);
+        let (code, v, dir) = survey(fault, 400, &[fault], &[]);
         assert_eq!(code, 1);
+        // Every replay line the survey wrote, run as printed, shows its class.
+        let bin = Path::new(env!("CARGO_BIN_EXE_sessdiff"))
+            .parent()
+            .unwrap()
+            .display()
+            .to_string();
+        for f in std::fs::read_dir(dir.join("classes")).unwrap() {
+            let f = f.unwrap().path();
+            let line = sessdiff::corpus::header_value(&f, "replay")
+                .unwrap()
+                .expect("a replay line");
+            let sig = std::fs::read_to_string(&f).unwrap().lines().next().unwrap()[2..].to_string();
+            assert!(line.starts_with("sessdiff replay --fault "), "{line}");
+            let o = Command::new("sh")
+                .args(["-c", &line])
+                .env(
+                    "PATH",
+                    format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+                )
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{line}");
+            assert!(String::from_utf8_lossy(&o.stdout).contains(&sig), "{line}");
+        }
         let sigs = signatures(&v);
         assert!(!sigs.is_empty());
         for s in &sigs {

@@ -32,9 +32,8 @@ pub fn run(args: EncodingsArgs) -> Result<ExitCode> {
     // Encoding -> where it was first seen.
     let mut found: BTreeMap<Vec<u8>, String> = BTreeMap::new();
     let mut programs = 0;
-    for input in &args.inputs {
-        for f in corpus::program_files(input)? {
-            let program = corpus::read_program(&f)?;
+    {
+        for (f, program) in corpus::read_programs(&args.inputs)? {
             programs += 1;
             let mut step = 0;
             let _ = lockstep::run_alone(&program, &mut NativeBackend::new(), |b| {

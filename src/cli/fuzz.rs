@@ -33,7 +33,7 @@ fn line(s: &Stats) -> String {
         String::new()
     };
     format!(
-        "{} programs ({:.0}/s), {} ops ({:.0}/s), {} skipped{refused}, 0 divergences",
+        "{} programs ({:.0}/s), {} ops ({:.0}/s), {} skipped (illegal where they stand: run on neither side){refused}, 0 divergences",
         s.programs,
         s.programs_per_sec(),
         s.ops,
@@ -85,16 +85,19 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     };
     let d = &found.divergence;
     let stem = format!("seed{}-program{}", config.seed, found.index);
+    let mut found_by: Vec<String> = vec!["fuzz".into()];
+    found_by.extend(args.campaign.flags(seed).split(' ').map(String::from));
+    found_by.extend(args.model.flags());
     let header = format!(
-        "{}\nfound by: sessdiff fuzz {} (program {})\ncommand: {}\nagainst: {}",
+        "{}\nfound by: {} (program {})\ncommand: {}\nagainst: {}",
         d.signature(),
-        args.campaign.flags(seed),
+        sessdiff::rerun::command(&found_by),
         found.index,
         super::command_line(),
         d.libssl_version
     );
     corpus::write_program(
-        &args.out.join(format!("{stem}.orig.txt")),
+        &args.out.join(format!("{stem}.orig")),
         &header,
         &found.program,
     )?;
@@ -129,8 +132,8 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
     );
     println!("written to {}", path.display());
     println!(
-        "reproduce: cargo run --release -- replay {}",
-        path.display()
+        "reproduce: {}",
+        super::replay_command(&args.model, &[], &path)
     );
     Ok(ExitCode::from(super::DIVERGED))
 }

@@ -121,30 +121,44 @@ impl ModelArgs {
     }
 
     /// The name of the profile for people: `3.0.19`, `4.0.3,re_add=3.0.19`,
-    /// or the linked release for `auto`.
+    /// or the linked release for `auto`; a release that was not measured is
+    /// said to be one: `3.0.5 (3.0.5: not measured, follows 3.0.0)`.
     pub fn name(&self) -> String {
         match &self.model.0 {
-            Some((_, spec)) => spec.clone(),
+            Some((_, spec)) => {
+                let notes: Vec<String> = spec
+                    .split(',')
+                    .map(|part| part.rsplit('=').next().unwrap_or(part))
+                    .filter_map(|r| sessdiff::native::releases::lookup(r).ok()?.note())
+                    .collect();
+                if notes.is_empty() {
+                    spec.clone()
+                } else {
+                    format!("{spec} ({})", notes.join("; "))
+                }
+            }
             None => sessdiff::backend::model().to_string(),
         }
     }
 }
 
-/// The command line as typed (arguments joined by spaces, quoted when they
-/// hold spaces), for report and program headers.
+/// The command line as typed, in the form that runs it again
+/// ([`sessdiff::rerun::command`]: `sessdiff …`, or through
+/// `scripts/against.sh`), for report and program headers.
 pub fn command_line() -> String {
-    let args: Vec<String> = std::env::args()
-        .enumerate()
-        .map(|(i, a)| {
-            let a = if i == 0 { "sessdiff".to_string() } else { a };
-            if a.contains(char::is_whitespace) || a.is_empty() {
-                format!("'{a}'")
-            } else {
-                a
-            }
-        })
-        .collect();
-    args.join(" ")
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    sessdiff::rerun::command(&args)
+}
+
+/// The command that replays `path` as this process ran: the same model
+/// (its `--model` flag, if one was given), the same library, and `extra`
+/// flags (`--isolate`, planted faults) before the path.
+pub fn replay_command(model: &ModelArgs, extra: &[String], path: &std::path::Path) -> String {
+    let mut args = vec!["replay".to_string()];
+    args.extend(extra.iter().cloned());
+    args.extend(model.flags());
+    args.push(path.display().to_string());
+    sessdiff::rerun::command(&args)
 }
 
 /// A progress bar over `seconds` on standard error, drawn only on a
@@ -178,6 +192,16 @@ pub fn limit_memory(bytes: u64) -> anyhow::Result<()> {
 
 /// The address space of a command that runs libssl in this process.
 pub const PROCESS_MEMORY: u64 = 4 << 30;
+
+/// `n` and a noun in the number that fits: `1 program`, `2 programs`.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
 
 /// Exit code for a divergence.
 pub const DIVERGED: u8 = 1;

@@ -40,18 +40,12 @@ pub struct ReplayArgs {
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     // Read everything first: bad input is reported before anything runs.
-    let mut programs = Vec::new();
-    for p in &args.paths {
-        for f in corpus::program_files(p)? {
-            let program = corpus::read_program(&f)?;
-            programs.push((f, program));
-        }
-    }
+    let programs = corpus::read_programs(&args.paths)?;
     super::limit_memory(super::PROCESS_MEMORY)?;
     args.model.apply();
     eprintln!(
-        "sessdiff replay: {} programs, the {} model against {}",
-        programs.len(),
+        "sessdiff replay: {}, the {} model against {}",
+        super::count(programs.len() as u64, "program"),
         args.model.name(),
         sessdiff::ossl::version()
     );

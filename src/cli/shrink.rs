@@ -46,5 +46,9 @@ pub fn run(args: ShrinkArgs) -> Result<ExitCode> {
     println!("{sig}: {} ops -> {} ops", program.ops.len(), min.ops.len());
     print!("{min}");
     println!("written to {}", out.display());
+    println!(
+        "reproduce: {}",
+        super::replay_command(&args.model, &[], &out)
+    );
     Ok(ExitCode::from(super::DIVERGED))
 }

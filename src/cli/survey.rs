@@ -151,8 +151,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
             .flags()
             .into_iter()
             .chain(args.planted.args())
-            .collect::<Vec<_>>()
-            .join(" "),
+            .collect(),
     };
     let mut survey = Survey::new(config)?;
     eprintln!(
@@ -201,10 +200,10 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
             format!(" (also {})", c.aliases.join(", "))
         };
         println!(
-            "  {:>2}. {}{aliases}: {} programs, reproducer {} ops",
+            "  {:>2}. {}{aliases}: {}, reproducer {} ops",
             n + 1,
             c.signature,
-            c.count,
+            super::count(c.count, "program"),
             c.reproducer.ops.len(),
         );
     }
@@ -218,17 +217,14 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         println!("  expected, seen again: {}", expected.join(", "));
     }
     println!("report: {}", args.out.join("survey.md").display());
-    let flags: Vec<String> = args
-        .model
-        .flags()
-        .into_iter()
-        .chain(args.planted.args())
-        .collect();
-    println!(
-        "replay: sessdiff replay --isolate {}{}",
-        flags.iter().map(|f| format!("{f} ")).collect::<String>(),
-        args.out.join("classes").display()
-    );
+    if survey.classes.is_empty() {
+        println!("no class: nothing differs, so there is nothing to replay");
+    } else {
+        println!(
+            "replay: {}",
+            sessdiff::survey::report::replay_command(&survey, true, &args.out.join("classes"))
+        );
+    }
     let unexpected = survey.unexpected().count();
     Ok(if unexpected == 0 {
         ExitCode::SUCCESS

@@ -47,6 +47,7 @@ pub mod lhash;
 #[cfg(feature = "faults")]
 pub mod planted;
 mod profile;
+pub mod releases;
 mod session;
 mod ssl;
 mod time;

@@ -358,12 +358,14 @@ pub fn switch(name: &str) -> Option<&'static Switch> {
 
 impl Profile {
     /// A profile from its text: a release (`3.0.19`), optionally followed
-    /// by switches taken from other releases: `4.0.3,re_add=3.0.19`.
+    /// by switches taken from other releases: `4.0.3,re_add=3.0.19`. Each
+    /// release must be one the table of [`super::releases`] knows; one that
+    /// was not measured gives the profile of the measured release it
+    /// follows.
     pub fn parse(spec: &str) -> Result<Profile, String> {
         let mut parts = spec.split(',');
         let base = parts.next().unwrap_or_default();
-        let mut p = Profile::named(base)
-            .ok_or_else(|| format!("`{base}` is not a release such as 3.0.19 or 4.0.3"))?;
+        let mut p = super::releases::lookup(base)?.profile();
         for part in parts {
             let (name, release) = part
                 .split_once('=')
@@ -372,8 +374,7 @@ impl Profile {
                 let names: Vec<_> = SWITCHES.iter().map(|s| s.name).collect();
                 format!("`{name}` is not a switch (one of {})", names.join(", "))
             })?;
-            let from = Profile::named(release)
-                .ok_or_else(|| format!("`{release}` is not a release such as 3.0.19"))?;
+            let from = super::releases::lookup(release)?.profile();
             p = sw.taken_from(p, &from);
         }
         Ok(p)

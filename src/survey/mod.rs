@@ -67,8 +67,8 @@ pub struct Config {
     /// The model's profile, for the report (`4.0.3`).
     pub model: String,
     /// The flags that select the same model and faults in `replay`
-    /// (`--model 3.0.19`), or nothing for the defaults.
-    pub replay_flags: String,
+    /// (`--model`, `3.0.19`), or none for the defaults.
+    pub replay_flags: Vec<String>,
     /// The upgrade this survey measures, when the model follows another
     /// release than the library's: classes are then explained by switch
     /// and `upgrade.md` is written.

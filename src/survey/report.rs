@@ -27,16 +27,20 @@ pub fn class_file(n: usize, c: &Class) -> PathBuf {
     Path::new("classes").join(format!("{:02}-{slug}.txt", n + 1))
 }
 
-fn replay_command(s: &Survey, n: usize, c: &Class) -> String {
-    let file = s.config.out.join(class_file(n, c));
-    let isolate = if c.is_death() { "--isolate " } else { "" };
-    let flags = &s.config.replay_flags;
-    let flags = if flags.is_empty() {
-        String::new()
-    } else {
-        format!("{flags} ")
-    };
-    format!("sessdiff replay {isolate}{flags}{}", file.display())
+/// The command that replays `path` (with `--isolate` when `isolate`) as
+/// the survey ran it: same model, same planted faults, same library.
+pub fn replay_command(s: &Survey, isolate: bool, path: &Path) -> String {
+    let mut args = vec!["replay".to_string()];
+    if isolate {
+        args.push("--isolate".into());
+    }
+    args.extend(s.config.replay_flags.iter().cloned());
+    args.push(path.display().to_string());
+    crate::rerun::command(&args)
+}
+
+fn class_replay_command(s: &Survey, n: usize, c: &Class) -> String {
+    replay_command(s, c.is_death(), &s.config.out.join(class_file(n, c)))
 }
 
 pub(super) fn fenced(out: &mut String, lang: &str, text: &str) {
@@ -207,7 +211,7 @@ pub fn markdown(s: &Survey) -> String {
                 }
             }
         }
-        let _ = writeln!(md, "Replay: `{}`", replay_command(s, n, c));
+        let _ = writeln!(md, "Replay: `{}`", class_replay_command(s, n, c));
         if !c.witnesses.is_empty() {
             let lens: Vec<String> = c
                 .witnesses
@@ -221,16 +225,13 @@ pub fn markdown(s: &Survey) -> String {
             );
         }
     }
-    let _ = writeln!(
-        md,
-        "\nReplay every class: `sessdiff replay --isolate {}{}`",
-        if s.config.replay_flags.is_empty() {
-            String::new()
-        } else {
-            format!("{} ", s.config.replay_flags)
-        },
-        s.config.out.join("classes").display()
-    );
+    if !s.classes.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nReplay every class: `{}`",
+            replay_command(s, true, &s.config.out.join("classes"))
+        );
+    }
     md
 }
 
@@ -304,7 +305,7 @@ pub fn write(s: &Survey) -> Result<()> {
             c.first,
             s.libssl,
             c.shrunk_from,
-            replay_command(s, n, c)
+            class_replay_command(s, n, c)
         );
         corpus::write_program(&dir.join(class_file(n, c)), &header, &c.reproducer)?;
     }
