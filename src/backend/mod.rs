@@ -23,9 +23,9 @@ mod snapshot;
 pub use libssl::OsslBackend;
 pub use native::NativeBackend;
 pub use snapshot::SessionSnapshot;
-#[cfg(test)]
-pub(crate) use snapshot::blank;
 pub(crate) use snapshot::{FieldPairs, Getters, Value, hex};
+#[cfg(test)]
+pub(crate) use snapshot::{blank, filled};
 
 /// The profile [`NativeBackend::new`] follows; `None` for the linked
 /// libssl's.

@@ -307,6 +307,19 @@ pub(crate) fn blank(time: i64) -> SessionSnapshot {
     }
 }
 
+/// A snapshot at `time` with an id and every optional byte string set
+/// (host name `h`, ALPN `a`, empty ticket appdata, ticket `050505`).
+#[cfg(test)]
+pub(crate) fn filled(time: i64) -> SessionSnapshot {
+    let mut full = blank(time);
+    full.id = SessionId::new(&[1; 9]).unwrap();
+    full.hostname = Some(b"h".to_vec());
+    full.alpn_selected = Some(b"a".to_vec());
+    full.ticket_appdata = Some(vec![]);
+    full.ticket = (Some(vec![5; 3]), 3);
+    full
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,12 +327,7 @@ mod tests {
     /// A change to any one field makes two snapshots unequal.
     #[test]
     fn snapshots_differ_in_every_field() {
-        let mut full = blank(1);
-        full.id = SessionId::new(&[1; 9]).unwrap();
-        full.hostname = Some(b"h".to_vec());
-        full.alpn_selected = Some(b"a".to_vec());
-        full.ticket_appdata = Some(vec![]);
-        full.ticket = (Some(vec![5; 3]), 3);
+        let full = filled(1);
         let changes: Vec<fn(&mut SessionSnapshot)> = vec![
             |s| s.id = SessionId::new(&[1; 8]).unwrap(),
             |s| s.sid_ctx = SessionId::new(&[0]).unwrap(),

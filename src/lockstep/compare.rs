@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(d.field.to_string(), "session #1 encoding at byte 3");
     }
 
-    use crate::backend::{Ret, SslSnapshot, State, blank};
+    use crate::backend::{Ret, SslSnapshot, State, blank, filled};
     use crate::native::SessionId;
 
     /// Every variant of [`Field`], by number: a new variant is a compile
@@ -402,12 +402,7 @@ mod tests {
     /// A world with two cached sessions (#0, #2; #2 with every optional
     /// field set), an `SSL` in `c1` holding #2.
     fn world() -> Outcome {
-        let mut full = blank(1);
-        full.id = SessionId::new(&[1; 9]).unwrap();
-        full.hostname = Some(b"h".to_vec());
-        full.alpn_selected = Some(b"a".to_vec());
-        full.ticket_appdata = Some(vec![]);
-        full.ticket = (Some(vec![5; 3]), 3);
+        let mut full = filled(1);
         full.encoding = der(b"ab");
         let mut state = State {
             live: 2,
