@@ -34,6 +34,11 @@ pub struct ReportArgs {
     /// percent.
     #[arg(long, default_value_t = 0)]
     loop_copies: u32,
+    /// Also commit-ready copies: the report as docs/performance.md (its
+    /// chart as docs/performance-cache.svg), and its summary (machine,
+    /// date, table, fuzzing rate) into README.md between its markers.
+    #[arg(long)]
+    publish: bool,
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
@@ -61,5 +66,30 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let md = report.write(&est, &args.out)?;
     println!("{md}");
     println!("written to {}", args.out.join("index.md").display());
+    if args.publish {
+        publish(&md, &args.out)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes docs/performance.md (+ its chart) and the README's summary.
+fn publish(md: &str, out: &std::path::Path) -> Result<()> {
+    let docs = std::path::Path::new("docs");
+    std::fs::create_dir_all(docs)?;
+    std::fs::write(
+        docs.join("performance.md"),
+        md.replace("](cache.svg)", "](performance-cache.svg)"),
+    )?;
+    std::fs::copy(out.join("cache.svg"), docs.join("performance-cache.svg"))?;
+    let readme = std::fs::read_to_string("README.md")?;
+    let Some(updated) = report::with_summary(&readme, md) else {
+        bail!(
+            "README.md: no performance summary markers ({} ... {})",
+            report::SUMMARY_BEGIN,
+            report::SUMMARY_END
+        );
+    };
+    std::fs::write("README.md", updated)?;
+    println!("published: docs/performance.md, docs/performance-cache.svg, README.md's summary");
+    Ok(())
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use render::{html, html_page, markdown};
+pub use render::{SUMMARY_BEGIN, SUMMARY_END, html, html_page, markdown, summary, with_summary};
 
 use crate::campaign::{self, Config};
 
@@ -63,6 +63,8 @@ pub fn measure_fuzz_rate(seconds: u64) -> FuzzRate {
 pub struct Report {
     /// The machine it ran on.
     pub machine: String,
+    /// When it ran: `2026-12-07 06:40 UTC`.
+    pub measured: String,
     /// The libssl version string.
     pub libssl: String,
     /// One row per compared path.
@@ -154,6 +156,7 @@ impl Report {
     pub fn build(est: &BTreeMap<String, f64>, fuzz: Option<FuzzRate>) -> Report {
         Report {
             machine: machine(),
+            measured: utc_minute(std::time::SystemTime::now()),
             libssl: crate::ossl::version(),
             rows: targets::rows(est),
             fuzz,
@@ -172,6 +175,29 @@ impl Report {
         std::fs::write(dir.join("index.html"), html(&md))?;
         Ok(md)
     }
+}
+
+/// `time` as `YYYY-MM-DD HH:MM UTC` (the civil calendar from the days
+/// since 1970, as in Howard Hinnant's `civil_from_days`).
+fn utc_minute(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
 }
 
 /// The CPU, core count, OS and architecture.
@@ -195,6 +221,18 @@ fn machine() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        let at = |s: u64| utc_minute(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01 00:00 UTC");
+        assert_eq!(at(1_700_000_000), "2023-11-14 22:13 UTC");
+        assert_eq!(at(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(
+            at(1_796_601_600 + 6 * 3600 + 40 * 60),
+            "2026-12-07 06:40 UTC"
+        );
+    }
 
     #[test]
     fn releases_sort_by_number() {
