@@ -31,23 +31,21 @@ pub struct EncodingsArgs {
 pub fn run(args: EncodingsArgs) -> Result<ExitCode> {
     // Encoding -> where it was first seen.
     let mut found: BTreeMap<Vec<u8>, String> = BTreeMap::new();
-    let mut programs = 0;
-    {
-        for (f, program) in corpus::read_programs(&args.inputs)? {
-            programs += 1;
-            let mut step = 0;
-            let _ = lockstep::run_alone(&program, &mut NativeBackend::new(), |b| {
-                step += 1;
-                for s in S::all().filter_map(|s| b.session(s)) {
-                    if let Some(der) = s.read().encode() {
-                        found
-                            .entry(der)
-                            .or_insert_with(|| format!("{} (after op {step})", f.display()));
-                    }
+    let inputs = corpus::read_programs(&args.inputs)?;
+    let programs = inputs.len();
+    for (f, program) in &inputs {
+        let mut step = 0;
+        let _ = lockstep::run_alone(program, &mut NativeBackend::new(), |b| {
+            step += 1;
+            for s in S::all().filter_map(|s| b.session(s)) {
+                if let Some(der) = s.read().encode() {
+                    found
+                        .entry(der)
+                        .or_insert_with(|| format!("{} (after op {step})", f.display()));
                 }
-                Ok::<(), Infallible>(())
-            });
-        }
+            }
+            Ok::<(), Infallible>(())
+        });
     }
     let mut written = 0;
     for (der, origin) in &found {
