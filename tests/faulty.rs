@@ -314,3 +314,100 @@ fn after_a_divergence_nothing_of_the_libssl_world_is_freed() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn a_leak_both_sides_share_is_still_reported_after_the_drain() {
+    // The same leak on both sides: every step agrees, the live counts
+    // included, and only the final check sees that sessions outlive the
+    // drain.
+    let p = Program::parse("new s0\nssl_new c0\nssl_set c0 s0\nssl_get1 c0 -> s1\n").unwrap();
+    let d = lockstep::run(
+        &p,
+        &mut FaultyBackend::new(Fault::Get1Leaks),
+        &mut FaultyBackend::new(Fault::Get1Leaks),
+    )
+    .unwrap_err();
+    assert_eq!(d.signature(), "divergence:end_ctx_free:live_after_drain");
+    assert_eq!(
+        (
+            d.differences[0].left.as_str(),
+            d.differences[0].right.as_str()
+        ),
+        ("1", "1")
+    );
+}
+
+/// The native backend, refusing `set_time` (as a profile with a documented
+/// library bug does) and counting the times it is abandoned.
+struct Probe(NativeBackend, std::rc::Rc<std::cell::Cell<u32>>);
+
+impl sessdiff::backend::Backend for Probe {
+    fn name(&self) -> &'static str {
+        "probe"
+    }
+    fn apply(&mut self, step: sessdiff::program::Tag, op: &Op) -> (sessdiff::backend::Ret, u32) {
+        self.0.apply(step, op)
+    }
+    fn take_events(&mut self) -> Vec<sessdiff::backend::Event> {
+        self.0.take_events()
+    }
+    fn hazard(&self, op: &Op) -> Option<&'static str> {
+        (op.name() == "set_time").then_some("a planted bug")
+    }
+    fn fill(&self, out: &mut sessdiff::backend::State, full: bool) {
+        self.0.fill(out, full)
+    }
+    fn abandon(&mut self) {
+        self.1.set(self.1.get() + 1);
+        self.0.abandon()
+    }
+}
+
+#[test]
+fn a_boxed_backend_is_the_backend_it_holds() {
+    // The survey's worker runs boxed backends: each call must reach the
+    // backend inside.
+    use sessdiff::backend::Backend;
+    let abandoned = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut boxed: Box<dyn Backend> = Box::new(Probe(NativeBackend::new(), abandoned.clone()));
+    let p = Program::parse(
+        "new s0\nset_time s0 5\nup_ref s0 -> s1\ncache_add s1\nssl_new c0\nssl_set c0 s1\nfree s0\n",
+    )
+    .unwrap();
+    let mut libssl = OsslBackend::new().unwrap();
+    let trace = lockstep::run(&p, &mut boxed, &mut libssl).expect("agrees with libssl");
+    assert_eq!((trace.executed(), trace.refused()), (6, 1));
+    assert_eq!(abandoned.get(), 0);
+    // A divergence names the boxed backend and abandons it.
+    let mut boxed: Box<dyn Backend> = Box::new(Probe(NativeBackend::new(), abandoned.clone()));
+    let mut faulty = FaultyBackend::new(Fault::DupShares);
+    let d = lockstep::run(
+        &Program::parse("new s0\ndup s0 -> s1\n").unwrap(),
+        &mut boxed,
+        &mut faulty,
+    )
+    .unwrap_err();
+    assert_eq!(d.names, ("probe", "faulty native"));
+    assert_eq!(abandoned.get(), 1);
+    // Called directly, as tools that drive one backend do.
+    let mut boxed: Box<dyn Backend> = Box::new(Probe(NativeBackend::new(), abandoned.clone()));
+    let ops = Program::parse("new s0\nfree s0\n").unwrap().ops;
+    boxed.apply(0, &ops[0]);
+    let state = boxed.state();
+    assert_eq!((state.live, state.sessions.len()), (1, 1));
+    assert!(boxed.take_events().is_empty());
+    boxed.apply(1, &ops[1]);
+    assert_eq!(boxed.take_events(), [sessdiff::backend::Event::Died(0)]);
+    assert_eq!(boxed.state().live, 0);
+}
+
+#[test]
+fn campaign_rates_are_counts_over_time() {
+    let s = sessdiff::campaign::Stats {
+        programs: 10,
+        ops: 320,
+        elapsed: std::time::Duration::from_secs(4),
+        ..Default::default()
+    };
+    assert_eq!((s.programs_per_sec(), s.ops_per_sec()), (2.5, 80.0));
+}
