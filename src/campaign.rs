@@ -180,4 +180,49 @@ mod tests {
         assert_ne!(program(7, 3, 32), program(8, 3, 32));
         assert_eq!(program(7, 3, 32).ops.len(), 32);
     }
+
+    #[test]
+    fn the_counts_are_the_traces_sums_and_progress_is_paced() {
+        use crate::backend::NativeBackend;
+        // 3.0.0's profile refuses the ops that would hit its dup bug, so
+        // some programs have refused ops as well as skipped ones.
+        let p = crate::native::Profile::named("3.0.0").unwrap().interned();
+        let make = || {
+            (
+                NativeBackend::with_profile(p),
+                NativeBackend::with_profile(p),
+            )
+        };
+        let config = Config {
+            seed: 5,
+            target: Target::Ops,
+            ops: 32,
+            duration: None,
+            programs: Some(300),
+        };
+        let mut calls = 0;
+        let (stats, found) = run(&config, make, |_| calls += 1);
+        assert!(found.is_none());
+        let (mut ops, mut skipped, mut refused) = (0, 0, 0);
+        for i in 0..300 {
+            let (mut l, mut r) = make();
+            let t = lockstep::run(&program(5, i, 32), &mut l, &mut r).unwrap();
+            // Every step that ran, the drain's included.
+            ops += t.steps.iter().filter(|s| s.ret.is_some()).count() as u64;
+            skipped += t.skipped() as u64;
+            refused += t.refused() as u64;
+        }
+        assert!(skipped > 0 && refused > 0, "{skipped} {refused}");
+        assert_eq!(
+            (stats.programs, stats.ops, stats.skipped, stats.refused),
+            (300, ops, skipped, refused)
+        );
+        // Progress about every 100 ms and once at the end, not per program.
+        let most = 2 + (stats.elapsed.as_millis() / 100) as u32;
+        assert!(
+            calls <= most && calls < 150,
+            "{calls} calls in {:?}",
+            stats.elapsed
+        );
+    }
 }

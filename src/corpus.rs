@@ -244,6 +244,9 @@ mod tests {
         );
         assert_eq!(lines[2].matches("No such file").count(), 1, "{text}");
         assert_eq!(lines[3], "3 problems; nothing was run");
+        // One problem is said alone.
+        let one = read_programs(std::slice::from_ref(&missing)).unwrap_err();
+        assert_eq!(one.to_string().lines().count(), 1, "{one}");
         fs::remove_file(d.join("b.txt")).unwrap();
         fs::remove_file(d.join("c.txt")).unwrap();
         let ok = read_programs(std::slice::from_ref(&d)).unwrap();
