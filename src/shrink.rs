@@ -265,4 +265,21 @@ mod tests {
         let p = Program::parse("new s0\n").unwrap();
         assert_eq!(shrink(&p, "sig", &mut oracle), p);
     }
+
+    #[test]
+    fn a_shrink_stops_at_its_budget() {
+        // Thousands of ops none of which can go: more candidates than the
+        // budget, each refused.
+        let text: String = (0..4500)
+            .map(|i| format!("set_time s{} {}\n", i % 8, 1000 + i))
+            .collect();
+        let p = Program::parse(&text).unwrap();
+        let mut calls = 0;
+        let min = shrink(&p, "sig", &mut |_| {
+            calls += 1;
+            None
+        });
+        assert_eq!(min, p);
+        assert_eq!(calls, BUDGET);
+    }
 }
