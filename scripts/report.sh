@@ -6,8 +6,8 @@
 # (bytes per cached session, counted on both sides) runs in a process of
 # its own: it must hook libcrypto's allocator before anything else runs.
 #
-#   scripts/report.sh [FUZZ_SECONDS]            full: about 10 minutes on 2 cores (default 20 s of fuzzing)
-#   scripts/report.sh --quick                   about 2 minutes: shorter samples, no copies, 5 s of fuzzing
+#   scripts/report.sh [FUZZ_SECONDS]            full: about 6 minutes on 2 cores (default 20 s of fuzzing)
+#   scripts/report.sh --quick                   about 2.5 minutes: shorter samples, no copies, 5 s of fuzzing
 #   scripts/report.sh --publish [FUZZ_SECONDS]  full, then docs/performance.md and the README's summary
 #
 # (Add about 2 minutes the first time, to build the benchmarks.) --quick's

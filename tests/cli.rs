@@ -272,6 +272,20 @@ fn the_reproduce_line_of_a_divergence_under_another_model_reproduces_it() {
         ),
         "{text}"
     );
+    // `shrink` of the unshrunk program prints its own reproduce line.
+    let orig = file.replace(".txt", ".orig");
+    let min = d.join("min.txt");
+    let shrunk = shell(
+        &format!("sessdiff shrink --model 4.0.3 {orig} -o {}", min.display()),
+        &[],
+    );
+    let line = printed(&shrunk, "reproduce: ");
+    assert_eq!(
+        line,
+        format!("sessdiff replay --model 4.0.3 {}", min.display())
+    );
+    let again = shell(&line, &[]);
+    assert_eq!(again.status.code(), Some(1), "{line}");
     // Only the shrunk program is a *.txt: replaying the folder runs it alone.
     let files: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()

@@ -307,6 +307,26 @@ fn cache_only_differences_are_classes_named_by_their_cache_field() {
                 "{fault}: a class not named by the field it differs in: {s} ({sigs:?})"
             );
         }
+        // So does the report's line that replays every class.
+        let md = std::fs::read_to_string(dir.join("survey.md")).unwrap();
+        let all = md
+            .lines()
+            .find_map(|l| l.strip_prefix("Replay every class: `"))
+            .and_then(|l| l.strip_suffix('`'))
+            .expect("a replay line for every class");
+        let o = Command::new("sh")
+            .args(["-c", all])
+            .env(
+                "PATH",
+                format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+            )
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(&format!(":{field}")),
+            "{all}"
+        );
         // The class shows the field, with both sides' values.
         let shown = class(&v, &sigs[0]).to_string();
         assert!(shown.contains(field), "{shown}");
