@@ -78,6 +78,22 @@ fn class<'a>(v: &'a Value, sig: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no class {sig} in {:?}", signatures(v)))
 }
 
+/// Runs a command line as printed, in a shell whose PATH starts with the
+/// folder of the `sessdiff` under test.
+fn as_typed(line: &str) -> Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_sessdiff")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("sh")
+        .args(["-c", line])
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
 const FREQUENT: &str = "divergence:dup:ret";
 
 #[test]
@@ -276,11 +292,6 @@ fn cache_only_differences_are_classes_named_by_their_cache_field() {
         let (code, v, dir) = survey(fault, 400, &[fault], &[]);
         assert_eq!(code, 1);
         // Every replay line the survey wrote, run as printed, shows its class.
-        let bin = Path::new(env!("CARGO_BIN_EXE_sessdiff"))
-            .parent()
-            .unwrap()
-            .display()
-            .to_string();
         for f in std::fs::read_dir(dir.join("classes")).unwrap() {
             let f = f.unwrap().path();
             let line = sessdiff::corpus::header_value(&f, "replay")
@@ -288,14 +299,7 @@ fn cache_only_differences_are_classes_named_by_their_cache_field() {
                 .expect("a replay line");
             let sig = std::fs::read_to_string(&f).unwrap().lines().next().unwrap()[2..].to_string();
             assert!(line.starts_with("sessdiff replay --fault "), "{line}");
-            let o = Command::new("sh")
-                .args(["-c", &line])
-                .env(
-                    "PATH",
-                    format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
-                )
-                .output()
-                .unwrap();
+            let o = as_typed(&line);
             assert_eq!(o.status.code(), Some(1), "{line}");
             assert!(String::from_utf8_lossy(&o.stdout).contains(&sig), "{line}");
         }
@@ -314,14 +318,7 @@ fn cache_only_differences_are_classes_named_by_their_cache_field() {
             .find_map(|l| l.strip_prefix("Replay every class: `"))
             .and_then(|l| l.strip_suffix('`'))
             .expect("a replay line for every class");
-        let o = Command::new("sh")
-            .args(["-c", all])
-            .env(
-                "PATH",
-                format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
-            )
-            .output()
-            .unwrap();
+        let o = as_typed(all);
         assert_eq!(o.status.code(), Some(1), "{all}");
         assert!(
             String::from_utf8_lossy(&o.stdout).contains(&format!(":{field}")),
