@@ -30,6 +30,14 @@
 # survey tests (tests/survey.rs, worker processes, a planted abort and
 # hang: about 45 s a mutant), the rest without them.
 #
+# The oracle's parts run in two passes: first every mutant against a quick
+# selection (the library's unit tests, the faulty backends, and for the core
+# the CLI: a few seconds a mutant), then, with cargo-mutants' --iterate,
+# only the mutants that selection missed against the whole one. A mutant
+# the quick selection catches is caught by the whole one (it is a subset),
+# so the result is the one a single pass would give, in a fraction of the
+# time (the survey tests run only for the few the unit tests miss).
+#
 # Results land in mutants.out/PART/mutants.out/ (ignored), one folder a part
 # (model, oracle-core, oracle-survey, diff, files); the last lines give the
 # kill rates.
@@ -42,6 +50,9 @@ ORACLE_SURVEY_FILES=('src/survey/**/*.rs')
 MODEL_TESTS=(--lib --test semantics --test ex_data --test corpora --test profiles --test upgrades --test der --test ops --test biased)
 ORACLE_CORE_TESTS=("${MODEL_TESTS[@]}" --test faulty --test cli)
 ORACLE_SURVEY_TESTS=(--lib --test survey --test faulty)
+# The oracle's quick first passes (see above).
+ORACLE_CORE_QUICK=(--lib --test faulty --test cli)
+ORACLE_SURVEY_QUICK=(--lib --test faulty)
 # What `git diff` looks at for --in-diff.
 DIFF_PATHS=(src/native src/lockstep src/backend src/shrink.rs src/campaign.rs src/corpus.rs src/survey)
 
@@ -70,9 +81,10 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 
-# The parts to run: a name, its files and its tests, as "name|files|tests".
+# The parts to run: a name, its files, its tests and (optionally) a quick
+# first pass's tests, as "name|files|tests|quick".
 parts=()
-part() { parts+=("$1|$2|$3"); }
+part() { parts+=("$1|$2|$3|${4:-}"); }
 if [ ${#files[@]} -gt 0 ]; then
   # One test selection for the named files: the survey's if any is in
   # src/survey, else the oracle's if any is outside src/native.
@@ -86,8 +98,8 @@ if [ ${#files[@]} -gt 0 ]; then
   done
   part files "${files[*]}" "${tests[*]}"
 elif [ "$oracle" = 1 ]; then
-  part oracle-core "${ORACLE_CORE_FILES[*]}" "${ORACLE_CORE_TESTS[*]}"
-  part oracle-survey "${ORACLE_SURVEY_FILES[*]}" "${ORACLE_SURVEY_TESTS[*]}"
+  part oracle-core "${ORACLE_CORE_FILES[*]}" "${ORACLE_CORE_TESTS[*]}" "${ORACLE_CORE_QUICK[*]}"
+  part oracle-survey "${ORACLE_SURVEY_FILES[*]}" "${ORACLE_SURVEY_TESTS[*]}" "${ORACLE_SURVEY_QUICK[*]}"
 elif [ -n "$diff_ref" ]; then
   # One run (one copy of the tree, one baseline build) over the model and
   # the oracle, with the oracle's core selection (src/survey's mutants
@@ -111,13 +123,26 @@ fi
 install
 # `grep -c` prints 0 (and fails) for an empty file.
 count() { if [ -f "$1/$2.txt" ]; then grep -c . "$1/$2.txt" || true; else echo 0; fi; }
+# One cargo-mutants pass: NAME OUTPUT TIMEOUT TESTS... (the selection and
+# the run's options come from the loop below). Returns cargo-mutants' status.
+pass() {
+  local label=$1 output=$2 timeout=$3
+  shift 3
+  echo "==> $label: cargo mutants ${sel[*]} -- $*"
+  set +e
+  cargo mutants --no-shuffle --profile mutants --timeout "$timeout" --output "$output" "${run[@]+"${run[@]}"}" "${sel[@]}" -- "$@"
+  local s=$?
+  set -e
+  return "$s"
+}
 status=0
 total_caught=0
 total_tested=0
 for p in "${parts[@]}"; do
-  IFS='|' read -r name part_files part_tests <<<"$p"
+  IFS='|' read -r name part_files part_tests part_quick <<<"$p"
   read -r -a fa <<<"$part_files"
   read -r -a ta <<<"$part_tests"
+  read -r -a qa <<<"$part_quick"
   sel=()
   for f in "${fa[@]}"; do sel+=(--file "$f"); done
   run=("${args[@]+"${args[@]}"}")
@@ -138,12 +163,23 @@ for p in "${parts[@]}"; do
   fi
   out=mutants.out/$name/mutants.out
   mkdir -p "mutants.out/$name"
-  echo "==> $name: cargo mutants ${sel[*]} -- ${ta[*]}"
-  set +e
-  cargo mutants --no-shuffle --profile mutants --timeout 180 --output "mutants.out/$name" "${run[@]+"${run[@]}"}" "${sel[@]}" -- "${ta[@]}"
-  s=$?
-  set -e
-  caught=$(( $(count "$out" caught) + $(count "$out" timeout) ))
+  s=0
+  # Two passes only over a whole part: a shard of the second pass's list
+  # would not be the first's shard.
+  if [ ${#qa[@]} -gt 0 ] && [ ${#args[@]} -eq 0 ]; then
+    pass "$name (quick pass)" "mutants.out/$name" 60 "${qa[@]}" || s=$?
+    if [ "$s" = 0 ]; then
+      echo "scripts/mutants.sh: $name: the quick pass caught every mutant"
+    else
+      run+=(--iterate)
+      s=0
+      pass "$name (the quick pass's survivors, whole selection)" "mutants.out/$name" 180 "${ta[@]}" || s=$?
+    fi
+  else
+    pass "$name" "mutants.out/$name" 180 "${ta[@]}" || s=$?
+  fi
+  # With --iterate, the first pass's catches are in previously_caught.txt.
+  caught=$(( $(count "$out" caught) + $(count "$out" previously_caught) + $(count "$out" timeout) ))
   missed=$(count "$out" missed)
   unviable=$(count "$out" unviable)
   tested=$((caught + missed))
