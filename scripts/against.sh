@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs any sessdiff command against another libssl: an OpenSSL release built
-# from the openssl-src crate (scripts/build-libssl.sh; the releases are those
-# of src/native/releases.txt), or an install prefix. sessdiff is built
+# from the openssl-src crate (scripts/build-libssl.sh: any release the crate
+# registry has, `scripts/build-libssl.sh --list`), or an install prefix. sessdiff is built
 # against it (statically) into its own target folder, target/against/NAME.
 # The first use of a release builds it (about 2 minutes on 2 cores) and
 # sessdiff against it (about 2 minutes more); later uses start at once.
@@ -40,13 +40,12 @@ case " $commands --help -h help " in
 esac
 if [ -z "${prefix:-}" ]; then
   table=$root/src/native/releases.txt
-  crate=$(awk -v r="$release" '$1 == r && $3 == "measured" { print $2 }' "$table")
-  if [ "$crate" = system ]; then
+  if [ "$(awk -v r="$release" '$1 == r { print $2 }' "$table")" = system ]; then
     echo "against: $release is the system's libssl: run sessdiff itself (cargo install --path .)" >&2
     exit 2
   fi
-  # (build-libssl.sh refuses a release it cannot build, with the list.)
-  [ -z "$crate" ] || [ -d "$root/target/libssl/$release" ] || step "building OpenSSL $release (first use: about 2 minutes)"
+  # build-libssl.sh refuses a release the registry lacks, with the nearest.
+  [ -d "$root/target/libssl/$release" ] || step "building OpenSSL $release (first use: about 2 minutes)"
   prefix=$(bash "$root/scripts/build-libssl.sh" "$release")
   name=$release
 fi

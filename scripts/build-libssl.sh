@@ -4,15 +4,24 @@
 # prints the prefix. About 2 minutes on 2 cores (the time is kept in
 # PREFIX/BUILD-SECONDS).
 #
-#   scripts/build-libssl.sh RELEASE                 # a measured release of src/native/releases.txt
+#   scripts/build-libssl.sh RELEASE                 # any release the registry has an openssl-src for
 #   scripts/build-libssl.sh RELEASE --instrumented  # into target/libssl/RELEASE-instrumented/
+#   scripts/build-libssl.sh --list                  # the releases the registry has; which are measured, built
+#
+# The releases come from the crate registry, asked through cargo: every
+# openssl-src version that is not yanked carries its OpenSSL release as
+# build metadata (300.0.5+3.0.2), and the newest crate version of a release
+# builds it. A measured release (src/native/releases.txt) builds from the
+# crate version pinned there, so its build does not move when the registry
+# gains a version.
 #
 # --instrumented builds with clang-16, AddressSanitizer and libFuzzer's
 # coverage instrumentation (-fsanitize=address,fuzzer-no-link), for the
 # fuzz targets (scripts/fuzz.sh --instrumented): ASan then sees memory
 # errors inside libssl, and libFuzzer gets coverage from libssl's branches.
 set -euo pipefail
-release=${1:?usage: scripts/build-libssl.sh RELEASE [--instrumented]}
+usage="usage: scripts/build-libssl.sh RELEASE [--instrumented] | --list"
+release=${1:?$usage}
 instrumented=0
 case "${2:-}" in
   "") ;;
@@ -21,17 +30,71 @@ case "${2:-}" in
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 # The one table of releases (also read by --model): the measured releases
-# and the openssl-src crate version that builds each.
+# and the openssl-src crate version pinned for each.
 table=$root/src/native/releases.txt
-crate=$(awk -v r="$release" '$1 == r && $3 == "measured" { print $2 }' "$table")
-if [ -z "$crate" ] || [ "$crate" = system ]; then
-  buildable=$(awk '$1 !~ /^#/ && $3 == "measured" && $2 != "system" { printf "%s ", $1 }' "$table")
-  if [ "$crate" = system ]; then
-    echo "build-libssl: $release is the system's libssl: nothing to build (run sessdiff itself)" >&2
-  else
-    echo "build-libssl: '$release' is not a release this script builds (it builds the measured releases: ${buildable% }; $table lists every release sessdiff knows)" >&2
+
+# Every OpenSSL release the registry has an openssl-src version for, as
+# "RELEASE CRATE-VERSION" lines in version order (the newest crate version of
+# each release; 1.1.1 and later: sessdiff needs 1.1.1's API). cargo resolves a throwaway manifest, which refreshes its
+# copy of the registry's index entry for openssl-src; the entry is read from
+# that copy. Offline, the last copy is used (with a warning).
+registry_releases() {
+  local dir=$root/target/libssl/registry home entry
+  mkdir -p "$dir/src"
+  printf '%s\n' '[package]' 'name = "registry"' 'version = "0.0.0"' 'edition = "2021"' 'publish = false' \
+    '' '[dependencies]' 'openssl-src = ">=111.0.0"' '' '[workspace]' >"$dir/Cargo.toml"
+  : >"$dir/src/lib.rs"
+  if ! (cd "$dir" && cargo generate-lockfile --quiet) 2>"$dir/cargo.log"; then
+    echo "build-libssl: cargo could not reach the registry ($dir/cargo.log); using its last copy of the index" >&2
   fi
+  home=${CARGO_HOME:-$HOME/.cargo}
+  # The newest copy, should there be several registries' indexes.
+  entry=$(ls -t "$home"/registry/index/*/.cache/op/en/openssl-src 2>/dev/null | head -n 1 || true)
+  if [ -z "$entry" ]; then
+    echo "build-libssl: cargo has no copy of the registry's index entry for openssl-src (see $dir/cargo.log)" >&2
+    return 1
+  fi
+  # The entry: a header, then NUL-separated version and JSON records.
+  tr '\0' '\n' <"$entry" | grep '^{' | grep -v '"yanked": *true' |
+    sed -n 's/.*"vers": *"\(1[1-9][1-9]\.[0-9]*\.[0-9]*\|[2-9][0-9][0-9]\.[0-9]*\.[0-9]*\)+\([0-9][0-9.a-z]*\)".*/\2 \1+\2/p' |
+    sort -V -k1,1 -k2,2 |
+    awk '{ crate[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+      END { for (i = 1; i <= n; i++) print order[i], crate[order[i]] }'
+}
+
+if [ "$release" = --list ]; then
+  list=$(registry_releases) || exit 1
+  printf '%-8s %-20s %s\n' release openssl-src status
+  while read -r rel crate; do
+    status=
+    pinned=$(awk -v r="$rel" '$1 == r && $3 == "measured" { print $2 }' "$table")
+    [ -n "$pinned" ] && { status=measured; crate=$pinned; }
+    [ -f "$root/target/libssl/$rel/include/openssl/ssl.h" ] && status="${status:+$status, }built"
+    printf '%-8s %-20s %s\n' "$rel" "$crate" "$status"
+  done <<<"$list"
+  echo "($(grep -c . <<<"$list") releases; the system's libssl, $(awk '$2 == "system" { print $1 }' "$table"), needs no build)"
+  exit 0
+fi
+case $release in
+  -*) echo "build-libssl: unknown option '$release' ($usage)" >&2; exit 2 ;;
+esac
+
+crate=$(awk -v r="$release" '$1 == r && $3 == "measured" { print $2 }' "$table")
+if [ "$crate" = system ]; then
+  echo "build-libssl: $release is the system's libssl: nothing to build (run sessdiff itself)" >&2
   exit 2
+fi
+if [ -z "$crate" ]; then
+  list=$(registry_releases) || exit 1
+  crate=$(awk -v r="$release" '$1 == r { print $2 }' <<<"$list")
+  if [ -z "$crate" ]; then
+    # The nearest releases the registry has: the one before and the one after.
+    near=$( { echo "$release ~"; cat <<<"$list"; } | sort -V -k1,1 |
+      awk '$2 == "~" { if (prev != "") printf "%s ", prev; want = 1; next }
+           want { printf "%s", $1; exit } { prev = $1 }')
+    echo "build-libssl: the registry has no openssl-src for OpenSSL '$release'; the nearest it has: ${near% } (scripts/build-libssl.sh --list shows them all)" >&2
+    exit 2
+  fi
 fi
 name=$release
 [ "$instrumented" = 1 ] && name=$release-instrumented
