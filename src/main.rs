@@ -29,6 +29,7 @@ enum Command {
     Import(cli::import::ImportArgs),
     Encodings(cli::encodings::EncodingsArgs),
     Report(cli::report::ReportArgs),
+    Probe(cli::probe::ProbeArgs),
     /// Print a shell completion script: `sessdiff completions bash >
     /// ~/.local/share/bash-completion/completions/sessdiff`.
     Completions {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cli::import::run(a),
         Command::Encodings(a) => cli::encodings::run(a),
         Command::Report(a) => cli::report::run(a),
+        Command::Probe(a) => cli::probe::run(a),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             use std::io::Write as _;

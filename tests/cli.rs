@@ -380,3 +380,58 @@ fn a_survey_with_no_class_prints_no_command_that_fails() {
     let md = std::fs::read_to_string(d.join("survey.md")).unwrap();
     assert!(!md.contains("sessdiff replay"), "{md}");
 }
+
+#[test]
+fn probe_measures_every_switch_of_the_system_library_as_its_profile_says() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let d = temp_dir("probe");
+    let out = Command::new(env!("CARGO_BIN_EXE_sessdiff"))
+        .current_dir(root)
+        .args(["probe", "--out", d.to_str().unwrap()])
+        .output()
+        .expect("run sessdiff probe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tsv = std::fs::read_to_string(d.join("probe.tsv")).unwrap();
+    // Every switch has a probe and one behaviour: the system's own.
+    assert_eq!(
+        tsv.lines().count(),
+        sessdiff::native::SWITCHES.len(),
+        "{tsv}"
+    );
+    let system = sessdiff::backend::library_profile().to_string();
+    for line in tsv.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f[1], "like", "{line}");
+        assert!(f[2].split(' ').any(|r| r == system), "{line}");
+    }
+    assert!(stdout.contains("| `time` | like "), "{stdout}");
+    assert!(!stdout.contains("**differs**"), "{stdout}");
+}
+
+#[test]
+fn probe_under_a_wrong_guess_measures_the_switch_and_exits_1() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    // The system library (3.0.19) probed from 4.0.3's profile: the switches
+    // 4.0.3 sets differently are measured as 3.0.19's, and the guess is wrong.
+    let out = Command::new(env!("CARGO_BIN_EXE_sessdiff"))
+        .current_dir(root)
+        .args(["probe", "--model", "4.0.3"])
+        .output()
+        .expect("run sessdiff probe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "| `removals` | like 3.0.0 3.0.8 3.0.19 3.2.1 3.5.5 3.6.3 | 2 | **differs** |"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Measured: `--model 4.0.3,"), "{stdout}");
+    assert!(stdout.contains("removals=3.0.0"), "{stdout}");
+}

@@ -86,7 +86,7 @@ impl Explanation {
 }
 
 /// The worker command of `base` with its `--model` replaced by `spec`.
-fn with_model(base: &WorkerCommand, spec: &str) -> WorkerCommand {
+pub(crate) fn with_model(base: &WorkerCommand, spec: &str) -> WorkerCommand {
     let mut args = Vec::with_capacity(base.args.len() + 2);
     let mut it = base.args.iter();
     while let Some(a) = it.next() {
