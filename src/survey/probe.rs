@@ -433,7 +433,7 @@ mod tests {
             "# upgrade: a -> b\n# signature: x\n# switch: nope\nnew s0\n",
         )
         .unwrap();
-        let e = read_probes(&[d.clone()]).err().unwrap().to_string();
+        let e = read_probes(std::slice::from_ref(&d)).err().unwrap().to_string();
         assert!(e.contains("bad.txt:3: `nope` is not a switch"), "{e}");
         std::fs::remove_dir_all(&d).unwrap();
     }
