@@ -410,7 +410,7 @@ fn probe_measures_every_switch_of_the_system_library_as_its_profile_says() {
         assert_eq!(f[1], "like", "{line}");
         assert!(f[2].split(' ').any(|r| r == system), "{line}");
     }
-    assert!(stdout.contains("| `time` | like "), "{stdout}");
+    assert!(stdout.contains("| `time` | `Seconds` | like "), "{stdout}");
     assert!(!stdout.contains("**differs**"), "{stdout}");
 }
 
@@ -428,7 +428,7 @@ fn probe_under_a_wrong_guess_measures_the_switch_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains(
-            "| `removals` | like 3.0.0 3.0.8 3.0.19 3.2.1 3.5.5 3.6.3 | 2 | **differs** |"
+            "| `removals` | `UnderLock` | like 3.0.0 3.0.8 3.0.19 3.2.1 3.5.5 3.6.3 | 2 | **differs** |"
         ),
         "{stdout}"
     );

@@ -279,12 +279,19 @@ pub struct Switch {
     pub what: &'static str,
     differs: fn(&Profile, &Profile) -> bool,
     take: fn(&mut Profile, &Profile),
+    show: fn(&Profile) -> String,
 }
 
 impl Switch {
     /// Whether `a` and `b` set this switch differently.
     pub fn differs(&self, a: &Profile, b: &Profile) -> bool {
         (self.differs)(a, b)
+    }
+
+    /// How `p` sets this switch, as the code names it: `Nanoseconds`,
+    /// `true`, `512`.
+    pub fn value(&self, p: &Profile) -> String {
+        (self.show)(p)
     }
 
     /// `profile` with this switch set as in `from`.
@@ -311,6 +318,7 @@ macro_rules! switches {
             what: $what,
             differs: |a, b| a.$field != b.$field,
             take: |a, b| a.$field = b.$field,
+            show: |p| format!("{:?}", p.$field),
         }),*];
 
         // Every field is a switch or a build option: a new field is a

@@ -75,6 +75,15 @@ pub struct Candidate {
     pub releases: Vec<&'static str>,
 }
 
+impl Candidate {
+    /// The profile of the candidate's first release.
+    pub fn profile(&self) -> Profile {
+        releases::lookup(self.releases[0])
+            .expect("a measured release")
+            .profile()
+    }
+}
+
 impl fmt::Display for Candidate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.releases.join(" "))
@@ -213,7 +222,7 @@ pub fn measure(
             .iter()
             .filter_map(|m| match &m.verdict {
                 Verdict::Like(c) => {
-                    let p = releases::lookup(c.releases[0]).ok()?.profile();
+                    let p = c.profile();
                     m.switch
                         .differs(&base_profile, &p)
                         .then_some((m.switch.name, c.releases[0]))
@@ -226,9 +235,7 @@ pub fn measure(
                 .into_iter()
                 .map(|mut m| {
                     if let Verdict::Like(c) = &m.verdict {
-                        let p = releases::lookup(c.releases[0])
-                            .expect("a measured release")
-                            .profile();
+                        let p = c.profile();
                         m.guess_agrees = Some(!m.switch.differs(&base_profile, &p));
                     }
                     m
@@ -322,7 +329,7 @@ impl Report {
         let mut s = format!(
             "# Switches measured against {library}\n\n\
              The model's guess: `--model {}`. Measured: `--model {}` ({} rounds).\n\n\
-             | switch | behaviour (like) | probes | the guess |\n|---|---|---:|---|\n",
+             | switch | measured | behaviour (like) | probes | the guess |\n|---|---|---|---:|---|\n",
             self.base, self.measured, self.rounds
         );
         for m in &self.switches {
@@ -331,8 +338,12 @@ impl Report {
                 Some(false) => "**differs**",
                 None => "-",
             };
+            let value = match &m.verdict {
+                Verdict::Like(c) => format!("`{}`", m.switch.value(&c.profile())),
+                _ => "-".to_string(),
+            };
             s.push_str(&format!(
-                "| `{}` | {} | {} | {guess} |\n",
+                "| `{}` | {value} | {} | {} | {guess} |\n",
                 m.switch.name, m.verdict, m.probes
             ));
         }
@@ -352,25 +363,27 @@ impl Report {
         s
     }
 
-    /// One line a switch, for scripts: `SWITCH<TAB>VERDICT<TAB>RELEASES`,
-    /// where VERDICT is `like`, `ambiguous`, `none` or `no-probe`, and
-    /// RELEASES the candidates' releases (candidates separated by `|`).
+    /// One line a switch, for scripts:
+    /// `SWITCH<TAB>VERDICT<TAB>RELEASES<TAB>VALUE`, where VERDICT is `like`,
+    /// `ambiguous`, `none` or `no-probe`, RELEASES the candidates' releases
+    /// (candidates separated by `|`), and VALUE how the code names the
+    /// measured behaviour (`Nanoseconds`; empty unless `like`).
     pub fn lines(&self) -> String {
         let mut s = String::new();
         for m in &self.switches {
-            let (verdict, releases) = match &m.verdict {
-                Verdict::Like(c) => ("like", c.to_string()),
-                Verdict::Ambiguous(cs) => (
-                    "ambiguous",
-                    cs.iter()
-                        .map(|c| c.to_string())
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                ),
-                Verdict::NoCandidate => ("none", String::new()),
-                Verdict::NoProbe => ("no-probe", String::new()),
+            let (verdict, releases, value) = match &m.verdict {
+                Verdict::Like(c) => ("like", c.to_string(), m.switch.value(&c.profile())),
+                Verdict::Ambiguous(cs) => {
+                    let cs: Vec<String> = cs.iter().map(|c| c.to_string()).collect();
+                    ("ambiguous", cs.join("|"), String::new())
+                }
+                Verdict::NoCandidate => ("none", String::new(), String::new()),
+                Verdict::NoProbe => ("no-probe", String::new(), String::new()),
             };
-            s.push_str(&format!("{}\t{verdict}\t{releases}\n", m.switch.name));
+            s.push_str(&format!(
+                "{}\t{verdict}\t{releases}\t{value}\n",
+                m.switch.name
+            ));
         }
         s
     }
@@ -433,7 +446,10 @@ mod tests {
             "# upgrade: a -> b\n# signature: x\n# switch: nope\nnew s0\n",
         )
         .unwrap();
-        let e = read_probes(std::slice::from_ref(&d)).err().unwrap().to_string();
+        let e = read_probes(std::slice::from_ref(&d))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("bad.txt:3: `nope` is not a switch"), "{e}");
         std::fs::remove_dir_all(&d).unwrap();
     }
@@ -472,11 +488,11 @@ mod tests {
         };
         assert_eq!(
             report.lines(),
-            "re_add\tlike\t3.0.19\ntime\tambiguous\t3.0.19|3.0.19\n"
+            "re_add\tlike\t3.0.19\tMovesToHead\ntime\tambiguous\t3.0.19|3.0.19\t\n"
         );
         let md = report.markdown("OpenSSL 3.0.2");
         assert!(
-            md.contains("| `re_add` | like 3.0.19 | 1 | **differs** |"),
+            md.contains("| `re_add` | `MovesToHead` | like 3.0.19 | 1 | **differs** |"),
             "{md}"
         );
         assert!(md.contains("- `re_add` like 3.0.19: 1/1 clean\n"), "{md}");
