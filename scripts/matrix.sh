@@ -1,27 +1,51 @@
 #!/usr/bin/env bash
-# The library matrix: for every release (and the system libssl), an ops
-# campaign, a DER campaign and a survey against the native model with the
-# release's own profile (--model auto), then one summary table in
-# target/matrix/summary.md. Releases are built once into target/libssl/
-# (about 2 minutes each; REBUILD=1 builds them again, to time the builds).
-# At the default durations (120 s ops, 60 s DER, 120 s survey, 600 s for the
-# system library and 4.0.3) the matrix takes about an hour on 2 cores.
+# The release matrix: for every OpenSSL release the crate registry has (and
+# the system libssl), which behaviour each profile switch shows, measured by
+# the switch's probe programs (`sessdiff probe`), then campaigns and a survey
+# against the native model with the release's own profile (--model auto).
+# Releases are built once into target/libssl/, one at a time (about 2
+# minutes each, plus 2 for sessdiff against it; REBUILD=1 builds again, to
+# time the builds).
 #
-#   scripts/matrix.sh                      # every release
-#   scripts/matrix.sh 4.0.3 3.5.5          # some
+#   scripts/matrix.sh                      # every release: about 10 minutes each (a night for all)
+#   scripts/matrix.sh --quick              # probes and a 30 s survey a release, builds reused
+#   scripts/matrix.sh 4.0.3 3.0.2 system   # some
 #   OPS_SECONDS=30 DER_SECONDS=15 SURVEY_SECONDS=30 LONG_SURVEY_SECONDS=30 scripts/matrix.sh
+#
+# Writes, under target/matrix/: RELEASE/ (each run's logs, probe.md,
+# probe.tsv, the survey), summary.md (one row a release) and switches.tsv
+# (release, switch, verdict, releases, value: every probe's line), from
+# which `sessdiff matrix` makes the compatibility page.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+quick=0
+releases=()
+for a in "$@"; do
+  case $a in
+    --quick) quick=1 ;;
+    -*) echo "matrix: unknown option '$a' (--quick)" >&2; exit 2 ;;
+    *) releases+=("$a") ;;
+  esac
+done
 ops_seconds=${OPS_SECONDS:-120}
 der_seconds=${DER_SECONDS:-60}
 survey_seconds=${SURVEY_SECONDS:-120}
 # The releases most users have: the system's and the newest.
 long_survey_seconds=${LONG_SURVEY_SECONDS:-600}
+if [ "$quick" = 1 ]; then
+  ops_seconds=0 der_seconds=0 survey_seconds=${SURVEY_SECONDS:-30} long_survey_seconds=${SURVEY_SECONDS:-30}
+fi
 matrix_start=$(date +%s)
-releases=("$@")
-[ ${#releases[@]} -gt 0 ] || releases=(system 1.1.1w 3.0.0 3.0.8 3.2.1 3.5.5 3.6.3 4.0.3)
+if [ ${#releases[@]} -eq 0 ]; then
+  # Every release the registry has, oldest first, and the system's.
+  list=$(bash "$root/scripts/build-libssl.sh" --list) || exit 1
+  mapfile -t releases < <(echo "$list" | awk 'NR > 1 && $1 !~ /^\(/ { print $1 }')
+  releases=(system "${releases[@]}")
+fi
+newest=$(bash "$root/scripts/build-libssl.sh" --list 2>/dev/null | awk 'NR > 1 && $1 !~ /^\(/ { r = $1 } END { print r }')
 out=$root/target/matrix
 mkdir -p "$out"
+probes=(--probes "$root/corpora/upgrades" "$root/corpora/probes")
 
 run() { # RELEASE sessdiff-args...
   local rel=$1
@@ -45,43 +69,77 @@ verdict() { # LOG EXIT-CODE
 }
 
 rows=()
+n=0
 for rel in "${releases[@]}"; do
+  n=$((n + 1))
   dir=$out/$rel
   mkdir -p "$dir"
-  echo "== $rel" >&2
+  echo "== [$n/${#releases[@]}, $(( ($(date +%s) - matrix_start) / 60 )) min] $rel" >&2
   built=-
   if [ "$rel" != system ]; then
     [ "${REBUILD:-0}" = 1 ] && rm -rf "$root/target/libssl/$rel"
-    prefix=$(bash "$root/scripts/build-libssl.sh" "$rel") || { rows+=("| $rel | build failed | | | | | | |"); continue; }
+    prefix=$(bash "$root/scripts/build-libssl.sh" "$rel" 2>"$dir/build.log") || {
+      echo "   build failed: $dir/build.log" >&2
+      rows+=("| $rel | build failed ($(tail -n 1 "$dir/build.log" | cut -c1-60)) | | | | | | | |")
+      continue
+    }
     built=$(cat "$prefix/BUILD-SECONDS" 2>/dev/null || echo "?")s
   fi
+  # The switches, measured; exit 1 says the model's guess was wrong somewhere.
+  run "$rel" probe "${probes[@]}" --out "$dir" >"$dir/probe.log" 2>&1
+  code=$?
+  case $code in
+    0) probe="as guessed" ;;
+    1) probe="**$(grep -c '\*\*differs\*\*' "$dir/probe.md") differ**, $(awk -F'\t' '$2 == "none"' "$dir/probe.tsv" | wc -l) unmatched" ;;
+    *) probe="exit $code: $(tail -n 1 "$dir/probe.log" | cut -c1-60)" ;;
+  esac
+  ops=- der=- programs= refused=
+  if [ "$ops_seconds" != 0 ]; then
+    run "$rel" fuzz --seed 1 --seconds "$ops_seconds" --out "$dir/divergences" >"$dir/ops.log" 2>&1
+    ops=$(verdict "$dir/ops.log" $?)
+    programs=$(grep -ho '^[0-9]* programs\|after [0-9]* programs' "$dir/ops.log" | grep -o '[0-9]*' | tail -n 1)
+    refused=$(grep -o '[0-9]* refused' "$dir/ops.log" | tail -n 1 | grep -o '[0-9]*')
+  fi
+  if [ "$der_seconds" != 0 ]; then
+    run "$rel" fuzz --target der --seed 1 --seconds "$der_seconds" --out "$dir/divergences" >"$dir/der.log" 2>&1
+    der=$(verdict "$dir/der.log" $?)
+  fi
   seconds=$survey_seconds
-  case $rel in system|4.0.3) seconds=$long_survey_seconds ;; esac
-  run "$rel" fuzz --seed 1 --seconds "$ops_seconds" --out "$dir/divergences" >"$dir/ops.log" 2>&1
-  ops=$(verdict "$dir/ops.log" $?)
-  programs=$(grep -ho '^[0-9]* programs\|after [0-9]* programs' "$dir/ops.log" | grep -o '[0-9]*' | tail -n 1)
-  refused=$(grep -o '[0-9]* refused' "$dir/ops.log" | tail -n 1 | grep -o '[0-9]*')
-  run "$rel" fuzz --target der --seed 1 --seconds "$der_seconds" --out "$dir/divergences" >"$dir/der.log" 2>&1
-  der=$(verdict "$dir/der.log" $?)
+  case $rel in system|"$newest") seconds=$long_survey_seconds ;; esac
   run "$rel" survey --seed 1 --seconds "$seconds" --out "$dir/survey" >"$dir/survey.log" 2>&1
   survey=$(grep -E '^[0-9]+ programs' "$dir/survey.log" | tail -n 1)
   classes=$(echo "$survey" | grep -oE '[0-9]+ classes')
   survey_programs=$(echo "$survey" | grep -oE '^[0-9]+')
+  survey_refused=$(echo "$survey" | grep -oE '[0-9]+ refused' | grep -oE '[0-9]+')
   library=$(grep -m1 -o 'against OpenSSL [^;,]*' "$dir/survey.log" | sed 's/^against //')
-  rows+=("| $rel | $library | $built | ${programs:-?} | ${refused:-0} | $ops | $der | ${survey_programs:-?} in ${seconds}s | ${classes:-?} |")
+  rows+=("| $rel | $library | $built | $probe | ${programs:-} | ${refused:-${survey_refused:-0}} | $ops | $der | ${survey_programs:-?} in ${seconds}s | ${classes:-?} |")
+  echo "   probe: $probe; survey: ${classes:-?}" >&2
 done
 
+# Every release's probe lines, for the compatibility page.
+for rel in "${releases[@]}"; do
+  [ -f "$out/$rel/probe.tsv" ] || continue
+  lib=$rel
+  [ "$rel" = system ] && lib=$(grep -m1 -o 'against OpenSSL [0-9][^ ]*' "$out/$rel/probe.log" | sed 's/^against OpenSSL //')
+  awk -v r="$lib" -F'\t' '{ print r "\t" $0 }' "$out/$rel/probe.tsv"
+done >"$out/switches.tsv"
+
 {
-  echo "# sessdiff library matrix"
+  echo "# sessdiff release matrix"
   echo
-  echo "Native model: each release's own profile (--model auto). ops campaign ${ops_seconds}s, DER campaign ${der_seconds}s, survey ${survey_seconds}s (${long_survey_seconds}s for system and 4.0.3), seed 1; $(date -u +%Y-%m-%d); the whole matrix took $(( ($(date +%s) - matrix_start) / 60 )) minutes."
+  if [ "$quick" = 1 ]; then
+    echo "Quick: the switches' probes and a ${survey_seconds}s survey a release (--model auto), seed 1; $(date -u +%Y-%m-%d); $(( ($(date +%s) - matrix_start) / 60 )) minutes."
+  else
+    echo "Native model: each release's own profile (--model auto). Probes, ops campaign ${ops_seconds}s, DER campaign ${der_seconds}s, survey ${survey_seconds}s (${long_survey_seconds}s for system and $newest), seed 1; $(date -u +%Y-%m-%d); the whole matrix took $(( ($(date +%s) - matrix_start) / 60 )) minutes."
+  fi
   echo
-  echo "| release | library | build | ops programs | refused ops | ops campaign | DER campaign | survey programs | survey |"
-  echo "|---|---|---:|---:|---:|---|---|---:|---|"
+  echo "| release | library | build | switches | ops programs | refused ops | ops campaign | DER campaign | survey programs | survey |"
+  echo "|---|---|---:|---|---:|---:|---|---|---:|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "Refused ops: calls the release's profile refuses as a documented library bug (3.0.0 and 3.0.8: dup_keeps_owner)."
+  echo "Switches: what \`sessdiff probe\` measured against the model's guess for the release (RELEASE/probe.md)."
+  echo "Refused ops: calls the release's profile refuses as a documented library bug (dup_keeps_owner)."
   echo
-  echo "Surveys: target/matrix/<release>/survey/survey.md"
+  echo "Surveys: target/matrix/<release>/survey/survey.md; every switch of every release: target/matrix/switches.tsv"
 } >"$out/summary.md"
 cat "$out/summary.md"

@@ -30,6 +30,7 @@ enum Command {
     Encodings(cli::encodings::EncodingsArgs),
     Report(cli::report::ReportArgs),
     Probe(cli::probe::ProbeArgs),
+    Matrix(cli::matrix::MatrixArgs),
     /// Print a shell completion script: `sessdiff completions bash >
     /// ~/.local/share/bash-completion/completions/sessdiff`.
     Completions {
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Command::Encodings(a) => cli::encodings::run(a),
         Command::Report(a) => cli::report::run(a),
         Command::Probe(a) => cli::probe::run(a),
+        Command::Matrix(a) => cli::matrix::run(a),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             use std::io::Write as _;

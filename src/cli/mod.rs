@@ -4,6 +4,7 @@ pub mod encodings;
 pub mod fuzz;
 pub mod generate;
 pub mod import;
+pub mod matrix;
 pub mod probe;
 pub mod replay;
 pub mod report;

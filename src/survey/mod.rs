@@ -28,6 +28,7 @@
 //! The report ([`report`]) is rewritten whenever a class is found, so what
 //! a survey found is on disk even if it is stopped.
 
+pub mod matrix;
 pub mod probe;
 pub mod report;
 pub mod serve;

@@ -364,10 +364,12 @@ impl Report {
     }
 
     /// One line a switch, for scripts:
-    /// `SWITCH<TAB>VERDICT<TAB>RELEASES<TAB>VALUE`, where VERDICT is `like`,
-    /// `ambiguous`, `none` or `no-probe`, RELEASES the candidates' releases
-    /// (candidates separated by `|`), and VALUE how the code names the
-    /// measured behaviour (`Nanoseconds`; empty unless `like`).
+    /// `SWITCH<TAB>VERDICT<TAB>RELEASES<TAB>VALUE<TAB>GUESS`, where VERDICT
+    /// is `like`, `ambiguous`, `none` or `no-probe`, RELEASES the
+    /// candidates' releases (candidates separated by `|`), VALUE how the
+    /// code names the measured behaviour (`Nanoseconds`; empty unless
+    /// `like`), and GUESS whether the model's guess had it: `agrees`,
+    /// `differs` or `-`.
     pub fn lines(&self) -> String {
         let mut s = String::new();
         for m in &self.switches {
@@ -380,8 +382,13 @@ impl Report {
                 Verdict::NoCandidate => ("none", String::new(), String::new()),
                 Verdict::NoProbe => ("no-probe", String::new(), String::new()),
             };
+            let guess = match m.guess_agrees {
+                Some(true) => "agrees",
+                Some(false) => "differs",
+                None => "-",
+            };
             s.push_str(&format!(
-                "{}\t{verdict}\t{releases}\t{value}\n",
+                "{}\t{verdict}\t{releases}\t{value}\t{guess}\n",
                 m.switch.name
             ));
         }
@@ -488,7 +495,7 @@ mod tests {
         };
         assert_eq!(
             report.lines(),
-            "re_add\tlike\t3.0.19\tMovesToHead\ntime\tambiguous\t3.0.19|3.0.19\t\n"
+            "re_add\tlike\t3.0.19\tMovesToHead\tdiffers\ntime\tambiguous\t3.0.19|3.0.19\t\t-\n"
         );
         let md = report.markdown("OpenSSL 3.0.2");
         assert!(

@@ -1,0 +1,291 @@
+//! The compatibility page: releases down, switches across, each cell the
+//! behaviour that release showed to `sessdiff probe` (collected by
+//! `scripts/matrix.sh` into `switches.tsv`). A cell whose behaviour differs
+//! from the release above it is marked and linked to the switch's section,
+//! which names the change, what an application sees, and the probe
+//! programs that tell the behaviours apart.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use crate::native::{SWITCHES, Switch};
+
+/// One probe line of one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// `like`, `ambiguous`, `none` or `no-probe`.
+    pub verdict: String,
+    /// The candidates' releases.
+    pub releases: String,
+    /// The measured value (`Nanoseconds`), empty unless `like`.
+    pub value: String,
+    /// Whether the model's guess for the release had it: `agrees`,
+    /// `differs` or `-`.
+    pub guess: String,
+}
+
+impl Cell {
+    /// What the page shows: the value, or what stood in its way.
+    fn shown(&self) -> String {
+        match self.verdict.as_str() {
+            "like" => format!("`{}`", self.value),
+            "ambiguous" => format!("ambiguous ({})", self.releases.replace('|', " or ")),
+            "none" => "**no measured behaviour**".to_string(),
+            _ => "no probe".to_string(),
+        }
+    }
+}
+
+/// A release's cells, by switch name.
+pub type Row = BTreeMap<String, Cell>;
+
+/// Every release's cells: release → switch → cell, releases in version
+/// order.
+#[derive(Debug, Default)]
+pub struct Matrix {
+    /// (release, its cells by switch name), oldest first.
+    pub rows: Vec<(String, Row)>,
+}
+
+/// Orders release names: 1.1.1 < 1.1.1a < 1.1.1w < 3.0.0 < 3.0.10.
+pub fn release_key(r: &str) -> Vec<(u64, String)> {
+    r.split('.')
+        .map(|part| {
+            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+            let rest = part[digits.len()..].to_string();
+            (digits.parse().unwrap_or(u64::MAX), rest)
+        })
+        .collect()
+}
+
+impl Matrix {
+    /// Reads `switches.tsv` (`RELEASE<TAB>SWITCH<TAB>VERDICT<TAB>RELEASES<TAB>VALUE<TAB>GUESS`
+    /// lines); a malformed line is an error naming its file and line.
+    pub fn read(path: &Path) -> Result<Matrix> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Matrix::parse(&text, path)
+    }
+
+    /// [`Matrix::read`] of `text`, with `path` for the errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Matrix> {
+        let mut rows: BTreeMap<Vec<(u64, String)>, (String, Row)> = BTreeMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let at = || format!("{}:{}", path.display(), n + 1);
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 6 {
+                bail!(
+                    "{}: expected 6 tab-separated fields, found {}",
+                    at(),
+                    f.len()
+                );
+            }
+            if !SWITCHES.iter().any(|s| s.name == f[1]) {
+                bail!("{}: `{}` is not a switch", at(), f[1]);
+            }
+            if !["like", "ambiguous", "none", "no-probe"].contains(&f[2]) {
+                bail!("{}: `{}` is not a verdict", at(), f[2]);
+            }
+            let row = rows
+                .entry(release_key(f[0]))
+                .or_insert_with(|| (f[0].to_string(), BTreeMap::new()));
+            row.1.insert(
+                f[1].to_string(),
+                Cell {
+                    verdict: f[2].to_string(),
+                    releases: f[3].to_string(),
+                    value: f[4].to_string(),
+                    guess: f[5].to_string(),
+                },
+            );
+        }
+        Ok(Matrix {
+            rows: rows.into_values().collect(),
+        })
+    }
+
+    /// The changes of `sw` between neighbouring releases: (from release,
+    /// to release, from value, to value), measured values only.
+    pub fn changes(&self, sw: &Switch) -> Vec<(String, String, String, String)> {
+        let mut out = Vec::new();
+        let mut last: Option<(&str, &str)> = None;
+        for (r, cells) in &self.rows {
+            let Some(c) = cells.get(sw.name).filter(|c| c.verdict == "like") else {
+                continue;
+            };
+            if let Some((lr, lv)) = last
+                && lv != c.value
+            {
+                out.push((lr.to_string(), r.clone(), lv.to_string(), c.value.clone()));
+            }
+            last = Some((r, &c.value));
+        }
+        out
+    }
+
+    /// The page as Markdown. `probes` lists each switch's probe programs
+    /// (paths as links from the page's folder).
+    pub fn markdown(&self, probes: &BTreeMap<String, Vec<PathBuf>>) -> String {
+        let mut md = String::from("# Session behaviour across OpenSSL releases\n\n");
+        md.push_str(
+            "Each cell is the behaviour a release showed to `sessdiff probe`: the switch's \
+             probe programs run against the release under each behaviour the measured releases \
+             have, and the one under which they all run clean is the release's. A cell that \
+             differs from the release above it is marked ▲ and links to the switch's section \
+             below: what changed, what an application sees, and the programs that show it. \
+             A release's row also says how many switches the model's guess for it (the \
+             profile of the measured release it follows) had wrong.\n\n",
+        );
+        let _ = write!(md, "| release | guess wrong |");
+        for sw in SWITCHES {
+            let _ = write!(md, " [{0}](#{0}) |", sw.name);
+        }
+        md.push_str("\n|---|---:|");
+        md.push_str(&"---|".repeat(SWITCHES.len()));
+        md.push('\n');
+        let mut above: Option<&Row> = None;
+        for (r, cells) in &self.rows {
+            let wrong = cells.values().filter(|c| c.guess == "differs").count();
+            let _ = write!(
+                md,
+                "| {r} | {} |",
+                if wrong == 0 {
+                    "-".to_string()
+                } else {
+                    format!("**{wrong}**")
+                }
+            );
+            for sw in SWITCHES {
+                let shown = match cells.get(sw.name) {
+                    None => "not run".to_string(),
+                    Some(c) => {
+                        let changed = above.and_then(|a| a.get(sw.name)).is_some_and(|a| {
+                            a.verdict == "like" && c.verdict == "like" && a.value != c.value
+                        });
+                        if changed {
+                            format!("**▲ [{}](#{})**", c.value, sw.name)
+                        } else {
+                            c.shown()
+                        }
+                    }
+                };
+                let _ = write!(md, " {shown} |");
+            }
+            md.push('\n');
+            above = Some(cells);
+        }
+        md.push_str("\n## The switches\n");
+        for sw in SWITCHES {
+            let _ = write!(
+                md,
+                "\n<a id=\"{0}\"></a>\n### {0}\n\n{1}\n\nAs the model's source has it: {2}.\n\n",
+                sw.name, sw.what, sw.releases
+            );
+            let changes = self.changes(sw);
+            if changes.is_empty() {
+                md.push_str("No change between the releases measured.\n");
+            } else {
+                md.push_str("Measured changes:\n\n");
+                for (a, b, va, vb) in changes {
+                    let _ = writeln!(md, "- {a} → {b}: `{va}` → `{vb}`");
+                }
+            }
+            match probes.get(sw.name).filter(|p| !p.is_empty()) {
+                None => md.push_str("\nNo probe program: the switch is not measured.\n"),
+                Some(ps) => {
+                    md.push_str("\nProbe programs (each passes under one behaviour and diverges under another):\n\n");
+                    for p in ps {
+                        let _ = writeln!(md, "- [{0}]({0})", p.display());
+                    }
+                }
+            }
+        }
+        md
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(release: &str, switch: &str, value: &str, guess: &str) -> String {
+        format!("{release}\t{switch}\tlike\t{release}\t{value}\t{guess}\n")
+    }
+
+    #[test]
+    fn rows_sort_by_version_and_changes_are_marked_and_linked() {
+        let text = [
+            line("3.2.0", "time", "Nanoseconds", "agrees"),
+            line("3.0.10", "time", "Seconds", "differs"),
+            line("3.0.2", "time", "SecondsClamped", "agrees"),
+            line("1.1.1w", "time", "Long", "agrees"),
+            "3.0.2\tre_add\tnone\t\t\t-\n".to_string(),
+        ]
+        .concat();
+        let m = Matrix::parse(&text, Path::new("s.tsv")).unwrap();
+        let order: Vec<&str> = m.rows.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(order, ["1.1.1w", "3.0.2", "3.0.10", "3.2.0"]);
+        let time = crate::native::switch("time").unwrap();
+        assert_eq!(
+            m.changes(time),
+            [
+                (
+                    "1.1.1w".into(),
+                    "3.0.2".into(),
+                    "Long".into(),
+                    "SecondsClamped".into()
+                ),
+                (
+                    "3.0.2".into(),
+                    "3.0.10".into(),
+                    "SecondsClamped".into(),
+                    "Seconds".into()
+                ),
+                (
+                    "3.0.10".into(),
+                    "3.2.0".into(),
+                    "Seconds".into(),
+                    "Nanoseconds".into()
+                ),
+            ]
+        );
+        let md = m.markdown(&BTreeMap::new());
+        assert!(md.contains("| 1.1.1w | - | `Long` |"), "{md}");
+        assert!(
+            md.contains("| 3.0.10 | **1** | **▲ [Seconds](#time)** |"),
+            "{md}"
+        );
+        assert!(md.contains("**no measured behaviour**"), "{md}");
+        assert!(
+            md.contains("- 3.0.2 → 3.0.10: `SecondsClamped` → `Seconds`"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_names_its_file_and_line() {
+        let bad = [
+            (
+                "3.0.2\ttime\tlike\n",
+                "s.tsv:1: expected 6 tab-separated fields, found 3",
+            ),
+            (
+                "3.0.2\tnope\tlike\ta\tb\tc\n",
+                "s.tsv:1: `nope` is not a switch",
+            ),
+            (
+                "3.0.2\ttime\tmaybe\ta\tb\tc\n",
+                "s.tsv:1: `maybe` is not a verdict",
+            ),
+        ];
+        for (text, want) in bad {
+            let e = Matrix::parse(text, Path::new("s.tsv"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, want);
+        }
+    }
+}
