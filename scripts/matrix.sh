@@ -14,8 +14,9 @@
 #
 # Writes, under target/matrix/: RELEASE/ (each run's logs, probe.md,
 # probe.tsv, the survey), summary.md (one row a release) and switches.tsv
-# (release, switch, verdict, releases, value: every probe's line), from
-# which `sessdiff matrix` makes the compatibility page.
+# (release, switch, verdict, releases, value, guess: every release's probe
+# lines, of this run and earlier ones), from which `sessdiff matrix` makes
+# the compatibility page.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
@@ -45,7 +46,9 @@ fi
 newest=$(bash "$root/scripts/build-libssl.sh" --list 2>/dev/null | awk 'NR > 1 && $1 !~ /^\(/ { r = $1 } END { print r }')
 out=$root/target/matrix
 mkdir -p "$out"
-probes=(--probes "$root/corpora/upgrades" "$root/corpora/probes")
+# From the root, so that reports name the probe programs as the tree does.
+cd "$root"
+probes=(--probes corpora/upgrades corpora/probes)
 
 run() { # RELEASE sessdiff-args...
   local rel=$1
@@ -116,12 +119,13 @@ for rel in "${releases[@]}"; do
   echo "   probe: $probe; survey: ${classes:-?}" >&2
 done
 
-# Every release's probe lines, for the compatibility page.
-for rel in "${releases[@]}"; do
-  [ -f "$out/$rel/probe.tsv" ] || continue
-  lib=$rel
-  [ "$rel" = system ] && lib=$(grep -m1 -o 'against OpenSSL [0-9][^ ]*' "$out/$rel/probe.log" | sed 's/^against OpenSSL //')
-  awk -v r="$lib" -F'\t' '{ print r "\t" $0 }' "$out/$rel/probe.tsv"
+# Every release's probe lines (of this run and the earlier ones under
+# target/matrix), for the compatibility page.
+for tsv in "$out"/*/probe.tsv; do
+  [ -f "$tsv" ] || continue
+  rel=$(basename "$(dirname "$tsv")")
+  [ "$rel" = system ] && rel=$(grep -m1 -o 'against OpenSSL [0-9][^ ]*' "$out/system/probe.log" | sed 's/^against OpenSSL //')
+  awk -v r="$rel" -F'\t' '{ print r "\t" $0 }' "$tsv"
 done >"$out/switches.tsv"
 
 {
