@@ -3,7 +3,8 @@
 # README's test command, run the reference-counting race under Miri and
 # ThreadSanitizer, replay generated programs under valgrind, run a
 # short differential campaign and a short survey, check the model against a
-# vendored OpenSSL 4.0.3 (and replay the upgrade reproducers against it),
+# vendored OpenSSL 4.0.3 (replay the upgrade reproducers against it, probe
+# its switches), load the compatibility page in headless Chromium,
 # build the fuzz targets with ASan and run them briefly, show ASan catching a
 # memory error inside an instrumented libssl, and check the ClusterFuzzLite
 # build. Budget: about 20 to 25 minutes on 2 cores, under the 30 the
@@ -58,6 +59,9 @@ rm -rf "$programs"
 target/release/sessdiff generate --seed 7 --count 300 --out "$programs"
 valgrind --error-exitcode=1 --leak-check=full -q target/release/sessdiff replay "$programs" | tail -n 1
 
+step "the compatibility page (docs/matrix.tsv rendered by sessdiff matrix) loaded in headless Chromium"
+bash scripts/check-matrix-page.sh
+
 step "differential campaign: 60 s against the system libssl"
 target/release/sessdiff fuzz --seconds 60 --seed 1 --out target/ci/divergences
 
@@ -72,6 +76,8 @@ bash scripts/build-libssl.sh 4.0.3
 bash scripts/against.sh 4.0.3 fuzz --seconds 60 --seed 1 --out target/ci/divergences-4.0.3
 bash scripts/against.sh 4.0.3 fuzz --target der --seconds 20 --seed 1 --out target/ci/divergences-4.0.3
 bash scripts/against.sh 4.0.3 replay corpora/ops corpora/der | tail -n 1
+# Every switch of 4.0.3 measured by its probes, as its profile says (exit 1 otherwise).
+bash scripts/against.sh 4.0.3 probe | sed -n '/^| switch/,/^$/p'
 
 step "a divergence found through scripts/against.sh 4.0.3 (3.0.19's model) reproduces with the line it prints"
 status=0

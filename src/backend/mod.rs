@@ -58,6 +58,19 @@ pub fn library_profile() -> &'static Profile {
     linked()
 }
 
+/// `3.0.5: not measured, follows 3.0.2` when the linked libssl's release
+/// was not measured (its profile is that of the release it follows), or
+/// `3.0.5: not a release sessdiff knows` when the table does not know it
+/// (its profile then comes from [`Profile::for_release`]'s ranges); `None`
+/// for a measured release.
+pub fn linked_release_note() -> Option<String> {
+    let name = Profile::for_release(crate::ossl::version_num()).to_string();
+    match crate::native::releases::lookup(&name) {
+        Ok(r) => r.note(),
+        Err(_) => Some(format!("{name}: not a release sessdiff knows")),
+    }
+}
+
 /// The profile of the linked libssl, measured once per process.
 fn linked() -> &'static Profile {
     static LINKED: OnceLock<&'static Profile> = OnceLock::new();
@@ -70,7 +83,12 @@ fn linked() -> &'static Profile {
         } else {
             Box::leak(ciphers.into_boxed_slice())
         };
-        Profile::for_release(crate::ossl::version_num())
+        // A release the table measured has its own profile; another one
+        // follows a measured release, as `--model` with its name does
+        // (the banner says so: `linked_release_note`).
+        let own = Profile::for_release(crate::ossl::version_num());
+        crate::native::releases::lookup(&own.to_string())
+            .map_or(own, |r| r.profile())
             .with_ciphers(ciphers)
             .with_compression(crate::ossl::compression_built())
             .interned()

@@ -19,13 +19,23 @@ pub struct MatrixArgs {
     /// The matrix's folder (with switches.tsv).
     #[arg(long, default_value = "target/matrix")]
     dir: PathBuf,
-    /// Also write docs/matrix.md, the committed copy.
+    /// The measures to read (default: DIR/switches.tsv, as
+    /// scripts/matrix.sh writes it; docs/matrix.tsv is the committed copy).
+    #[arg(long)]
+    tsv: Option<PathBuf>,
+    /// Also write docs/matrix.md and docs/matrix.tsv, the committed copies.
     #[arg(long)]
     publish: bool,
 }
 
 pub fn run(args: MatrixArgs) -> Result<ExitCode> {
-    let m = Matrix::read(&args.dir.join("switches.tsv"))?;
+    let tsv = args
+        .tsv
+        .clone()
+        .unwrap_or_else(|| args.dir.join("switches.tsv"));
+    let m = Matrix::read(&tsv)?;
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("creating {}", args.dir.display()))?;
     let dirs = [
         PathBuf::from("corpora/upgrades"),
         PathBuf::from("corpora/probes"),
@@ -49,8 +59,11 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
     let depth = args.dir.components().count();
     let md = m.markdown(&links(&"../".repeat(depth)));
     std::fs::write(args.dir.join("index.md"), &md)?;
-    let html =
-        sessdiff::report::html_page("sessdiff: session behaviour across OpenSSL releases", &md);
+    let html = sessdiff::report::html_page_of_width(
+        "sessdiff: session behaviour across OpenSSL releases",
+        &md,
+        1800,
+    );
     std::fs::write(args.dir.join("index.html"), html)?;
     println!(
         "{}: {} releases",
@@ -59,7 +72,11 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
     );
     if args.publish {
         std::fs::write("docs/matrix.md", m.markdown(&links("../")))?;
-        println!("docs/matrix.md");
+        if tsv != std::path::Path::new("docs/matrix.tsv") {
+            std::fs::copy(&tsv, "docs/matrix.tsv")
+                .with_context(|| format!("copying {} to docs/matrix.tsv", tsv.display()))?;
+        }
+        println!("docs/matrix.md, docs/matrix.tsv");
     }
     Ok(ExitCode::SUCCESS)
 }

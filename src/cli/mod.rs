@@ -139,7 +139,13 @@ impl ModelArgs {
                     format!("{spec} ({})", notes.join("; "))
                 }
             }
-            None => sessdiff::backend::model().to_string(),
+            None => {
+                let m = sessdiff::backend::model().to_string();
+                match sessdiff::backend::linked_release_note() {
+                    Some(note) => format!("{m} ({note})"),
+                    None => m,
+                }
+            }
         }
     }
 }

@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use render::{SUMMARY_BEGIN, SUMMARY_END, html, html_page, markdown, summary, with_summary};
+pub use render::{
+    SUMMARY_BEGIN, SUMMARY_END, html, html_page, html_page_of_width, markdown, summary,
+    with_summary,
+};
 
 use crate::campaign::{self, Config};
 

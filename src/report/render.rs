@@ -203,6 +203,12 @@ pub fn html(md: &str) -> String {
 
 /// Markdown `md` as a standalone HTML page titled `title`.
 pub fn html_page(title: &str, md: &str) -> String {
+    html_page_of_width(title, md, 980)
+}
+
+/// [`html_page`] with a text column at most `width` pixels wide (a wide
+/// table needs more).
+pub fn html_page_of_width(title: &str, md: &str, width: u32) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut body = String::new();
     html::push_html(&mut body, Parser::new_ext(md, Options::ENABLE_TABLES));
@@ -210,7 +216,7 @@ pub fn html_page(title: &str, md: &str) -> String {
     pulldown_cmark_escape::escape_html(&mut t, title).expect("writing to a String");
     format!(
         "<!doctype html>\n<meta charset=utf-8>\n<title>{t}</title>\n\
-         <style>body{{font-family:sans-serif;max-width:980px;margin:2em auto}}\
+         <style>body{{font-family:sans-serif;max-width:{width}px;margin:2em auto}}\
          table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}\
          pre{{background:#f6f6f6;padding:8px;overflow-x:auto}}</style>\n{body}"
     )

@@ -198,7 +198,12 @@ impl Matrix {
                 Some(ps) => {
                     md.push_str("\nProbe programs (each passes under one behaviour and diverges under another):\n\n");
                     for p in ps {
-                        let _ = writeln!(md, "- [{0}]({0})", p.display());
+                        // Named from corpora/ on, linked by the whole path.
+                        let path = p.display().to_string();
+                        let name = path
+                            .rsplit_once("corpora/")
+                            .map_or(path.as_str(), |(_, n)| n);
+                        let _ = writeln!(md, "- [{name}]({path})");
                     }
                 }
             }
