@@ -205,9 +205,10 @@ impl Profile {
                 TimeRepr::Nanoseconds
             } else if v1 {
                 TimeRepr::Long
-            } else if (0x3000_0000..0x3000_0130).contains(&version_num) {
-                // Measured in 3.0.0 and 3.0.8; 3.0.19 computes it as
-                // `Seconds` (the patches between are not measured).
+            } else if (0x3000_0000..0x3000_00f0).contains(&version_num) {
+                // Measured in 3.0.0 to 3.0.8 (docs/matrix.md); 3.0.15
+                // computes it as `Seconds` (commit eb9790f7, "fix undefined
+                // behavior on 3.1"): measured in 3.0.19.
                 TimeRepr::SecondsClamped
             } else {
                 TimeRepr::Seconds
@@ -220,8 +221,10 @@ impl Profile {
             },
             peer_rpk: version_num >= 0x3020_0000,
             compression: true,
+            // 3.0.15 (commit 6f4e5d81, "Fix handling of max_fragment_length
+            // extension for PSK") and 3.5: measured in 3.0.19 and 3.5.5.
             mfl_unspecified: version_num >= 0x3050_0000
-                || (0x3000_0130..0x3010_0000).contains(&version_num),
+                || (0x3000_00f0..0x3010_0000).contains(&version_num),
             long_length_quirk: !(version_num >= 0x3060_0000
                 || (0x3000_0160..0x3010_0000).contains(&version_num)),
             kex_group: !v1,
@@ -232,12 +235,14 @@ impl Profile {
             } else {
                 CacheList::ByExpiry
             },
-            // Measured in 3.0.0; 3.0.8 evicts first (the patches between
-            // are not measured).
-            evict_after_listing: v1 || (0x3000_0000..0x3000_0080).contains(&version_num),
-            // Measured in 3.0.0 and 3.0.8; 3.0.19 clears `owner` (the
-            // patches between are not measured).
-            dup_keeps_owner: (0x3000_0000..0x3000_0130).contains(&version_num),
+            // Measured in 3.0.0 to 3.0.5; 3.0.6 evicts first (commit
+            // 2db226ce, "Free up space in the session cache before
+            // adding"; 3.0.6 was withdrawn): measured from 3.0.7 on.
+            evict_after_listing: v1 || (0x3000_0000..0x3000_0060).contains(&version_num),
+            // Measured in 3.0.0 to 3.0.8; 3.0.9 clears `owner` (commit
+            // 98be1f56, "Clear ownership when duplicating sessions"):
+            // measured in 3.0.19.
+            dup_keeps_owner: (0x3000_0000..0x3000_0090).contains(&version_num),
         }
     }
 
@@ -331,11 +336,11 @@ macro_rules! switches {
 }
 
 switches! {
-    time: "1.1.1: `long` seconds, no overflow check; 3.0.0-3.0.8: clamped seconds; 3.0.19: seconds with an overflow flag; 3.2 on: nanoseconds",
+    time: "1.1.1: `long` seconds, no overflow check; 3.0.0-3.0.14: clamped seconds; 3.0.15-3.0.x: seconds with an overflow flag; 3.2 on: nanoseconds",
         "How `time + timeout` is computed (overflow, negative values) and what the getters read back: which sessions a flush removes, and in which order they expire.";
     cache_list: "1.1.1: order of adding; 3.0 on: sorted by expiry",
         "Which session eviction removes, the order flush and `SSL_CTX_free` remove sessions in, and whether `set_time` re-sorts a cached session.";
-    evict_after_listing: "1.1.1 and 3.0.0: after listing; 3.0.8 on: before",
+    evict_after_listing: "1.1.1 and 3.0.0-3.0.5: after listing; 3.0.6 on: before",
         "How many sessions fit (`size` or `size - 1`), and whether a new session that expires first is evicted as soon as it is added.";
     removals: "1.1.1: each in turn; 3.0-3.6: under the lock; 4.0 on: after the lock, newest first",
         "The order of remove callbacks and frees on flush, eviction and `SSL_CTX_free`.";
@@ -345,7 +350,7 @@ switches! {
         "What a failed `SSL_SESSION_dup` leaves in the error queue.";
     peer_rpk: "3.2 on",
         "`d2i_SSL_SESSION` reads `[20]` (a peer's raw public key) instead of taking it for data after the last field.";
-    mfl_unspecified: "3.0.19 and 3.5 on (3.0.0, 3.0.8, 3.2.1: not)",
+    mfl_unspecified: "3.0.15-3.0.x and 3.5 on (1.1.1, 3.0.0-3.0.14, 3.1-3.4: not)",
         "`SSL_SESSION_get_max_fragment_length` of a new session: 0 from an `UNSPECIFIED` mode, or the raw byte.";
     long_length_quirk: "until 3.6 (and 3.0.21); fixed in 3.0.22 and 3.6",
         "Whether a long-form DER length at the very end of an element is refused.";
@@ -355,7 +360,7 @@ switches! {
         "The longest master key `SSL_SESSION_set1_master_key` and `d2i_SSL_SESSION` accept.";
     legacy_errors: "1.1.1",
         "The ASN.1 error codes a failed `d2i_SSL_SESSION` leaves queued.";
-    dup_keeps_owner: "3.0.0-3.0.8 (a bug; 3.0.19 fixed it)",
+    dup_keeps_owner: "3.0.0-3.0.8 (a bug; 3.0.9 fixed it)",
         "`set_time` or `set_timeout` on the dup of a cached session corrupts the cache (crash or hang later).";
 }
 

@@ -13,6 +13,37 @@ use anyhow::{Result, bail};
 
 use crate::native::{SWITCHES, Switch};
 
+/// The library's own changes behind the switches' changes, where its
+/// source history names one: (switch, the first release with the new
+/// behaviour, the commit, its title). Read from OpenSSL's git history
+/// (`git log openssl-3.0.5..openssl-3.0.6 -- ssl/ssl_sess.c`, …).
+pub const SOURCE_CHANGES: &[(&str, &str, &str, &str)] = &[
+    (
+        "evict_after_listing",
+        "3.0.6 (withdrawn; 3.0.7 is the first kept)",
+        "2db226ce01be",
+        "Free up space in the session cache before adding.",
+    ),
+    (
+        "dup_keeps_owner",
+        "3.0.9",
+        "98be1f56352e",
+        "Clear ownership when duplicating sessions",
+    ),
+    (
+        "time",
+        "3.0.15",
+        "eb9790f7ad36",
+        "fix undefined behavior on 3.1",
+    ),
+    (
+        "mfl_unspecified",
+        "3.0.15",
+        "6f4e5d81224b",
+        "Fix handling of max_fragment_length extension for PSK",
+    ),
+];
+
 /// One probe line of one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
@@ -184,6 +215,13 @@ impl Matrix {
                 "\n<a id=\"{0}\"></a>\n### {0}\n\n{1}\n\nAs the model's source has it: {2}.\n\n",
                 sw.name, sw.what, sw.releases
             );
+            for (_, first, commit, title) in SOURCE_CHANGES.iter().filter(|c| c.0 == sw.name) {
+                let _ = writeln!(
+                    md,
+                    "In OpenSSL's source: changed in {first}, commit \
+                     [{commit}](https://github.com/openssl/openssl/commit/{commit}) \"{title}\".\n"
+                );
+            }
             let changes = self.changes(sw);
             if changes.is_empty() {
                 md.push_str("No change between the releases measured.\n");
