@@ -21,7 +21,8 @@
 # errors inside libssl, and libFuzzer gets coverage from libssl's branches.
 set -euo pipefail
 usage="usage: scripts/build-libssl.sh RELEASE [--instrumented] | --list"
-release=${1:?$usage}
+[ "$#" -ge 1 ] || { echo "build-libssl: $usage" >&2; exit 2; }
+release=$1
 instrumented=0
 case "${2:-}" in
   "") ;;
@@ -84,6 +85,13 @@ if [ "$crate" = system ]; then
   echo "build-libssl: $release is the system's libssl: nothing to build (run sessdiff itself)" >&2
   exit 2
 fi
+name=$release
+[ "$instrumented" = 1 ] && name=$release-instrumented
+prefix=$root/target/libssl/$name
+if [ -f "$prefix/include/openssl/ssl.h" ] && ls "$prefix"/lib*/libssl.a >/dev/null 2>&1; then
+  echo "$prefix"
+  exit 0
+fi
 if [ -z "$crate" ]; then
   list=$(registry_releases) || exit 1
   crate=$(awk -v r="$release" '$1 == r { print $2 }' <<<"$list")
@@ -95,13 +103,6 @@ if [ -z "$crate" ]; then
     echo "build-libssl: the registry has no openssl-src for OpenSSL '$release'; the nearest it has: ${near% } (scripts/build-libssl.sh --list shows them all)" >&2
     exit 2
   fi
-fi
-name=$release
-[ "$instrumented" = 1 ] && name=$release-instrumented
-prefix=$root/target/libssl/$name
-if [ -f "$prefix/include/openssl/ssl.h" ] && ls "$prefix"/lib*/libssl.a >/dev/null 2>&1; then
-  echo "$prefix"
-  exit 0
 fi
 work=$root/target/libssl/build-$name
 mkdir -p "$work/src"

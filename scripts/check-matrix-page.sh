@@ -19,10 +19,17 @@ fi
 cargo build --quiet --release
 ./target/release/sessdiff matrix --tsv docs/matrix.tsv --dir "$out"
 page=file://$root/$out/index.html
-browse() { chromium --headless --no-sandbox --disable-gpu --window-size=1800,1200 "$@" 2>/dev/null; }
+log=$out/chromium.log
+browse() {
+  chromium --headless --no-sandbox --disable-gpu --window-size=1800,1200 "$@" 2>>"$log" ||
+    { echo "check-matrix-page: chromium failed ($*); its log:" >&2; tail -n 20 "$log" >&2; exit 1; }
+}
+: >"$log"
 dom=$(browse --dump-dom "$page")
 browse --screenshot="$root/$out/screenshot.png" "$page" >/dev/null
 releases=$(cut -f1 docs/matrix.tsv | sort -u | wc -l)
+# The page has a section for every switch of the model (sessdiff probe
+# measures them all, so the committed measures name each).
 switches=$(cut -f2 docs/matrix.tsv | sort -u | wc -l)
 # The table's rows, as the browser built them: the header and one a release.
 rows=$(grep -o '<tr>' <<<"$dom" | wc -l)

@@ -37,13 +37,10 @@ if [ "$quick" = 1 ]; then
   ops_seconds=0 der_seconds=0 survey_seconds=${SURVEY_SECONDS:-30} long_survey_seconds=${SURVEY_SECONDS:-30}
 fi
 matrix_start=$(date +%s)
-if [ ${#releases[@]} -eq 0 ]; then
-  # Every release the registry has, oldest first, and the system's.
-  list=$(bash "$root/scripts/build-libssl.sh" --list) || exit 1
-  mapfile -t releases < <(echo "$list" | awk 'NR > 1 && $1 !~ /^\(/ { print $1 }')
-  releases=(system "${releases[@]}")
-fi
-newest=$(bash "$root/scripts/build-libssl.sh" --list 2>/dev/null | awk 'NR > 1 && $1 !~ /^\(/ { r = $1 } END { print r }')
+# Every release the registry has, oldest first (the rows of --list).
+list=$(bash "$root/scripts/build-libssl.sh" --list | awk 'NR > 1 && $1 !~ /^\(/ { print $1 }') || exit 1
+[ ${#releases[@]} -gt 0 ] || releases=(system $list)
+newest=$(tail -n 1 <<<"$list")
 out=$root/target/matrix
 mkdir -p "$out"
 # From the root, so that reports name the probe programs as the tree does.
@@ -83,7 +80,7 @@ for rel in "${releases[@]}"; do
     [ "${REBUILD:-0}" = 1 ] && rm -rf "$root/target/libssl/$rel"
     prefix=$(bash "$root/scripts/build-libssl.sh" "$rel" 2>"$dir/build.log") || {
       echo "   build failed: $dir/build.log" >&2
-      rows+=("| $rel | build failed ($(tail -n 1 "$dir/build.log" | cut -c1-60)) | | | | | | | |")
+      rows+=("| $rel | build failed ($(tail -n 1 "$dir/build.log" | cut -c1-60 | tr '|' '/')) | | | | | | | | |")
       continue
     }
     built=$(cat "$prefix/BUILD-SECONDS" 2>/dev/null || echo "?")s

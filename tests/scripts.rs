@@ -4,6 +4,8 @@
 
 use std::process::{Command, Output};
 
+use sessdiff::native::releases::{lookup, order_key};
+
 fn build_libssl(args: &[&str]) -> Output {
     Command::new("bash")
         .arg(concat!(
@@ -24,17 +26,6 @@ fn measured() -> Vec<(String, String)> {
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
             (w.len() == 3 && w[2] == "measured").then(|| (w[0].to_string(), w[1].to_string()))
-        })
-        .collect()
-}
-
-/// Orders OpenSSL release names: 1.1.1 < 1.1.1a < 1.1.1w < 3.0.0 < 3.0.10.
-fn release_key(r: &str) -> Vec<(u64, String)> {
-    r.split('.')
-        .map(|part| {
-            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-            let rest = part[digits.len()..].to_string();
-            (digits.parse().unwrap(), rest)
         })
         .collect()
 }
@@ -65,11 +56,17 @@ fn list_names_every_measured_release_with_its_pinned_crate_in_version_order() {
             "no {line}: {stdout}"
         );
     }
-    // Each row's crate carries its release as build metadata.
+    // Each row's crate carries its release as build metadata, and
+    // `--model` knows the release by name.
     for r in &rows {
         assert!(r[1].ends_with(&format!("+{}", r[0])), "{r:?}");
+        assert!(
+            lookup(r[0]).is_ok(),
+            "{}: not in src/native/releases.txt's lines",
+            r[0]
+        );
     }
-    let keys: Vec<_> = rows.iter().map(|r| release_key(r[0])).collect();
+    let keys: Vec<_> = rows.iter().map(|r| order_key(r[0])).collect();
     assert!(
         keys.windows(2).all(|w| w[0] < w[1]),
         "not in order: {stdout}"

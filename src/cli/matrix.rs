@@ -56,8 +56,15 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
             })
             .collect()
     };
-    let depth = args.dir.components().count();
-    let md = m.markdown(&links(&"../".repeat(depth)));
+    // The page's folder, relative to the root (the current folder): its
+    // links climb back up; elsewhere they are absolute.
+    let cwd = std::env::current_dir()?.canonicalize()?;
+    let dir = args.dir.canonicalize()?;
+    let prefix = match dir.strip_prefix(&cwd) {
+        Ok(rel) => "../".repeat(rel.components().count()),
+        Err(_) => format!("{}/", cwd.display()),
+    };
+    let md = m.markdown(&links(&prefix));
     std::fs::write(args.dir.join("index.md"), &md)?;
     let html = sessdiff::report::html_page_of_width(
         "sessdiff: session behaviour across OpenSSL releases",
@@ -72,7 +79,9 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
     );
     if args.publish {
         std::fs::write("docs/matrix.md", m.markdown(&links("../")))?;
-        if tsv != std::path::Path::new("docs/matrix.tsv") {
+        let committed = std::path::Path::new("docs/matrix.tsv");
+        let same = committed.exists() && tsv.canonicalize()? == committed.canonicalize()?;
+        if !same {
             std::fs::copy(&tsv, "docs/matrix.tsv")
                 .with_context(|| format!("copying {} to docs/matrix.tsv", tsv.display()))?;
         }

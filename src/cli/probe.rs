@@ -14,7 +14,8 @@ use sessdiff::survey::worker::WorkerCommand;
 /// Measure, switch by switch, which behaviour the linked libssl shows: each
 /// switch's probe programs (the upgrade reproducers that name it) run under
 /// each behaviour the measured releases have. Exits 1 when a switch shows
-/// no measured behaviour or the model's guess is wrong.
+/// no measured behaviour, the model's guess is wrong, or the measures do
+/// not settle.
 #[derive(Args)]
 pub struct ProbeArgs {
     /// The probe programs (files or folders): programs whose `# switch:`
@@ -72,13 +73,21 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         .iter()
         .filter(|m| m.verdict == Verdict::NoCandidate || m.guess_agrees == Some(false))
         .count();
-    Ok(if wrong == 0 {
-        ExitCode::SUCCESS
-    } else {
+    if !report.settled {
+        eprintln!(
+            "sessdiff probe: the measures did not settle in {} rounds",
+            probe::MAX_ROUNDS
+        );
+    }
+    if wrong > 0 {
         eprintln!(
             "sessdiff probe: {wrong} of {} switches: the model's guess is wrong or no measured behaviour fits",
             report.switches.len()
         );
+    }
+    Ok(if wrong == 0 && report.settled {
+        ExitCode::SUCCESS
+    } else {
         ExitCode::from(super::DIVERGED)
     })
 }

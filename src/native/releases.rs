@@ -117,6 +117,18 @@ fn line_of(name: &str) -> Option<&'static Line> {
     })
 }
 
+/// Orders release names as versions: 1.1.1 < 1.1.1a < 1.1.1w < 3.0.0 <
+/// 3.0.10 (a part without digits sorts last).
+pub fn order_key(name: &str) -> Vec<(u64, String)> {
+    name.split('.')
+        .map(|part| {
+            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+            let rest = part[digits.len()..].to_string();
+            (digits.parse().unwrap_or(u64::MAX), rest)
+        })
+        .collect()
+}
+
 /// The names of the measured releases, oldest first.
 pub fn measured() -> Vec<&'static str> {
     table().measured.iter().map(|m| m.name).collect()
@@ -229,6 +241,20 @@ mod tests {
         assert_eq!(r.note().unwrap(), "3.0.5: not measured, follows 3.0.0");
         assert_eq!(r.profile(), Profile::named("3.0.0").unwrap());
         assert_eq!(r.crate_version, None);
+    }
+
+    #[test]
+    fn release_names_order_as_versions() {
+        let mut names = [
+            "3.0.10", "1.1.1w", "3.0.2", "1.1.1", "4.0.0", "1.1.1a", "3.0.9",
+        ];
+        names.sort_by_key(|n| order_key(n));
+        assert_eq!(
+            names,
+            [
+                "1.1.1", "1.1.1a", "1.1.1w", "3.0.2", "3.0.9", "3.0.10", "4.0.0"
+            ]
+        );
     }
 
     #[test]

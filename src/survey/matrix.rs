@@ -1,7 +1,7 @@
 //! The compatibility page: releases down, switches across, each cell the
 //! behaviour that release showed to `sessdiff probe` (collected by
 //! `scripts/matrix.sh` into `switches.tsv`). A cell whose behaviour differs
-//! from the release above it is marked and linked to the switch's section,
+//! from the last measured above it is marked and linked to the switch's section,
 //! which names the change, what an application sees, and the probe
 //! programs that tell the behaviours apart.
 
@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::native::{SWITCHES, Switch};
+use crate::native::releases::order_key;
+use crate::native::{Profile, SWITCHES, Switch};
 
 /// The library's own changes behind the switches' changes, where its
 /// source history names one: (switch, the first release with the new
@@ -81,17 +82,6 @@ pub struct Matrix {
     pub rows: Vec<(String, Row)>,
 }
 
-/// Orders release names: 1.1.1 < 1.1.1a < 1.1.1w < 3.0.0 < 3.0.10.
-pub fn release_key(r: &str) -> Vec<(u64, String)> {
-    r.split('.')
-        .map(|part| {
-            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-            let rest = part[digits.len()..].to_string();
-            (digits.parse().unwrap_or(u64::MAX), rest)
-        })
-        .collect()
-}
-
 impl Matrix {
     /// Reads `switches.tsv` (`RELEASE<TAB>SWITCH<TAB>VERDICT<TAB>RELEASES<TAB>VALUE<TAB>GUESS`
     /// lines); a malformed line is an error naming its file and line.
@@ -114,6 +104,9 @@ impl Matrix {
                     f.len()
                 );
             }
+            if Profile::named(f[0]).is_none() {
+                bail!("{}: `{}` is not a release", at(), f[0]);
+            }
             if !SWITCHES.iter().any(|s| s.name == f[1]) {
                 bail!("{}: `{}` is not a switch", at(), f[1]);
             }
@@ -121,8 +114,11 @@ impl Matrix {
                 bail!("{}: `{}` is not a verdict", at(), f[2]);
             }
             let row = rows
-                .entry(release_key(f[0]))
+                .entry(order_key(f[0]))
                 .or_insert_with(|| (f[0].to_string(), BTreeMap::new()));
+            if row.1.contains_key(f[1]) {
+                bail!("{}: {} {} measured twice", at(), f[0], f[1]);
+            }
             row.1.insert(
                 f[1].to_string(),
                 Cell {
@@ -165,7 +161,7 @@ impl Matrix {
             "Each cell is the behaviour a release showed to `sessdiff probe`: the switch's \
              probe programs run against the release under each behaviour the measured releases \
              have, and the one under which they all run clean is the release's. A cell that \
-             differs from the release above it is marked ▲ and links to the switch's section \
+             differs from the last one measured above it is marked ▲ and links to the switch's section \
              below: what changed, what an application sees, and the programs that show it. \
              A release's row also says how many switches the model's guess for it (the \
              profile of the measured release it follows) had wrong.\n\n",
@@ -177,7 +173,8 @@ impl Matrix {
         md.push_str("\n|---|---:|");
         md.push_str(&"---|".repeat(SWITCHES.len()));
         md.push('\n');
-        let mut above: Option<&Row> = None;
+        // The last measured value of each switch, above the current row.
+        let mut last: BTreeMap<&str, &str> = BTreeMap::new();
         for (r, cells) in &self.rows {
             let wrong = cells.values().filter(|c| c.guess == "differs").count();
             let _ = write!(
@@ -193,9 +190,11 @@ impl Matrix {
                 let shown = match cells.get(sw.name) {
                     None => "not run".to_string(),
                     Some(c) => {
-                        let changed = above.and_then(|a| a.get(sw.name)).is_some_and(|a| {
-                            a.verdict == "like" && c.verdict == "like" && a.value != c.value
-                        });
+                        let changed =
+                            c.verdict == "like" && last.get(sw.name).is_some_and(|v| *v != c.value);
+                        if c.verdict == "like" {
+                            last.insert(sw.name, &c.value);
+                        }
                         if changed {
                             format!("**▲ [{}](#{})**", c.value, sw.name)
                         } else {
@@ -206,7 +205,6 @@ impl Matrix {
                 let _ = write!(md, " {shown} |");
             }
             md.push('\n');
-            above = Some(cells);
         }
         md.push_str("\n## The switches\n");
         for sw in SWITCHES {
@@ -306,6 +304,24 @@ mod tests {
             md.contains("- 3.0.2 → 3.0.10: `SecondsClamped` → `Seconds`"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_change_across_an_unmeasured_row_is_marked_where_it_shows() {
+        let text = [
+            line("3.0.5", "evict_after_listing", "true", "agrees"),
+            "3.0.6\tevict_after_listing\tambiguous\ta|b\t\t-\n".to_string(),
+            line("3.0.7", "evict_after_listing", "false", "agrees"),
+        ]
+        .concat();
+        let md = Matrix::parse(&text, Path::new("s.tsv"))
+            .unwrap()
+            .markdown(&BTreeMap::new());
+        assert!(
+            md.contains("| 3.0.7 | - | not run | not run | **▲ [false](#evict_after_listing)** |"),
+            "{md}"
+        );
+        assert!(md.contains("- 3.0.5 → 3.0.7: `true` → `false`"), "{md}");
     }
 
     #[test]

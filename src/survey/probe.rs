@@ -55,8 +55,18 @@ pub fn read_probes(dirs: &[PathBuf]) -> Result<Vec<Probes>> {
         let Some(name) = corpus::header_value(&path, "switch")? else {
             continue;
         };
+        // An upgrade reproducer no single switch explains (`unexplained`,
+        // or two switches at once) tells no one switch's behaviours apart.
+        if name == "unexplained" || name.contains(' ') {
+            continue;
+        }
         let Some(sw) = switch(&name) else {
-            anyhow::bail!("{}:3: `{name}` is not a switch", path.display());
+            let text = std::fs::read_to_string(&path)?;
+            let line = 1 + text
+                .lines()
+                .position(|l| l.starts_with("# switch:"))
+                .unwrap_or(0);
+            anyhow::bail!("{}:{line}: `{name}` is not a switch", path.display());
         };
         let entry = all
             .iter_mut()
@@ -175,9 +185,16 @@ pub struct Report {
     pub measured: String,
     /// How many rounds it took to settle.
     pub rounds: usize,
+    /// Whether the measures settled (the last round changed nothing); if
+    /// not, after [`MAX_ROUNDS`], the report is of the last round.
+    pub settled: bool,
     /// One measure a switch, in [`SWITCHES`] order.
     pub switches: Vec<Measure>,
 }
+
+/// The most rounds [`measure`] runs before it reports measures that did
+/// not settle.
+pub const MAX_ROUNDS: usize = 4;
 
 /// The spec of `base` with each (switch, release) override.
 fn spec(base: &str, overrides: &[(&'static str, &'static str)]) -> String {
@@ -230,21 +247,28 @@ pub fn measure(
                 _ => None,
             })
             .collect();
-        if next == overrides || rounds == 4 {
+        let settled = next == overrides;
+        if settled || rounds == MAX_ROUNDS {
             let measures = measures
                 .into_iter()
                 .map(|mut m| {
-                    if let Verdict::Like(c) = &m.verdict {
-                        let p = c.profile();
-                        m.guess_agrees = Some(!m.switch.differs(&base_profile, &p));
-                    }
+                    m.guess_agrees = match &m.verdict {
+                        Verdict::Like(c) => Some(!m.switch.differs(&base_profile, &c.profile())),
+                        // The guess is wrong if no candidate left has it.
+                        Verdict::Ambiguous(cs) => cs
+                            .iter()
+                            .all(|c| m.switch.differs(&base_profile, &c.profile()))
+                            .then_some(false),
+                        _ => None,
+                    };
                     m
                 })
                 .collect();
             return Ok(Report {
                 base: base.to_string(),
-                measured: spec(base, &next),
+                measured: spec(base, &overrides),
                 rounds,
+                settled,
                 switches: measures,
             });
         }
@@ -328,9 +352,16 @@ impl Report {
     pub fn markdown(&self, library: &str) -> String {
         let mut s = format!(
             "# Switches measured against {library}\n\n\
-             The model's guess: `--model {}`. Measured: `--model {}` ({} rounds).\n\n\
+             The model's guess: `--model {}`. Measured: `--model {}` ({} rounds{}).\n\n\
              | switch | measured | behaviour (like) | probes | the guess |\n|---|---|---|---:|---|\n",
-            self.base, self.measured, self.rounds
+            self.base,
+            self.measured,
+            self.rounds,
+            if self.settled {
+                ""
+            } else {
+                "; **did not settle**: the last round's measures"
+            }
         );
         for m in &self.switches {
             let guess = match m.guess_agrees {
@@ -471,6 +502,7 @@ mod tests {
             base: "3.0.2".into(),
             measured: "3.0.2".into(),
             rounds: 1,
+            settled: true,
             switches: vec![
                 Measure {
                     switch: sw,
