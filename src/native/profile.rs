@@ -252,23 +252,23 @@ impl Profile {
         let mut num = |max: u64| parts.next()?.parse::<u64>().ok().filter(|&n| n <= max);
         let (major, minor) = (num(15)?, num(255)?);
         let patch_text = name.splitn(3, '.').nth(2)?;
-        // 1.1.1w: the letter counts as the patch.
-        let patch = match patch_text.parse::<u64>() {
-            Ok(p) if p <= 255 => p,
-            _ if major == 1 && patch_text.len() == 2 => {
-                let b = patch_text.as_bytes();
-                if !b[0].is_ascii_digit() || !b[1].is_ascii_lowercase() {
-                    return None;
-                }
-                u64::from(b[1] - b'a' + 1)
-            }
-            _ => return None,
-        };
         let num = if major >= 3 {
+            let patch = patch_text.parse::<u64>().ok().filter(|&p| p <= 255)?;
             (major << 28) | (minor << 20) | (patch << 4)
         } else {
-            let fix = name.splitn(3, '.').nth(2)?.as_bytes()[0] - b'0';
-            (major << 28) | (minor << 20) | (u64::from(fix) << 12) | (patch << 4)
+            // 1.1.1 and 1.1.1a to 1.1.1z: a fix digit, then a letter that
+            // counts as the patch (none: 0).
+            let b = patch_text.as_bytes();
+            let fix = match b.first() {
+                Some(d) if d.is_ascii_digit() => u64::from(d - b'0'),
+                _ => return None,
+            };
+            let patch = match b.get(1..) {
+                Some([]) => 0,
+                Some([l]) if l.is_ascii_lowercase() => u64::from(l - b'a' + 1),
+                _ => return None,
+            };
+            (major << 28) | (minor << 20) | (fix << 12) | (patch << 4)
         };
         Some(Profile::for_release(num))
     }
@@ -461,6 +461,8 @@ mod tests {
             ("3.0.19", 0x3000_0130),
             ("4.0.3", 0x4000_0030),
             ("1.1.1w", 0x1010_1170),
+            ("1.1.1", 0x1010_1000),
+            ("1.1.1a", 0x1010_1010),
             ("3.5.5", 0x3050_0050),
         ] {
             let p = Profile::named(name).unwrap_or_else(|| panic!("{name}"));

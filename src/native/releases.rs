@@ -102,8 +102,8 @@ fn line_of(name: &str) -> Option<&'static Line> {
             return false;
         };
         if l.name.starts_with("1.") {
-            // 1.1.1a to 1.1.1w: one letter.
-            patch.len() == 1 && patch >= l.first && patch <= l.last
+            // 1.1.1 itself, and 1.1.1a to 1.1.1w: one letter.
+            patch.is_empty() || (patch.len() == 1 && patch >= l.first && patch <= l.last)
         } else {
             let Some(p) = patch.strip_prefix('.') else {
                 return false;
@@ -233,6 +233,7 @@ mod tests {
         assert_eq!(follows("3.0.11"), "3.0.8");
         assert_eq!(follows("3.0.22"), "3.0.19");
         assert_eq!(follows("1.1.1k"), "1.1.1w");
+        assert_eq!(follows("1.1.1"), "1.1.1w");
         assert_eq!(follows("3.1.4"), "3.0.19");
         assert_eq!(follows("3.2.0"), "3.2.1");
         assert_eq!(follows("3.4.1"), "3.2.1");
