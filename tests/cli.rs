@@ -348,7 +348,7 @@ fn unknown_models_are_refused_with_the_list_and_unmeasured_ones_named() {
     let out = sessdiff(&[
         "fuzz",
         "--model",
-        "3.0.19,re_add=3.0.5",
+        "3.0.19,re_add=3.0.4",
         "--programs",
         "1",
         "--seed",
@@ -356,7 +356,7 @@ fn unknown_models_are_refused_with_the_list_and_unmeasured_ones_named() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("(3.0.5: not measured, follows 3.0.0)"),
+        err.contains("(3.0.4: not measured, follows 3.0.2)"),
         "{err}"
     );
 }
@@ -426,11 +426,14 @@ fn probe_under_a_wrong_guess_measures_the_switch_and_exits_1() {
         .expect("run sessdiff probe");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let removals = stdout
+        .lines()
+        .find(|l| l.starts_with("| `removals` |"))
+        .expect("a removals row");
     assert!(
-        stdout.contains(
-            "| `removals` | `UnderLock` | like 3.0.0 3.0.8 3.0.19 3.2.1 3.5.5 3.6.3 | 2 | **differs** |"
-        ),
-        "{stdout}"
+        removals.starts_with("| `removals` | `UnderLock` | like 3.0.0 ")
+            && removals.ends_with(" | 2 | **differs** |"),
+        "{removals}"
     );
     assert!(stdout.contains("Measured: `--model 4.0.3,"), "{stdout}");
     assert!(stdout.contains("removals=3.0.0"), "{stdout}");

@@ -205,10 +205,13 @@ impl Profile {
                 TimeRepr::Nanoseconds
             } else if v1 {
                 TimeRepr::Long
-            } else if (0x3000_0000..0x3000_00f0).contains(&version_num) {
-                // Measured in 3.0.0 to 3.0.8 (docs/matrix.md); 3.0.15
-                // computes it as `Seconds` (commit eb9790f7, "fix undefined
-                // behavior on 3.1"): measured in 3.0.19.
+            } else if (0x3000_0000..0x3000_00f0).contains(&version_num)
+                || (0x3010_0000..0x3010_0070).contains(&version_num)
+            {
+                // Measured in 3.0.0 to 3.0.8 and in 3.1.4 (docs/matrix.md);
+                // 3.0.15 and 3.1.7 compute it as `Seconds` (commit
+                // eb9790f7, "fix undefined behavior on 3.1"): measured in
+                // 3.0.19.
                 TimeRepr::SecondsClamped
             } else {
                 TimeRepr::Seconds
@@ -221,9 +224,14 @@ impl Profile {
             },
             peer_rpk: version_num >= 0x3020_0000,
             compression: true,
-            // 3.0.15 (commit 6f4e5d81, "Fix handling of max_fragment_length
-            // extension for PSK") and 3.5: measured in 3.0.19 and 3.5.5.
-            mfl_unspecified: version_num >= 0x3050_0000
+            // From 3.0.15, 3.1.7, 3.2.3 and 3.3.2 (all released on
+            // 2024-09-03: commit 6f4e5d81, "Fix handling of
+            // max_fragment_length extension for PSK") and 3.4.0: measured
+            // in 3.0.19, 3.3.2, 3.4.1 and later; not in 3.1.4 or 3.2.1.
+            mfl_unspecified: version_num >= 0x3040_0000
+                || (0x3030_0020..0x3040_0000).contains(&version_num)
+                || (0x3020_0030..0x3030_0000).contains(&version_num)
+                || (0x3010_0070..0x3020_0000).contains(&version_num)
                 || (0x3000_00f0..0x3010_0000).contains(&version_num),
             long_length_quirk: !(version_num >= 0x3060_0000
                 || (0x3000_0160..0x3010_0000).contains(&version_num)),
@@ -336,7 +344,7 @@ macro_rules! switches {
 }
 
 switches! {
-    time: "1.1.1: `long` seconds, no overflow check; 3.0.0-3.0.14: clamped seconds; 3.0.15-3.0.x: seconds with an overflow flag; 3.2 on: nanoseconds",
+    time: "1.1.1: `long` seconds, no overflow check; 3.0.0-3.0.14 and 3.1.0-3.1.6: clamped seconds; 3.0.15 and 3.1.7 on: seconds with an overflow flag; 3.2 on: nanoseconds",
         "How `time + timeout` is computed (overflow, negative values) and what the getters read back: which sessions a flush removes, and in which order they expire.";
     cache_list: "1.1.1: order of adding; 3.0 on: sorted by expiry",
         "Which session eviction removes, the order flush and `SSL_CTX_free` remove sessions in, and whether `set_time` re-sorts a cached session.";
@@ -350,7 +358,7 @@ switches! {
         "What a failed `SSL_SESSION_dup` leaves in the error queue.";
     peer_rpk: "3.2 on",
         "`d2i_SSL_SESSION` reads `[20]` (a peer's raw public key) instead of taking it for data after the last field.";
-    mfl_unspecified: "3.0.15-3.0.x and 3.5 on (1.1.1, 3.0.0-3.0.14, 3.1-3.4: not)",
+    mfl_unspecified: "from 3.0.15, 3.1.7, 3.2.3, 3.3.2 and 3.4 (1.1.1 and the releases of 3.0-3.3 before them: not)",
         "`SSL_SESSION_get_max_fragment_length` of a new session: 0 from an `UNSPECIFIED` mode, or the raw byte.";
     long_length_quirk: "until 3.6 (and 3.0.21); fixed in 3.0.22 and 3.6",
         "Whether a long-form DER length at the very end of an element is refused.";
