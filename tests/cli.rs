@@ -284,6 +284,25 @@ fn the_reproduce_line_of_a_divergence_under_another_model_reproduces_it() {
         line,
         format!("sessdiff replay --model 4.0.3 {}", min.display())
     );
+    // It shrank: `SIG: N ops -> M ops`, M < N, and the file holds M ops.
+    let stdout = String::from_utf8_lossy(&shrunk.stdout);
+    let counts: Vec<usize> = stdout
+        .lines()
+        .find(|l| l.contains(" ops -> "))
+        .expect("a shrink line")
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .split(" -> ")
+        .map(|c| c.trim_end_matches(" ops").parse().unwrap())
+        .collect();
+    assert!(counts[1] < counts[0], "{stdout}");
+    let min_ops = std::fs::read_to_string(&min)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .count();
+    assert_eq!(min_ops, counts[1], "{stdout}");
     let again = shell(&line, &[]);
     assert_eq!(again.status.code(), Some(1), "{line}");
     // Only the shrunk program is a *.txt: replaying the folder runs it alone.
