@@ -110,7 +110,7 @@ for rel in "${releases[@]}"; do
   survey=$(grep -E '^[0-9]+ programs' "$dir/survey.log" | tail -n 1)
   classes=$(echo "$survey" | grep -oE '[0-9]+ classes')
   survey_programs=$(echo "$survey" | grep -oE '^[0-9]+')
-  survey_refused=$(echo "$survey" | grep -oE '[0-9]+ refused' | grep -oE '[0-9]+')
+  survey_refused=$(grep -ohE '^- [0-9]+ ops refused' "$dir/survey/survey.md" 2>/dev/null | grep -oE '[0-9]+')
   library=$(grep -m1 -o 'against OpenSSL [^;,]*' "$dir/survey.log" | sed 's/^against //')
   rows+=("| $rel | $library | $built | $probe | ${programs:-} | ${refused:-${survey_refused:-0}} | $ops | $der | ${survey_programs:-?} in ${seconds}s | ${classes:-?} |")
   echo "   probe: $probe; survey: ${classes:-?}" >&2
