@@ -60,11 +60,23 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// What the page shows: the value, or what stood in its way.
-    fn shown(&self) -> String {
+    /// What the page shows: the value, or what stood in its way (for an
+    /// ambiguous measure, the values the probes could not tell apart).
+    fn shown(&self, sw: &Switch) -> String {
         match self.verdict.as_str() {
             "like" => format!("`{}`", self.value),
-            "ambiguous" => format!("ambiguous ({})", self.releases.replace('|', " or ")),
+            "ambiguous" => {
+                let values: Vec<String> = self
+                    .releases
+                    .split('|')
+                    .map(|c| {
+                        let first = c.split(' ').next().unwrap_or_default();
+                        Profile::named(first)
+                            .map_or_else(|| first.to_string(), |p| format!("`{}`", sw.value(&p)))
+                    })
+                    .collect();
+                format!("{}?", values.join(" or "))
+            }
             "none" => "**no measured behaviour**".to_string(),
             _ => "no probe".to_string(),
         }
@@ -198,7 +210,7 @@ impl Matrix {
                         if changed {
                             format!("**▲ [{}](#{})**", c.value, sw.name)
                         } else {
-                            c.shown()
+                            c.shown(sw)
                         }
                     }
                 };
@@ -300,6 +312,14 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("**no measured behaviour**"), "{md}");
+        let amb = "3.0.2\ttime\tambiguous\t1.1.1w|3.0.19 3.0.20\t\t-\n";
+        let amb_md = Matrix::parse(amb, Path::new("s.tsv"))
+            .unwrap()
+            .markdown(&BTreeMap::new());
+        assert!(
+            amb_md.contains("| 3.0.2 | - | `Long` or `Seconds`? |"),
+            "{amb_md}"
+        );
         assert!(
             md.contains("- 3.0.2 → 3.0.10: `SecondsClamped` → `Seconds`"),
             "{md}"
