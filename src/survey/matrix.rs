@@ -60,6 +60,19 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// For an ambiguous measure, the value of `sw` in each candidate the
+    /// probes could not tell apart (as the code names it); a candidate whose
+    /// release does not parse is named by that release.
+    pub fn candidate_values(&self, sw: &Switch) -> Vec<String> {
+        self.releases
+            .split('|')
+            .map(|c| {
+                let first = c.split(' ').next().unwrap_or_default();
+                Profile::named(first).map_or_else(|| first.to_string(), |p| sw.value(&p))
+            })
+            .collect()
+    }
+
     /// What the page shows: the value, or what stood in its way (for an
     /// ambiguous measure, the values the probes could not tell apart).
     fn shown(&self, sw: &Switch) -> String {
@@ -67,13 +80,9 @@ impl Cell {
             "like" => format!("`{}`", self.value),
             "ambiguous" => {
                 let values: Vec<String> = self
-                    .releases
-                    .split('|')
-                    .map(|c| {
-                        let first = c.split(' ').next().unwrap_or_default();
-                        Profile::named(first)
-                            .map_or_else(|| first.to_string(), |p| format!("`{}`", sw.value(&p)))
-                    })
+                    .candidate_values(sw)
+                    .iter()
+                    .map(|v| format!("`{v}`"))
                     .collect();
                 format!("{}?", values.join(" or "))
             }
