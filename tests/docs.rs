@@ -27,3 +27,49 @@ fn the_readme_figures_are_the_committed_reports() {
     );
     assert!(ours.contains("| differential loop"), "{ours}");
 }
+
+/// The README's switch table: its last column lists, for each switch, the
+/// releases measured with a behaviour other than the system's 3.0.19 (an
+/// ambiguous measure lists none), as the committed matrix (docs/matrix.tsv)
+/// has them: a new measure that moves a release fails here until the
+/// README says so too.
+#[test]
+fn the_readme_switch_table_names_the_measured_releases() {
+    use sessdiff::survey::matrix::Matrix;
+    let readme = read("README.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/matrix.tsv");
+    let m = Matrix::read(&path).unwrap();
+    let base = &m
+        .rows
+        .iter()
+        .find(|(r, _)| r == "3.0.19")
+        .expect("3.0.19 measured")
+        .1;
+    for sw in sessdiff::native::SWITCHES {
+        let want = base[sw.name].value.as_str();
+        let others: Vec<&str> = m
+            .rows
+            .iter()
+            .filter(|(_, cells)| {
+                let c = &cells[sw.name];
+                c.verdict == "like" && c.value != want
+            })
+            .map(|(r, _)| r.as_str())
+            .collect();
+        let expected = if others.is_empty() {
+            "none".to_string()
+        } else {
+            others.join(", ")
+        };
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", sw.name)))
+            .unwrap_or_else(|| panic!("README.md has no row for {}", sw.name));
+        let last = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        assert_eq!(
+            last, expected,
+            "README.md's switch table, {}: the measured releases with another behaviour are {expected}",
+            sw.name
+        );
+    }
+}

@@ -319,3 +319,65 @@ fn the_dup_owner_bug_refuses_set_time_on_a_dup_of_a_cached_session() {
         0
     );
 }
+
+/// Every switch of every release `scripts/matrix.sh` measured (the
+/// committed `docs/matrix.tsv`, one `sessdiff probe` line a switch and
+/// release) is what the model's profile for that release says: a range of
+/// `Profile::for_release` that a measure contradicts fails here, and a
+/// measured point is never left to inference. Where the probes could not
+/// tell two behaviours apart on a release, the profile has one of them.
+#[test]
+fn every_measured_switch_is_the_profiles() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/matrix.tsv");
+    let m = sessdiff::survey::matrix::Matrix::read(&path).unwrap();
+    assert!(m.rows.len() >= 8, "{} releases measured", m.rows.len());
+    let (mut checked, mut ambiguous) = (0, 0);
+    for (release, cells) in &m.rows {
+        let profile = Profile::named(release).unwrap_or_else(|| panic!("{release}"));
+        for (name, cell) in cells {
+            let sw = sessdiff::native::switch(name).unwrap();
+            let ours = sw.value(&profile);
+            match cell.verdict.as_str() {
+                "like" => assert_eq!(
+                    ours, cell.value,
+                    "{release} {name}: measured {}, the profile says {ours}",
+                    cell.value
+                ),
+                // The probes did not tell some behaviours apart on this
+                // release (docs/matrix.md shows which): the profile's must
+                // be one of them.
+                "ambiguous" => {
+                    let candidates = cell.candidate_values(sw);
+                    assert!(
+                        candidates.contains(&ours),
+                        "{release} {name}: the profile's {ours} is none of the measured {candidates:?}"
+                    );
+                    ambiguous += 1;
+                }
+                v => panic!("{release} {name}: the probes found no behaviour ({v})"),
+            }
+            checked += 1;
+        }
+        assert_eq!(cells.len(), sessdiff::native::SWITCHES.len(), "{release}");
+    }
+    assert!(checked >= 8 * sessdiff::native::SWITCHES.len());
+    // Most measures are single behaviours.
+    assert!(
+        ambiguous * 10 < checked,
+        "{ambiguous} of {checked} ambiguous"
+    );
+}
+
+/// Every release the matrix measured is a measured release of the one
+/// release table (`--model` names it without "not measured"), and the
+/// other way round.
+#[test]
+fn the_release_table_marks_exactly_the_measured_releases() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/matrix.tsv");
+    let m = sessdiff::survey::matrix::Matrix::read(&path).unwrap();
+    let mut measured: Vec<&str> = m.rows.iter().map(|(r, _)| r.as_str()).collect();
+    measured.sort_by_key(|r| sessdiff::native::releases::order_key(r));
+    let mut table = sessdiff::native::releases::measured();
+    table.sort_by_key(|r| sessdiff::native::releases::order_key(r));
+    assert_eq!(measured, table);
+}
