@@ -143,7 +143,7 @@ impl fmt::Display for Verdict {
 
 /// The switch that is a library bug, not a behaviour
 /// ([`Profile::dup_keeps_owner`]).
-const BUG_SWITCH: &str = "dup_keeps_owner";
+pub const BUG_SWITCH: &str = "dup_keeps_owner";
 
 /// How one candidate fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
