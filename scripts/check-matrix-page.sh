@@ -17,7 +17,7 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 cargo build --quiet --release
-./target/release/sessdiff matrix --tsv docs/matrix.tsv --dir "$out"
+./target/release/sessdiff matrix --tsv docs/matrix.tsv --surveys docs/matrix-surveys.tsv --dir "$out"
 page=file://$root/$out/index.html
 log=$out/chromium.log
 browse() {
@@ -35,7 +35,10 @@ switches=$(cut -f2 docs/matrix.tsv | sort -u | wc -l)
 rows=$(grep -o '<tr>' <<<"$dom" | wc -l)
 sections=$(grep -o '<h3>' <<<"$dom" | wc -l)
 fail=0
-[ "$rows" -eq $((releases + 1)) ] || { echo "check-matrix-page: $rows table rows, expected $((releases + 1))" >&2; fail=1; }
+# The switches' table and the surveys' (every release of either).
+surveyed=$(cut -f1 docs/matrix.tsv docs/matrix-surveys.tsv | sort -u | wc -l)
+want=$((releases + 1 + surveyed + 1))
+[ "$rows" -eq "$want" ] || { echo "check-matrix-page: $rows table rows, expected $want" >&2; fail=1; }
 [ "$sections" -eq "$switches" ] || { echo "check-matrix-page: $sections switch sections, expected $switches" >&2; fail=1; }
 grep -q '<title>sessdiff: session behaviour across OpenSSL releases</title>' <<<"$dom" ||
   { echo "check-matrix-page: the page has not its title" >&2; fail=1; }

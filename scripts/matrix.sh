@@ -15,8 +15,9 @@
 # Writes, under target/matrix/: RELEASE/ (each run's logs, probe.md,
 # probe.tsv, the survey), summary.md (one row a release) and switches.tsv
 # (release, switch, verdict, releases, value, guess: every release's probe
-# lines, of this run and earlier ones), from which `sessdiff matrix` makes
-# the compatibility page.
+# lines, of this run and earlier ones) and surveys.tsv (release, model,
+# seconds, programs, classes, refused ops, date: every release's survey),
+# from which `sessdiff matrix` makes the compatibility page.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
@@ -124,6 +125,24 @@ for tsv in "$out"/*/probe.tsv; do
   [ "$rel" = system ] && rel=$(grep -m1 -o 'against OpenSSL [0-9][^ ]*' "$out/system/probe.log" | sed 's/^against OpenSSL //')
   awk -v r="$rel" -F'\t' '{ print r "\t" $0 }' "$tsv"
 done >"$out/switches.tsv"
+
+# Every release's survey (of this run and the earlier ones): release, the
+# model's release, seconds, programs, classes, refused ops, date.
+for log in "$out"/*/survey.log; do
+  [ -f "$log" ] || continue
+  dir=$(dirname "$log")
+  head=$(grep -m1 '^sessdiff survey:' "$log") || continue
+  last=$(grep -E '^[0-9]+ programs .* in [0-9.]+ s$' "$log" | tail -n 1)
+  [ -n "$last" ] || continue # cut short: no survey to record
+  rel=$(sed -n 's/.* model against OpenSSL \([^ ;]*\).*/\1/p' <<<"$head")
+  model=$(sed -n 's/.*, the \([^ ]*\) .*model against .*/\1/p' <<<"$head")
+  seconds=$(sed -n 's/.*, \([0-9]*\) s, the .*/\1/p' <<<"$head")
+  programs=$(grep -oE '^[0-9]+' <<<"$last")
+  classes=$(grep -oE '[0-9]+ classes' <<<"$last" | grep -oE '[0-9]+')
+  refused=$(grep -ohE '^- [0-9]+ ops refused' "$dir/survey/survey.md" 2>/dev/null | grep -oE '[0-9]+')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rel" "$model" "$seconds" "$programs" "$classes" "${refused:-0}" \
+    "$(date -u -r "$log" +%Y-%m-%d)"
+done >"$out/surveys.tsv"
 
 {
   echo "# sessdiff release matrix"

@@ -73,3 +73,29 @@ fn the_readme_switch_table_names_the_measured_releases() {
         );
     }
 }
+
+/// docs/matrix.md is the page `sessdiff matrix --publish` makes from the
+/// committed measures (docs/matrix.tsv, docs/matrix-surveys.tsv) and the
+/// probe programs in the tree: a new probe, measure or survey fails here
+/// until the page is made again.
+#[test]
+fn the_committed_matrix_page_is_made_from_the_committed_measures() {
+    use sessdiff::survey::matrix::{Matrix, probe_links, read_surveys};
+    use sessdiff::survey::probe::{PROBE_DIRS, read_probes};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let m = Matrix::read(&root.join("docs/matrix.tsv")).unwrap();
+    let surveys = read_surveys(&root.join("docs/matrix-surveys.tsv")).unwrap();
+    let mut probes = read_probes(&PROBE_DIRS.map(|d| root.join(d))).unwrap();
+    // The page names the probes by their paths from the root.
+    for p in &mut probes {
+        for (file, _) in &mut p.programs {
+            *file = file.strip_prefix(root).unwrap().to_path_buf();
+        }
+    }
+    let want = m.markdown(&probe_links(&probes, "../"), &surveys);
+    assert!(
+        read("docs/matrix.md") == want,
+        "docs/matrix.md is not made from docs/matrix.tsv and docs/matrix-surveys.tsv: \
+         run `sessdiff matrix --tsv docs/matrix.tsv --surveys docs/matrix-surveys.tsv --publish`"
+    );
+}

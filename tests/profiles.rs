@@ -381,3 +381,31 @@ fn the_release_table_marks_exactly_the_measured_releases() {
     table.sort_by_key(|r| sessdiff::native::releases::order_key(r));
     assert_eq!(measured, table);
 }
+
+/// Every release the matrix measured was also surveyed against its own
+/// profile (`--model auto`) for at least 120 s and gave 0 classes: the
+/// committed `docs/matrix-surveys.tsv`, which docs/matrix.md shows. The
+/// survey's model is the release's profile (a survey run before a release
+/// joined the table followed a measured release with the same switches).
+#[test]
+fn every_measured_release_surveys_clean_against_its_own_profile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let m = sessdiff::survey::matrix::Matrix::read(&root.join("docs/matrix.tsv")).unwrap();
+    let runs =
+        sessdiff::survey::matrix::read_surveys(&root.join("docs/matrix-surveys.tsv")).unwrap();
+    for (release, _) in &m.rows {
+        let run = runs
+            .iter()
+            .find(|r| &r.release == release)
+            .unwrap_or_else(|| panic!("{release} was measured but not surveyed"));
+        assert!(run.seconds >= 120, "{release}: a {} s survey", run.seconds);
+        assert!(run.programs > 0, "{release}: no program ran");
+        assert_eq!(run.classes, 0, "{release}: {} classes", run.classes);
+        assert_eq!(
+            Profile::named(&run.model),
+            Profile::named(release),
+            "{release}: surveyed with the {} model",
+            run.model
+        );
+    }
+}

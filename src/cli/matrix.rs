@@ -1,14 +1,13 @@
 //! `sessdiff matrix`: the compatibility page from `scripts/matrix.sh`'s
 //! measures ([`sessdiff::survey::matrix`]).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use sessdiff::survey::matrix::Matrix;
+use sessdiff::survey::matrix::{Matrix, probe_links, read_surveys};
 use sessdiff::survey::probe;
 
 /// Write the compatibility page (releases down, switches across) from the
@@ -23,9 +22,29 @@ pub struct MatrixArgs {
     /// scripts/matrix.sh writes it; docs/matrix.tsv is the committed copy).
     #[arg(long)]
     tsv: Option<PathBuf>,
-    /// Also write docs/matrix.md and docs/matrix.tsv, the committed copies.
+    /// The surveys to show (default: DIR/surveys.tsv, as scripts/matrix.sh
+    /// writes it, if it exists; docs/matrix-surveys.tsv is the committed
+    /// copy).
+    #[arg(long)]
+    surveys: Option<PathBuf>,
+    /// Also write docs/matrix.md, docs/matrix.tsv and
+    /// docs/matrix-surveys.tsv, the committed copies.
     #[arg(long)]
     publish: bool,
+}
+
+/// The committed copies of the measures.
+const COMMITTED_SWITCHES: &str = "docs/matrix.tsv";
+const COMMITTED_SURVEYS: &str = "docs/matrix-surveys.tsv";
+
+/// Copies `from` to the committed `to`, unless it is that file.
+fn publish(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() && from.canonicalize()? == to.canonicalize()? {
+        return Ok(());
+    }
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
 }
 
 pub fn run(args: MatrixArgs) -> Result<ExitCode> {
@@ -36,25 +55,17 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
     let m = Matrix::read(&tsv)?;
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
-    let dirs = [
-        PathBuf::from("corpora/upgrades"),
-        PathBuf::from("corpora/probes"),
-    ];
+    let dirs = probe::PROBE_DIRS.map(PathBuf::from);
     let probes = probe::read_probes(&dirs)
         .context("reading the probe programs (run from the project's root)")?;
-    // Links to the probe programs, relative to the page's folder.
-    let links = |prefix: &str| -> BTreeMap<String, Vec<PathBuf>> {
-        probes
-            .iter()
-            .map(|p| {
-                let files = p
-                    .programs
-                    .iter()
-                    .map(|(f, _)| PathBuf::from(prefix).join(f))
-                    .collect();
-                (p.switch.name.to_string(), files)
-            })
-            .collect()
+    let surveys_path = args
+        .surveys
+        .clone()
+        .unwrap_or_else(|| args.dir.join("surveys.tsv"));
+    let surveys = if surveys_path.exists() || args.surveys.is_some() {
+        read_surveys(&surveys_path)?
+    } else {
+        Vec::new()
     };
     // The page's folder, relative to the root (the current folder): its
     // links climb back up; elsewhere they are absolute.
@@ -64,7 +75,7 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
         Ok(rel) => "../".repeat(rel.components().count()),
         Err(_) => format!("{}/", cwd.display()),
     };
-    let md = m.markdown(&links(&prefix));
+    let md = m.markdown(&probe_links(&probes, &prefix), &surveys);
     std::fs::write(args.dir.join("index.md"), &md)?;
     let html = sessdiff::report::html_page_of_width(
         "sessdiff: session behaviour across OpenSSL releases",
@@ -78,14 +89,15 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
         m.rows.len()
     );
     if args.publish {
-        std::fs::write("docs/matrix.md", m.markdown(&links("../")))?;
-        let committed = std::path::Path::new("docs/matrix.tsv");
-        let same = committed.exists() && tsv.canonicalize()? == committed.canonicalize()?;
-        if !same {
-            std::fs::copy(&tsv, "docs/matrix.tsv")
-                .with_context(|| format!("copying {} to docs/matrix.tsv", tsv.display()))?;
+        std::fs::write(
+            "docs/matrix.md",
+            m.markdown(&probe_links(&probes, "../"), &surveys),
+        )?;
+        publish(&tsv, Path::new(COMMITTED_SWITCHES))?;
+        if surveys_path.exists() {
+            publish(&surveys_path, Path::new(COMMITTED_SURVEYS))?;
         }
-        println!("docs/matrix.md, docs/matrix.tsv");
+        println!("docs/matrix.md, {COMMITTED_SWITCHES}, {COMMITTED_SURVEYS}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ pub struct ProbeArgs {
     /// The probe programs (files or folders): programs whose `# switch:`
     /// header names the switch they tell apart; the upgrade reproducers and
     /// `corpora/probes`.
-    #[arg(long, num_args = 1.., default_values = ["corpora/upgrades", "corpora/probes"])]
+    #[arg(long, num_args = 1.., default_values = probe::PROBE_DIRS)]
     probes: Vec<PathBuf>,
     /// Write the report here: `probe.md` and `probe.tsv` (one line a
     /// switch, for scripts/matrix.sh).

@@ -3,7 +3,9 @@
 //! `scripts/matrix.sh` into `switches.tsv`). A cell whose behaviour differs
 //! from the last measured above it is marked and linked to the switch's section,
 //! which names the change, what an application sees, and the probe
-//! programs that tell the behaviours apart.
+//! programs that tell the behaviours apart. Below the switches, each
+//! release's survey against its own profile (`surveys.tsv`): how many
+//! programs ran and how many classes of divergence they found.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,6 +15,7 @@ use anyhow::{Result, bail};
 
 use crate::native::releases::order_key;
 use crate::native::{Profile, SWITCHES, Switch};
+use crate::survey::probe::Probes;
 
 /// The library's own changes behind the switches' changes, where its
 /// source history names one: (switch, the first release with the new
@@ -92,6 +95,90 @@ impl Cell {
     }
 }
 
+/// One survey of a release against the native model (`sessdiff survey
+/// --seed 1`, the model `auto` picks for the release), as `scripts/matrix.sh`
+/// collects it into `surveys.tsv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyRun {
+    /// The release surveyed.
+    pub release: String,
+    /// The model's profile, by the release it is named after.
+    pub model: String,
+    /// How long the survey ran.
+    pub seconds: u64,
+    /// Programs run.
+    pub programs: u64,
+    /// Classes of divergence found (0: nothing differs).
+    pub classes: u64,
+    /// Ops refused as a documented library bug of the release.
+    pub refused: u64,
+    /// When it ran (`YYYY-MM-DD`).
+    pub date: String,
+}
+
+/// Reads `surveys.tsv` (`RELEASE<TAB>MODEL<TAB>SECONDS<TAB>PROGRAMS<TAB>CLASSES<TAB>REFUSED<TAB>DATE`
+/// lines); a malformed line is an error naming its file and line.
+pub fn read_surveys(path: &Path) -> Result<Vec<SurveyRun>> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    parse_surveys(&text, path)
+}
+
+/// [`read_surveys`] of `text`, with `path` for the errors. Runs come out
+/// in version order of their releases.
+pub fn parse_surveys(text: &str, path: &Path) -> Result<Vec<SurveyRun>> {
+    let mut runs: BTreeMap<Vec<(u64, String)>, SurveyRun> = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 7 {
+            bail!(
+                "{}: expected 7 tab-separated fields, found {}",
+                at(),
+                f.len()
+            );
+        }
+        for r in &f[..2] {
+            if Profile::named(r).is_none() {
+                bail!("{}: `{r}` is not a release", at());
+            }
+        }
+        let number = |i: usize, what: &str| -> Result<u64> {
+            f[i].parse()
+                .map_err(|_| anyhow::anyhow!("{}: {what} `{}` is not a number", at(), f[i]))
+        };
+        let run = SurveyRun {
+            release: f[0].to_string(),
+            model: f[1].to_string(),
+            seconds: number(2, "seconds")?,
+            programs: number(3, "programs")?,
+            classes: number(4, "classes")?,
+            refused: number(5, "refused ops")?,
+            date: f[6].to_string(),
+        };
+        if runs.insert(order_key(f[0]), run).is_some() {
+            bail!("{}: {} surveyed twice", at(), f[0]);
+        }
+    }
+    Ok(runs.into_values().collect())
+}
+
+/// Each switch's probe programs as the page links them: paths from the
+/// page's folder (`prefix` climbs from it to the project's root).
+pub fn probe_links(probes: &[Probes], prefix: &str) -> BTreeMap<String, Vec<PathBuf>> {
+    probes
+        .iter()
+        .map(|p| {
+            let files = p
+                .programs
+                .iter()
+                .map(|(f, _)| PathBuf::from(prefix).join(f))
+                .collect();
+            (p.switch.name.to_string(), files)
+        })
+        .collect()
+}
+
 /// A release's cells, by switch name.
 pub type Row = BTreeMap<String, Cell>;
 
@@ -155,6 +242,48 @@ impl Matrix {
         })
     }
 
+    /// The surveys' section: one row a release of the matrix (or of the
+    /// surveys), in version order.
+    fn surveys_markdown(&self, surveys: &[SurveyRun]) -> String {
+        let mut md = String::from(
+            "\n## The surveys\n\nEach release against the native model with its own profile \
+             (`sessdiff survey --seed 1`, `--model auto`): random programs run on both, and a \
+             class is a kind of divergence the profile does not explain. Refused ops are calls \
+             the profile refuses because the release has a documented bug there \
+             (`dup_keeps_owner`).\n\n\
+             | release | model | seconds | programs | classes | refused ops | date |\n\
+             |---|---|---:|---:|---:|---:|---|\n",
+        );
+        let mut releases: BTreeMap<Vec<(u64, String)>, &str> = self
+            .rows
+            .iter()
+            .map(|(r, _)| (order_key(r), r.as_str()))
+            .collect();
+        for s in surveys {
+            releases.insert(order_key(&s.release), &s.release);
+        }
+        for r in releases.values() {
+            match surveys.iter().find(|s| s.release == *r) {
+                None => {
+                    let _ = writeln!(md, "| {r} | | | | not surveyed | | |");
+                }
+                Some(s) => {
+                    let classes = if s.classes == 0 {
+                        "0".to_string()
+                    } else {
+                        format!("**{}**", s.classes)
+                    };
+                    let _ = writeln!(
+                        md,
+                        "| {r} | {} | {} | {} | {classes} | {} | {} |",
+                        s.model, s.seconds, s.programs, s.refused, s.date
+                    );
+                }
+            }
+        }
+        md
+    }
+
     /// The changes of `sw` between neighbouring releases: (from release,
     /// to release, from value, to value), measured values only.
     pub fn changes(&self, sw: &Switch) -> Vec<(String, String, String, String)> {
@@ -175,8 +304,13 @@ impl Matrix {
     }
 
     /// The page as Markdown. `probes` lists each switch's probe programs
-    /// (paths as links from the page's folder).
-    pub fn markdown(&self, probes: &BTreeMap<String, Vec<PathBuf>>) -> String {
+    /// (paths as links from the page's folder, see [`probe_links`]);
+    /// `surveys` are the releases' surveys.
+    pub fn markdown(
+        &self,
+        probes: &BTreeMap<String, Vec<PathBuf>>,
+        surveys: &[SurveyRun],
+    ) -> String {
         let mut md = String::from("# Session behaviour across OpenSSL releases\n\n");
         md.push_str(
             "Each cell is the behaviour a release showed to `sessdiff probe`: the switch's \
@@ -227,6 +361,7 @@ impl Matrix {
             }
             md.push('\n');
         }
+        md.push_str(&self.surveys_markdown(surveys));
         md.push_str("\n## The switches\n");
         for sw in SWITCHES {
             let _ = write!(
@@ -314,7 +449,7 @@ mod tests {
                 ),
             ]
         );
-        let md = m.markdown(&BTreeMap::new());
+        let md = m.markdown(&BTreeMap::new(), &[]);
         assert!(md.contains("| 1.1.1w | - | `Long` |"), "{md}");
         assert!(
             md.contains("| 3.0.10 | **1** | **▲ [Seconds](#time)** |"),
@@ -324,7 +459,7 @@ mod tests {
         let amb = "3.0.2\ttime\tambiguous\t1.1.1w|3.0.19 3.0.20\t\t-\n";
         let amb_md = Matrix::parse(amb, Path::new("s.tsv"))
             .unwrap()
-            .markdown(&BTreeMap::new());
+            .markdown(&BTreeMap::new(), &[]);
         assert!(
             amb_md.contains("| 3.0.2 | - | `Long` or `Seconds`? |"),
             "{amb_md}"
@@ -345,7 +480,7 @@ mod tests {
         .concat();
         let md = Matrix::parse(&text, Path::new("s.tsv"))
             .unwrap()
-            .markdown(&BTreeMap::new());
+            .markdown(&BTreeMap::new(), &[]);
         assert!(
             md.contains("| 3.0.7 | - | not run | not run | **▲ [false](#evict_after_listing)** |"),
             "{md}"
@@ -371,6 +506,61 @@ mod tests {
         ];
         for (text, want) in bad {
             let e = Matrix::parse(text, Path::new("s.tsv"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, want);
+        }
+    }
+
+    #[test]
+    fn surveys_show_one_row_a_release_and_name_what_is_missing() {
+        let m = Matrix::parse(
+            &line("3.0.2", "time", "SecondsClamped", "agrees"),
+            Path::new("s"),
+        )
+        .unwrap();
+        let runs = parse_surveys(
+            "4.0.3\t4.0.3\t120\t400000\t2\t0\t2026-12-07\n",
+            Path::new("v.tsv"),
+        )
+        .unwrap();
+        let md = m.markdown(&BTreeMap::new(), &runs);
+        let at = md.find("## The surveys").unwrap();
+        let rows: Vec<&str> = md[at..]
+            .lines()
+            .filter(|l| l.starts_with("| 3") || l.starts_with("| 4"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "| 3.0.2 | | | | not surveyed | | |",
+                "| 4.0.3 | 4.0.3 | 120 | 400000 | **2** | 0 | 2026-12-07 |"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_survey_line_names_its_file_and_line() {
+        let bad = [
+            (
+                "3.0.2\t3.0.2\t120\n",
+                "v.tsv:1: expected 7 tab-separated fields, found 3",
+            ),
+            (
+                "3.0.2\tnope\t120\t1\t0\t0\td\n",
+                "v.tsv:1: `nope` is not a release",
+            ),
+            (
+                "3.0.2\t3.0.2\t120\tmany\t0\t0\td\n",
+                "v.tsv:1: programs `many` is not a number",
+            ),
+            (
+                "3.0.2\t3.0.2\t1\t1\t0\t0\td\n3.0.2\t3.0.2\t1\t1\t0\t0\td\n",
+                "v.tsv:2: 3.0.2 surveyed twice",
+            ),
+        ];
+        for (text, want) in bad {
+            let e = parse_surveys(text, Path::new("v.tsv"))
                 .unwrap_err()
                 .to_string();
             assert_eq!(e, want);

@@ -30,6 +30,10 @@ use crate::corpus;
 use crate::native::{Profile, SWITCHES, Switch, releases, switch};
 use crate::program::Program;
 
+/// Where the probe programs live, from the project's root: the upgrade
+/// reproducers and the programs written as probes.
+pub const PROBE_DIRS: [&str; 2] = ["corpora/upgrades", "corpora/probes"];
+
 /// The probe programs of one switch.
 pub struct Probes {
     /// The switch.
@@ -459,8 +463,7 @@ mod tests {
     #[test]
     fn the_upgrade_corpus_gives_probes_to_the_switches_it_names() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let probes =
-            read_probes(&[root.join("corpora/upgrades"), root.join("corpora/probes")]).unwrap();
+        let probes = read_probes(&PROBE_DIRS.map(|d| root.join(d))).unwrap();
         assert_eq!(probes.len(), SWITCHES.len());
         let count = |name: &str| {
             probes
