@@ -7,6 +7,7 @@
 #   scripts/build-libssl.sh RELEASE                 # any release the registry has an openssl-src for
 #   scripts/build-libssl.sh RELEASE --instrumented  # into target/libssl/RELEASE-instrumented/
 #   scripts/build-libssl.sh --list                  # the releases the registry has; which are measured, built
+#   scripts/build-libssl.sh libressl-4.3.2          # LibreSSL, from ../shared/vendor/libressl-4.3.2.tar.gz
 #
 # The releases come from the crate registry, asked through cargo: every
 # openssl-src version that is not yanked carries its OpenSSL release as
@@ -33,6 +34,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # The one table of releases (also read by --model): the measured releases
 # and the openssl-src crate version pinned for each.
 table=$root/src/native/releases.txt
+# The other libraries (not OpenSSL), by the names the scripts take.
+other_libraries="libressl-4.3.2"
 
 # Every OpenSSL release the registry has an openssl-src version for, as
 # "RELEASE CRATE-VERSION" lines in version order (the newest crate version of
@@ -74,10 +77,60 @@ if [ "$release" = --list ]; then
     printf '%-8s %-20s %s\n' "$rel" "$crate" "$status"
   done <<<"$list"
   echo "($(grep -c . <<<"$list") releases; the system's libssl, $(awk '$2 == "system" { print $1 }' "$table"), needs no build)"
+  echo "(other libraries: $other_libraries)"
   exit 0
 fi
 case $release in
   -*) echo "build-libssl: unknown option '$release' ($usage)" >&2; exit 2 ;;
+esac
+
+case $release in
+  libressl-*|libresl*|libre*|boring*|aws*|awslc*)
+    case " $other_libraries " in
+      *" $release "*) ;;
+      *) echo "build-libssl: '$release' is not a library sessdiff knows; the libraries: $other_libraries, and the OpenSSL releases of scripts/build-libssl.sh --list" >&2
+         exit 2 ;;
+    esac ;;
+esac
+
+# LibreSSL, from the release tarball beside the project (no network): a
+# static build with position-independent code, installed under the prefix.
+build_libressl() { # VERSION
+  local version=$1 tarball sum want prefix work started
+  tarball=$root/../shared/vendor/libressl-$version.tar.gz
+  want=ae7db41d1f9129649916ca1914588cee6870a545685faf90d26f0c29064daf5f
+  prefix=$root/target/libssl/libressl-$version
+  if [ -f "$prefix/include/openssl/ssl.h" ] && [ -f "$prefix/lib/libssl.a" ]; then
+    echo "$prefix"
+    return 0
+  fi
+  [ "$instrumented" = 0 ] || { echo "build-libssl: --instrumented is not there yet for LibreSSL" >&2; return 2; }
+  [ -f "$tarball" ] || { echo "build-libssl: LibreSSL $version is built from its release tarball, $tarball, which is missing" >&2; return 2; }
+  sum=$(sha256sum "$tarball" | cut -d' ' -f1)
+  [ "$sum" = "$want" ] || { echo "build-libssl: $tarball: sha256 $sum, expected $want" >&2; return 2; }
+  work=$root/target/libssl/build-libressl-$version
+  rm -rf "$work"
+  mkdir -p "$work"
+  started=$(date +%s)
+  echo "==> building LibreSSL $version from $tarball into $prefix (first use only: about 2.5 minutes on 2 cores)" >&2
+  step_log() { # STEP COMMAND...
+    local step=$1
+    shift
+    "$@" >>"$work/build.log" 2>&1 ||
+      { echo "build-libssl: LibreSSL $version: $step failed; its log: $work/build.log" >&2; tail -n 15 "$work/build.log" >&2; return 1; }
+  }
+  step_log "unpacking" tar -xzf "$tarball" -C "$work" || return 1
+  cd "$work/libressl-$version"
+  step_log "./configure" ./configure --disable-shared --with-pic --prefix="$prefix" --libdir="$prefix/lib" || return 1
+  step_log "make" make -j"$(nproc)" || return 1
+  rm -rf "$prefix"
+  step_log "make install" make install || return 1
+  echo $(( $(date +%s) - started )) >"$prefix/BUILD-SECONDS"
+  echo "==> LibreSSL $version built in $(( $(date +%s) - started )) s" >&2
+  echo "$prefix"
+}
+case $release in
+  libressl-*) build_libressl "${release#libressl-}"; exit $? ;;
 esac
 
 crate=$(awk -v r="$release" '$1 == r && $3 == "measured" { print $2 }' "$table")

@@ -99,3 +99,23 @@ fn the_committed_matrix_page_is_made_from_the_committed_measures() {
          run `sessdiff matrix --tsv docs/matrix.tsv --surveys docs/matrix-surveys.tsv --publish`"
     );
 }
+
+/// The README's capability table is the code's
+/// (`sessdiff::backend::caps::markdown_table`, from
+/// src/ossl/capabilities.txt).
+#[test]
+fn the_readme_capability_table_is_the_codes() {
+    let readme = read("README.md");
+    let start = readme
+        .find("<!-- capabilities -->\n")
+        .expect("the capabilities marker");
+    let end = readme
+        .find("<!-- /capabilities -->")
+        .expect("the end marker");
+    let ours = &readme[start + "<!-- capabilities -->\n".len()..end];
+    assert_eq!(
+        ours,
+        sessdiff::backend::caps::markdown_table(),
+        "README.md's capability table differs from src/ossl/capabilities.txt"
+    );
+}

@@ -128,3 +128,20 @@ fn the_systems_release_and_bad_options_are_refused_before_any_build() {
         );
     }
 }
+
+/// A library name the scripts do not know gets the list of those they
+/// know, before any build.
+#[test]
+fn a_misspelt_library_exits_2_with_the_libraries() {
+    for name in ["libresl-4.3.2", "libressl-9.9", "boringsl"] {
+        let out = build_libssl(&[name]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!(
+                "'{name}' is not a library sessdiff knows; the libraries: libressl-4.3.2"
+            )),
+            "{name}: {err}"
+        );
+    }
+}

@@ -337,6 +337,13 @@ impl Backend for OsslBackend {
         (ret, ossl::last_error())
     }
 
+    /// An op whose function the linked library lacks is refused, not run
+    /// (generation never draws one; a fuzzer's program may have one).
+    fn hazard(&self, op: &Op) -> Option<&'static str> {
+        super::caps::lacking_op(op.kind().name())
+            .map(|_| "the linked library lacks the op's function (src/ossl/capabilities.txt)")
+    }
+
     fn take_events(&mut self) -> Vec<Event> {
         ossl::take_events()
             .into_iter()

@@ -16,6 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use crate::native::{Profile, wall_clock};
 use crate::program::{C, Op, SSL_SLOTS, Tag};
 
+pub mod caps;
 mod libssl;
 mod native;
 mod snapshot;

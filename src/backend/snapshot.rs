@@ -116,17 +116,40 @@ impl SessionSnapshot {
         *time = g.time();
         *timeout = g.timeout();
         *protocol_version = g.protocol_version();
-        g.hostname(hostname);
-        g.alpn_selected(alpn_selected);
-        g.ticket_appdata(ticket_appdata);
+        // A field the linked library gives no getter for is left at its
+        // default on both sides (backend::caps).
+        let observes = super::caps::observes;
+        if observes("hostname") {
+            g.hostname(hostname);
+        } else {
+            *hostname = None;
+        }
+        if observes("alpn_selected") {
+            g.alpn_selected(alpn_selected);
+        } else {
+            *alpn_selected = None;
+        }
+        if observes("ticket_appdata") {
+            g.ticket_appdata(ticket_appdata);
+        } else {
+            *ticket_appdata = None;
+        }
         *max_early_data = g.max_early_data();
         *ticket_lifetime_hint = g.ticket_lifetime_hint();
         *compress_id = g.compress_id();
-        *max_fragment_length = g.max_fragment_length();
+        *max_fragment_length = if observes("max_fragment_length") {
+            g.max_fragment_length()
+        } else {
+            0
+        };
         *is_resumable = g.is_resumable();
         *has_ticket = g.has_ticket();
         *cipher = g.cipher();
-        g.ticket(ticket);
+        if observes("ticket") {
+            g.ticket(ticket);
+        } else {
+            *ticket = (None, 0);
+        }
         g.encoding(encoding);
     }
 

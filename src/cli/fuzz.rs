@@ -8,7 +8,6 @@ use anyhow::Result;
 use clap::Args;
 
 use sessdiff::campaign::{self, Config, Stats};
-use sessdiff::ossl;
 use sessdiff::{corpus, lockstep, shrink};
 
 /// Run random programs on the native implementation and libssl in
@@ -53,7 +52,7 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         duration: Some(Duration::from_secs_f64(args.limits.seconds)),
         programs: args.limits.programs,
     };
-    let version = ossl::version();
+    let version = sessdiff::backend::caps::described();
     let what = match config.target {
         campaign::Target::Ops => format!("{} ops per program", config.ops),
         campaign::Target::Der => "DER probes".to_string(),

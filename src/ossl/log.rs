@@ -120,13 +120,14 @@ unsafe extern "C" fn tag_new(
     _idx: c_int,
     _argl: c_long,
     _argp: *mut c_void,
-) {
+) -> ffi::ExNewRet {
     LOG.with_borrow_mut(|l| {
         l.born += 1;
         if let Some(t) = l.birth {
             l.tags.insert(parent as usize, t);
         }
     });
+    ffi::EX_NEW_OK
 }
 
 unsafe extern "C" fn tag_free(
@@ -151,7 +152,7 @@ unsafe extern "C" fn pool_new(
     idx: c_int,
     argl: c_long,
     _argp: *mut c_void,
-) {
+) -> ffi::ExNewRet {
     let Some((
         k,
         ExHooks {
@@ -159,7 +160,7 @@ unsafe extern "C" fn pool_new(
         },
     )) = hooks(argl)
     else {
-        return;
+        return ffi::EX_NEW_OK;
     };
     let birth = LOG.with_borrow(|l| l.birth);
     push(Observed::Ex(ExCallback::New, birth, k, ptr as usize));
@@ -168,6 +169,7 @@ unsafe extern "C" fn pool_new(
         // libssl hands to its new callbacks for this purpose.
         unsafe { ffi::CRYPTO_set_ex_data(ad, idx, v as *mut c_void) };
     }
+    ffi::EX_NEW_OK
 }
 
 unsafe extern "C" fn pool_dup(

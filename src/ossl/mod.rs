@@ -75,6 +75,17 @@ pub fn compression_built() -> bool {
     })
 }
 
+/// Called in place of a function the linked library lacks
+/// (`src/ossl/capabilities.txt`): never, since the harness refuses the ops
+/// that need one and reads no getter that needs one.
+#[allow(dead_code)] // only with a library that lacks something
+pub(crate) fn lacking(function: &str) -> ! {
+    panic!(
+        "{function} is not in the linked library ({}): the harness should not have called it",
+        version()
+    )
+}
+
 /// The version string of the libssl in use, e.g. "OpenSSL 3.0.19 27 Jan 2026".
 pub fn version() -> String {
     // SAFETY: OpenSSL_version returns a static C string.

@@ -585,19 +585,32 @@ impl View<'_> {
         // (with `outlen` 0 the master key's length is returned).
         unsafe {
             strings += ffi::SSL_SESSION_get_master_key(self.raw(), ptr::null_mut(), 0);
-            let host = ffi::SSL_SESSION_get0_hostname(self.raw());
-            if !host.is_null() {
-                strings += CStr::from_ptr(host).to_bytes().len();
+            // A library without these getters (LibreSSL) has no setters for
+            // them either: only decoding sets them, and they count with the
+            // strings that only decoding sets (below).
+            if !cfg!(sessdiff_lacks = "SSL_SESSION_get0_hostname") {
+                let host = ffi::SSL_SESSION_get0_hostname(self.raw());
+                if !host.is_null() {
+                    strings += CStr::from_ptr(host).to_bytes().len();
+                }
             }
-            ffi::SSL_SESSION_get0_alpn_selected(self.raw(), &mut p, &mut n);
-            strings += n;
-            ffi::SSL_SESSION_get0_ticket(self.raw(), &mut p, &mut n);
-            strings += n;
-            let mut q = ptr::null_mut();
-            ffi::SSL_SESSION_get0_ticket_appdata(self.raw(), &mut q, &mut n);
-            strings += n;
+            if !cfg!(sessdiff_lacks = "SSL_SESSION_get0_alpn_selected") {
+                ffi::SSL_SESSION_get0_alpn_selected(self.raw(), &mut p, &mut n);
+                strings += n;
+            }
+            if !cfg!(sessdiff_lacks = "SSL_SESSION_get0_ticket") {
+                ffi::SSL_SESSION_get0_ticket(self.raw(), &mut p, &mut n);
+                strings += n;
+            }
+            if !cfg!(sessdiff_lacks = "SSL_SESSION_get0_ticket_appdata") {
+                let mut q = ptr::null_mut();
+                ffi::SSL_SESSION_get0_ticket_appdata(self.raw(), &mut q, &mut n);
+                strings += n;
+            }
         }
-        let decoded_only = LONGEST_DECODED.load(Ordering::Relaxed) + 5 * 12;
+        // Five strings only decoding sets, and up to four more where the
+        // library lacks their getters.
+        let decoded_only = LONGEST_DECODED.load(Ordering::Relaxed) + 9 * 12;
         2 * (6 + strings + 7 * 12 + 20 * 21 + decoded_only)
     }
 

@@ -12,6 +12,8 @@ use super::{BIRTH_TIME, C, Program, S, SESSION_SLOTS, SSL_SLOTS, SlotTable, Tag}
 /// boundary lengths, overflowing and negative times, tiny cache sizes.
 pub(super) struct Gen<'a, 'b> {
     pub(super) u: &'a mut Unstructured<'b>,
+    /// Op kinds never drawn (those the linked library lacks).
+    pub(super) skip: &'a [OpKind],
 }
 
 pub(super) type R<T> = arbitrary::Result<T>;
@@ -233,12 +235,24 @@ impl Gen<'_, '_> {
         if !has_sessions && !self.one_in(8)? {
             return Ok(OpKind::New);
         }
-        let mut x = self.u.int_in_range(0..=total_weight() - 1)?;
+        let weight = |k: OpKind| {
+            if self.skip.contains(&k) {
+                0
+            } else {
+                k.weight()
+            }
+        };
+        let total = if self.skip.is_empty() {
+            total_weight()
+        } else {
+            OpKind::ALL.iter().map(|&k| weight(k)).sum()
+        };
+        let mut x = self.u.int_in_range(0..=total - 1)?;
         for &k in OpKind::ALL {
-            if x < k.weight() {
+            if x < weight(k) {
                 return Ok(k);
             }
-            x -= k.weight();
+            x -= weight(k);
         }
         unreachable!("x < total_weight()")
     }
@@ -256,10 +270,20 @@ impl Program {
     /// occur; values favour SEMANTICS.md §14.5. It stops when the bytes run
     /// out.
     pub fn generate(u: &mut Unstructured<'_>, max_ops: usize) -> arbitrary::Result<Program> {
+        Program::generate_without(u, max_ops, &[])
+    }
+
+    /// [`Program::generate`] with no op of the kinds in `skip` (those a
+    /// library lacks).
+    pub fn generate_without(
+        u: &mut Unstructured<'_>,
+        max_ops: usize,
+        skip: &[OpKind],
+    ) -> arbitrary::Result<Program> {
         const TRIES: usize = 4;
         let mut table = SlotTable::default();
         let mut ops = Vec::with_capacity(max_ops);
-        let mut g = Gen { u };
+        let mut g = Gen { u, skip };
         // Half the programs start with a tiny cache, so eviction is common.
         if max_ops > 0 && !g.u.is_empty() && g.one_in(2).unwrap_or(false) {
             let size = g.u.int_in_range(1..=4i64).unwrap_or(2);
@@ -304,6 +328,22 @@ impl Program {
 mod tests {
     use super::*;
 
+    /// A kind a library lacks is never drawn, and the others still are.
+    #[test]
+    fn skipped_kinds_are_never_generated() {
+        let skip = [OpKind::SetHostname, OpKind::SetCipher, OpKind::Dup];
+        let mut kinds = std::collections::BTreeSet::new();
+        for i in 0..2000u32 {
+            let bytes: Vec<u8> = (0..400u32)
+                .map(|j| (i.wrapping_mul(2654435761) ^ j.wrapping_mul(40503)) as u8)
+                .collect();
+            let p = Program::generate_without(&mut Unstructured::new(&bytes), 32, &skip).unwrap();
+            kinds.extend(p.ops.iter().map(Op::kind));
+        }
+        assert!(skip.iter().all(|k| !kinds.contains(k)), "{kinds:?}");
+        assert!(kinds.contains(&OpKind::UpRef) && kinds.contains(&OpKind::CacheAdd));
+    }
+
     /// Every ex_data index drawn for a table with `n` indexes registered.
     fn indexes_drawn(n: u8) -> std::collections::BTreeSet<u8> {
         let t = SlotTable {
@@ -316,6 +356,7 @@ mod tests {
                 let bytes = [a, b, a ^ b, b.wrapping_mul(31)];
                 let mut g = Gen {
                     u: &mut Unstructured::new(&bytes),
+                    skip: &[],
                 };
                 seen.extend(g.ex_index(&t));
             }

@@ -152,7 +152,10 @@ impl Program {
             return Program::der_probe(rest.to_vec(), None);
         }
         let mut u = Unstructured::new(rest);
-        let mut g = generate::Gen { u: &mut u };
+        let mut g = generate::Gen {
+            u: &mut u,
+            skip: &[],
+        };
         let first = g.session_der().unwrap_or_default();
         let second = g.session_der().ok();
         Program::der_probe(first, second)
