@@ -5,7 +5,9 @@
 //! signature, and with only that switch of `to` set back as in `from`. An
 //! isolated reproducer (found with only its switch set back, because in
 //! the full model another difference shows first) must diverge between the
-//! two profiles too, but may show that other difference first.
+//! two profiles too, but may show that other difference first. A
+//! reproducer of two switches together (`# switch: a+b`) must diverge with
+//! both set back at once.
 
 use std::path::{Path, PathBuf};
 
@@ -72,9 +74,14 @@ fn every_upgrade_reproducer_diverges_between_its_profiles_by_its_switch() {
                 );
             }
             assert_eq!(signature(&program, to, to), None, "{}", f.display());
-            for name in switches.split_whitespace() {
-                let sw = switch(name).unwrap_or_else(|| panic!("{}: {name}", f.display()));
-                let back = sw.taken_from(to, &from);
+            // `a b`: each set back alone shows it; `a+b`: both together.
+            for names in switches.split_whitespace() {
+                let mut back = to;
+                for name in names.split('+') {
+                    let sw = switch(name).unwrap_or_else(|| panic!("{}: {name}", f.display()));
+                    back = sw.taken_from(back, &from);
+                }
+                let name = names;
                 assert_eq!(
                     signature(&program, back, to).as_deref(),
                     Some(want.as_str()),

@@ -60,8 +60,9 @@ pub fn read_probes(dirs: &[PathBuf]) -> Result<Vec<Probes>> {
             continue;
         };
         // An upgrade reproducer no single switch explains (`unexplained`,
-        // or two switches at once) tells no one switch's behaviours apart.
-        if name == "unexplained" || name.contains(' ') {
+        // two switches each, or two together: `a+b`) tells no one
+        // switch's behaviours apart.
+        if name == "unexplained" || name.contains(' ') || name.contains('+') {
             continue;
         }
         let Some(sw) = switch(&name) else {

@@ -5,8 +5,10 @@
 //! A switch explains a class when the class's reproducer passes against
 //! the library with the `to` release's own profile, and shows the class's
 //! signature again with only that switch set back as in `from`. A class no
-//! single switch brings back is flagged: either the model lacks a switch,
-//! or the difference needs two switches at once.
+//! single switch brings back is tried with each pair of switches set back
+//! together (a DER field one release lacks and another reads in a later
+//! place: `kex_group` with `peer_rpk`); a class no pair brings back either
+//! is flagged: the model lacks a switch.
 //!
 //! The report (`upgrade.md`) is for people deciding what to test before
 //! upgrading; the reproducers (`upgrade/NN-….txt`) carry their signature
@@ -69,8 +71,12 @@ pub struct Explanation {
     /// Whether the reproducer passes against the library with the target
     /// release's own profile.
     pub passes_with_target: bool,
-    /// The switches that, set back alone, show the class again.
+    /// The switches that, set back alone, show the class again (or, with
+    /// `together`, the two that do when set back at once).
     pub switches: Vec<&'static str>,
+    /// Whether the class needs its switches set back together: neither
+    /// alone shows it.
+    pub together: bool,
     /// Whether the class was found by a survey with only its switch set
     /// back (`isolate`): in the full model another switch's difference
     /// shows first wherever this one acts.
@@ -130,10 +136,37 @@ pub fn explain(s: &mut Survey, up: &Upgrade) -> Result<()> {
             }
         }
     }
-    for ((c, t), switches) in s.classes.iter_mut().zip(target).zip(found) {
+    // What no single switch brings back: each pair of switches, set back
+    // together, on those classes only.
+    let alone: Vec<usize> = (0..s.classes.len())
+        .filter(|&i| target[i].is_none() && found[i].is_empty())
+        .collect();
+    let mut pairs: Vec<Option<[&'static str; 2]>> = vec![None; s.classes.len()];
+    let switches = up.switches();
+    'pairs: for (k, a) in switches.iter().enumerate() {
+        for b in &switches[k + 1..] {
+            let open: Vec<usize> = alone
+                .iter()
+                .copied()
+                .filter(|&i| pairs[i].is_none())
+                .collect();
+            if open.is_empty() {
+                break 'pairs;
+            }
+            let spec = format!("{},{}={},{}={}", up.to, a.name, up.from, b.name, up.from);
+            let classes: Vec<Class> = open.iter().map(|&i| s.classes[i].clone()).collect();
+            for (&i, sig) in open.iter().zip(run_all(&spec, &classes)?) {
+                if sig.is_some_and(|sig| s.classes[i].signatures().any(|c| *c == sig)) {
+                    pairs[i] = Some([a.name, b.name]);
+                }
+            }
+        }
+    }
+    for (((c, t), switches), pair) in s.classes.iter_mut().zip(target).zip(found).zip(pairs) {
         c.explained = Some(Explanation {
             passes_with_target: t.is_none(),
-            switches,
+            together: pair.is_some(),
+            switches: pair.map_or(switches, |p| p.to_vec()),
             isolated: false,
         });
     }
@@ -194,6 +227,7 @@ fn isolate(s: &mut Survey, up: &Upgrade) -> Result<()> {
             c.explained = Some(Explanation {
                 passes_with_target: false,
                 switches: vec![sw.name],
+                together: false,
                 isolated: true,
             });
             s.classes.push(c);
@@ -209,10 +243,23 @@ pub fn reproducer_file(n: usize, c: &Class) -> PathBuf {
     let switch = c
         .explained
         .as_ref()
-        .and_then(|e| e.switches.first().copied())
-        .unwrap_or("unexplained");
+        .map_or("unexplained".to_string(), header_switches);
     let (num, rest) = name.split_at(3);
+    let switch = switch.split(' ').next().unwrap_or_default();
     Path::new("upgrade").join(format!("{num}{switch}-{rest}"))
+}
+
+/// The `# switch:` header of an explained class's reproducer: the
+/// switches that each explain it, space-separated, or two joined by `+`
+/// when only together they do (`unexplained` otherwise).
+fn header_switches(e: &Explanation) -> String {
+    if !e.explained() {
+        "unexplained".to_string()
+    } else if e.together {
+        e.switches.join("+")
+    } else {
+        e.switches.join(" ")
+    }
 }
 
 /// The upgrade report in Markdown.
@@ -389,7 +436,12 @@ pub fn markdown(s: &Survey, up: &Upgrade) -> String {
         } else if !e.passes_with_target {
             format!("**not explained**: the reproducer fails with {to}'s own profile too")
         } else if e.switches.is_empty() {
-            "**not explained** by any single switch".to_string()
+            "**not explained** by any switch or pair of switches".to_string()
+        } else if e.together {
+            format!(
+                "explained by `{}` and `{}` together (neither alone brings it back)",
+                e.switches[0], e.switches[1]
+            )
         } else {
             let names: Vec<String> = e.switches.iter().map(|w| format!("`{w}`")).collect();
             format!("explained by {}", names.join(", "))
@@ -464,11 +516,7 @@ pub fn write(s: &Survey, up: &Upgrade) -> Result<()> {
             up.from,
             up.to,
             c.signature,
-            if e.explained() {
-                e.switches.join(" ")
-            } else {
-                "unexplained".into()
-            },
+            header_switches(&e),
             if e.isolated { "yes" } else { "no" },
             s.config.command
         );
@@ -496,6 +544,29 @@ mod tests {
         assert!(names.contains(&"removals") && names.contains(&"re_add"));
         assert!(!names.contains(&"cache_list"));
         assert_eq!(up.slug(), "3.0.19-to-4.0.3");
+    }
+
+    #[test]
+    fn a_pair_is_named_with_a_plus_and_each_alone_with_a_space() {
+        let e = |switches: Vec<&'static str>, together, passes| Explanation {
+            passes_with_target: passes,
+            switches,
+            together,
+            isolated: false,
+        };
+        assert_eq!(
+            header_switches(&e(vec!["kex_group", "peer_rpk"], true, true)),
+            "kex_group+peer_rpk"
+        );
+        assert_eq!(
+            header_switches(&e(vec!["time", "re_add"], false, true)),
+            "time re_add"
+        );
+        assert_eq!(header_switches(&e(vec![], false, true)), "unexplained");
+        assert_eq!(
+            header_switches(&e(vec!["time"], false, false)),
+            "unexplained"
+        );
     }
 
     #[test]
