@@ -138,6 +138,11 @@ unsafe extern "C" fn tag_free(
     _argl: c_long,
     _argp: *mut c_void,
 ) {
+    // LibreSSL's CRYPTO_dup_ex_data first frees the copy's (empty)
+    // ex_data with no parent: no object dies.
+    if parent.is_null() {
+        return;
+    }
     LOG.with_borrow_mut(|l| {
         l.died += 1;
         let tag = l.tags.remove(&(parent as usize));
@@ -301,6 +306,22 @@ pub(super) fn with_birth<T>(tag: u64, source: Option<u64>, make: impl FnOnce() -
         l.dup_source = None;
     });
     r
+}
+
+/// Tags `made` with `tag` and counts its birth if the library made it
+/// without calling the new callbacks (LibreSSL's `SSL_SESSION_dup`
+/// allocates the copy itself and only copies the ex_data); a session the
+/// new callback saw is left as it is.
+pub(super) fn adopt_untagged(made: *const SSL_SESSION, tag: u64) {
+    if made.is_null() {
+        return;
+    }
+    LOG.with_borrow_mut(|l| {
+        if let std::collections::hash_map::Entry::Vacant(e) = l.tags.entry(made as usize) {
+            e.insert(tag);
+            l.born += 1;
+        }
+    });
 }
 
 /// Runs `f` without leaving a trace in this thread's log: events it causes

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::Hazard;
 use super::cipher::find_cipher;
 use super::ffi::{self, SSL_CTX, SSL_SESSION};
-use super::log::{CTXS, ex_index, tag_of, with_birth};
+use super::log::{CTXS, adopt_untagged, ex_index, tag_of, with_birth};
 use crate::bytes::refill_opt;
 
 /// Any pointer for `bytes` that libssl may read `bytes.len()` bytes from;
@@ -177,6 +177,7 @@ impl Session {
         let source = tag_of(self.raw());
         // SAFETY: the source is alive.
         let copy = with_birth(tag, source, || unsafe { ffi::SSL_SESSION_dup(self.raw()) });
+        adopt_untagged(copy, tag);
         Session::adopt(copy)
     }
 
