@@ -10,6 +10,7 @@
 #   scripts/matrix.sh                      # every release: about 10 minutes each (a night for all)
 #   scripts/matrix.sh --quick              # probes and a 30 s survey a release, builds reused
 #   scripts/matrix.sh 4.0.3 3.0.2 system   # some
+#   scripts/matrix.sh --gather             # only collect what the releases' folders hold
 #   OPS_SECONDS=30 DER_SECONDS=15 SURVEY_SECONDS=30 LONG_SURVEY_SECONDS=30 scripts/matrix.sh
 #
 # Writes, under target/matrix/: RELEASE/ (each run's logs, probe.md,
@@ -21,11 +22,13 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
+gather=0
 releases=()
 for a in "$@"; do
   case $a in
     --quick) quick=1 ;;
-    -*) echo "matrix: unknown option '$a' (--quick)" >&2; exit 2 ;;
+    --gather) gather=1 ;;
+    -*) echo "matrix: unknown option '$a' (--quick, --gather)" >&2; exit 2 ;;
     *) releases+=("$a") ;;
   esac
 done
@@ -71,6 +74,7 @@ verdict() { # LOG EXIT-CODE
 
 rows=()
 n=0
+[ "$gather" = 1 ] && releases=()
 for rel in "${releases[@]}"; do
   n=$((n + 1))
   dir=$out/$rel
@@ -144,6 +148,10 @@ for log in "$out"/*/survey.log; do
     "$(date -u -r "$log" +%Y-%m-%d)"
 done >"$out/surveys.tsv"
 
+if [ "$gather" = 1 ]; then
+  echo "matrix: gathered $(wc -l <"$out/switches.tsv") probe lines into $out/switches.tsv and $(wc -l <"$out/surveys.tsv") surveys into $out/surveys.tsv" >&2
+  exit 0
+fi
 {
   echo "# sessdiff release matrix"
   echo
