@@ -48,15 +48,28 @@ pub const EX_NEW_OK: ExNewRet = ();
 #[cfg(sessdiff_lib = "libressl")]
 pub const EX_NEW_OK: ExNewRet = 1;
 
-/// `CRYPTO_EX_new`.
-pub type ExNew = unsafe extern "C" fn(
-    parent: *mut c_void,
-    ptr: *mut c_void,
-    ad: *mut CRYPTO_EX_DATA,
-    idx: c_int,
-    argl: c_long,
-    argp: *mut c_void,
-) -> ExNewRet;
+/// The ex_data new and free callbacks' type: one shape, two returns.
+macro_rules! ex_callback {
+    ($(#[$doc:meta])* $name:ident -> $ret:ty) => {
+        $(#[$doc])*
+        pub type $name = unsafe extern "C" fn(
+            parent: *mut c_void,
+            ptr: *mut c_void,
+            ad: *mut CRYPTO_EX_DATA,
+            idx: c_int,
+            argl: c_long,
+            argp: *mut c_void,
+        ) -> $ret;
+    };
+}
+ex_callback!(
+    /// `CRYPTO_EX_new`.
+    ExNew -> ExNewRet
+);
+ex_callback!(
+    /// `CRYPTO_EX_free`.
+    ExFree -> ()
+);
 /// `CRYPTO_EX_dup`: `from_d` points at the value to be stored in the copy.
 pub type ExDup = unsafe extern "C" fn(
     to: *mut CRYPTO_EX_DATA,
@@ -66,15 +79,6 @@ pub type ExDup = unsafe extern "C" fn(
     argl: c_long,
     argp: *mut c_void,
 ) -> c_int;
-/// `CRYPTO_EX_free`.
-pub type ExFree = unsafe extern "C" fn(
-    parent: *mut c_void,
-    ptr: *mut c_void,
-    ad: *mut CRYPTO_EX_DATA,
-    idx: c_int,
-    argl: c_long,
-    argp: *mut c_void,
-);
 /// The remove-session callback of `SSL_CTX_sess_set_remove_cb`.
 pub type RemoveCb = unsafe extern "C" fn(ctx: *mut SSL_CTX, sess: *mut SSL_SESSION);
 /// `OPENSSL_LH_DOALL_FUNCARG`.

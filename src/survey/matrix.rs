@@ -116,6 +116,20 @@ pub struct SurveyRun {
     pub date: String,
 }
 
+/// The `n` tab-separated fields of a line; `at` names the line for the
+/// error.
+fn fields<'a>(line: &'a str, n: usize, at: &dyn Fn() -> String) -> Result<Vec<&'a str>> {
+    let f: Vec<&str> = line.split('\t').collect();
+    if f.len() != n {
+        bail!(
+            "{}: expected {n} tab-separated fields, found {}",
+            at(),
+            f.len()
+        );
+    }
+    Ok(f)
+}
+
 /// Reads `surveys.tsv` (`RELEASE<TAB>MODEL<TAB>SECONDS<TAB>PROGRAMS<TAB>CLASSES<TAB>REFUSED<TAB>DATE`
 /// lines); a malformed line is an error naming its file and line.
 pub fn read_surveys(path: &Path) -> Result<Vec<SurveyRun>> {
@@ -130,14 +144,7 @@ pub fn parse_surveys(text: &str, path: &Path) -> Result<Vec<SurveyRun>> {
     let mut runs: BTreeMap<Vec<(u64, String)>, SurveyRun> = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let at = || format!("{}:{}", path.display(), n + 1);
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 7 {
-            bail!(
-                "{}: expected 7 tab-separated fields, found {}",
-                at(),
-                f.len()
-            );
-        }
+        let f = fields(line, 7, &at)?;
         for r in &f[..2] {
             if Profile::named(r).is_none() {
                 bail!("{}: `{r}` is not a release", at());
@@ -204,14 +211,7 @@ impl Matrix {
         let mut rows: BTreeMap<Vec<(u64, String)>, (String, Row)> = BTreeMap::new();
         for (n, line) in text.lines().enumerate() {
             let at = || format!("{}:{}", path.display(), n + 1);
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() != 6 {
-                bail!(
-                    "{}: expected 6 tab-separated fields, found {}",
-                    at(),
-                    f.len()
-                );
-            }
+            let f = fields(line, 6, &at)?;
             if Profile::named(f[0]).is_none() {
                 bail!("{}: `{}` is not a release", at(), f[0]);
             }
