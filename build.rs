@@ -22,7 +22,8 @@ fn main() {
     ] {
         println!("cargo::rerun-if-env-changed=DEP_OPENSSL_{v}");
     }
-    let library = if env::var_os("DEP_OPENSSL_LIBRESSL_VERSION_NUMBER").is_some() {
+    let libressl = env::var("DEP_OPENSSL_LIBRESSL_VERSION_NUMBER").ok();
+    let library = if libressl.is_some() {
         "libressl"
     } else if env::var_os("DEP_OPENSSL_BORINGSSL").is_some() {
         panic!("sessdiff: BoringSSL is not a target yet (issue 24)");
@@ -81,4 +82,16 @@ fn main() {
         );
     }
     println!("cargo::rustc-cfg=sessdiff_lib=\"{library}\"");
+    // The library's name for messages: LibreSSL's version number is
+    // 0xMNNFF00S (major, minor, fix, status).
+    let name = match libressl.and_then(|v| u64::from_str_radix(&v, 16).ok()) {
+        Some(v) => format!(
+            "LibreSSL {}.{}.{}",
+            v >> 28,
+            (v >> 20) & 0xff,
+            (v >> 12) & 0xff
+        ),
+        None => "OpenSSL".to_string(),
+    };
+    println!("cargo::rustc-env=SESSDIFF_LIBRARY_NAME={name}");
 }

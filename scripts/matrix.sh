@@ -41,10 +41,15 @@ if [ "$quick" = 1 ]; then
   ops_seconds=0 der_seconds=0 survey_seconds=${SURVEY_SECONDS:-30} long_survey_seconds=${SURVEY_SECONDS:-30}
 fi
 matrix_start=$(date +%s)
-# Every release the registry has, oldest first (the rows of --list).
-list=$(bash "$root/scripts/build-libssl.sh" --list | awk 'NR > 1 && $1 !~ /^\(/ { print $1 }') || exit 1
-[ ${#releases[@]} -gt 0 ] || releases=(system $list)
-newest=$(tail -n 1 <<<"$list")
+if [ "$gather" = 1 ]; then
+  [ ${#releases[@]} = 0 ] || { echo "matrix: --gather takes no releases (it collects every folder under target/matrix)" >&2; exit 2; }
+  newest=
+else
+  # Every release the registry has, oldest first (the rows of --list).
+  list=$(bash "$root/scripts/build-libssl.sh" --list | awk 'NR > 1 && $1 !~ /^\(/ { print $1 }') || exit 1
+  [ ${#releases[@]} -gt 0 ] || releases=(system $list)
+  newest=$(tail -n 1 <<<"$list")
+fi
 out=$root/target/matrix
 mkdir -p "$out"
 # From the root, so that reports name the probe programs as the tree does.
@@ -74,7 +79,6 @@ verdict() { # LOG EXIT-CODE
 
 rows=()
 n=0
-[ "$gather" = 1 ] && releases=()
 for rel in "${releases[@]}"; do
   n=$((n + 1))
   dir=$out/$rel
@@ -132,15 +136,24 @@ done >"$out/switches.tsv"
 
 # Every release's survey (of this run and the earlier ones): release, the
 # model's release, seconds, programs, classes, refused ops, date.
+# The model is the release whose profile ran: the release itself, or the
+# measured one an unmeasured release follows.
 for log in "$out"/*/survey.log; do
   [ -f "$log" ] || continue
   dir=$(dirname "$log")
   head=$(grep -m1 '^sessdiff survey:' "$log") || continue
   last=$(grep -E '^[0-9]+ programs .* in [0-9.]+ s$' "$log" | tail -n 1)
   [ -n "$last" ] || continue # cut short: no survey to record
-  rel=$(sed -n 's/.* model against OpenSSL \([^ ;]*\).*/\1/p' <<<"$head")
-  model=$(sed -n 's/.*, the \([^ ]*\) .*model against .*/\1/p' <<<"$head")
-  seconds=$(sed -n 's/.*, \([0-9]*\) s, the .*/\1/p' <<<"$head")
+  grep -q ' model against OpenSSL ' <<<"$head" || continue # another library: not in this matrix
+  rel=$(basename "$dir")
+  [ "$rel" = system ] && rel=$(sed -n 's/.* model against OpenSSL \([^ ;]*\).*/\1/p' <<<"$head")
+  model=$(sed -n 's/.*, the \(.*\) model against .*/\1/p' <<<"$head")
+  case $model in
+    *"follows "*) model=$(sed 's/.*follows \([^ );]*\).*/\1/' <<<"$model") ;;
+    *) model=${model%% *} ;;
+  esac
+  seconds=$(sed -n 's/.*, \([0-9.]*\) s, the .*/\1/p' <<<"$head")
+  seconds=${seconds%.*}
   programs=$(grep -oE '^[0-9]+' <<<"$last")
   classes=$(grep -oE '[0-9]+ classes' <<<"$last" | grep -oE '[0-9]+')
   refused=$(grep -ohE '^- [0-9]+ ops refused' "$dir/survey/survey.md" 2>/dev/null | grep -oE '[0-9]+')

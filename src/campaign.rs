@@ -53,13 +53,7 @@ pub fn program_for(target: Target, seed: u64, index: u64, ops: usize) -> Program
     let mut bytes = vec![0u8; ops * BYTES_PER_OP];
     rng.fill_bytes(&mut bytes);
     match target {
-        // Never an op the linked library lacks.
-        Target::Ops => Program::generate_without(
-            &mut Unstructured::new(&bytes),
-            ops,
-            crate::backend::caps::lacking_kinds(),
-        )
-        .unwrap_or_default(),
+        Target::Ops => Program::generate(&mut Unstructured::new(&bytes), ops).unwrap_or_default(),
         Target::Der => {
             bytes[0] = 1; // the structure-aware mode
             Program::from_der_fuzz_bytes(&bytes)

@@ -116,57 +116,6 @@ pub fn read_programs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Program)>, Corpu
     }
 }
 
-/// Refuses every program that uses an op the linked library lacks
-/// ([`crate::backend::caps`]), each op by its file and line:
-/// `FILE:LINE: op set_hostname is not in LibreSSL 4.3.2 (it has no
-/// SSL_SESSION_set1_hostname)`. Nothing is refused against OpenSSL.
-pub fn refuse_lacking_ops(paths: &[PathBuf]) -> Result<(), CorpusErrors> {
-    use crate::backend::caps;
-    if caps::lacking_kinds().is_empty() {
-        return Ok(());
-    }
-    refuse_lacking_ops_in(caps::LINKED, &caps::library_name(), paths)
-}
-
-/// [`refuse_lacking_ops`] for `library`, named `name` in the messages.
-pub fn refuse_lacking_ops_in(
-    library: crate::backend::caps::Library,
-    name: &str,
-    paths: &[PathBuf],
-) -> Result<(), CorpusErrors> {
-    use crate::backend::caps;
-    let mut errors = Vec::new();
-    for path in paths {
-        let Ok(text) = fs::read_to_string(path) else {
-            continue; // reading it reports that
-        };
-        for (n, line) in text.lines().enumerate() {
-            let op = line
-                .split('#')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .next();
-            if let Some(function) = op.and_then(|op| caps::lacking_op_in(library, op)) {
-                errors.push(CorpusError::Parse {
-                    path: path.clone(),
-                    line: n + 1,
-                    message: format!(
-                        "op {} is not in {} (it has no {function})",
-                        op.unwrap_or_default(),
-                        name
-                    ),
-                });
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(CorpusErrors(errors))
-    }
-}
-
 /// The value of a `# KEY: value` line in the comment header of a program
 /// file (the comment lines before its first op), if there is one.
 pub fn header_value(path: &Path, key: &str) -> Result<Option<String>, CorpusError> {
@@ -234,29 +183,21 @@ mod tests {
 
     #[test]
     fn an_op_the_library_lacks_is_refused_by_file_and_line() {
-        use crate::backend::caps::Library;
+        // Against OpenSSL nothing is lacking; the parser's own test covers
+        // LibreSSL (Program::parse_for).
         let d = temp("lacking");
         let f = d.join("p.txt");
-        fs::write(
-            &f,
-            "# set_hostname in a comment is no op\nnew s0\nset_hostname s0 \"h\"\nfree s0\n",
-        )
-        .unwrap();
-        let e = refuse_lacking_ops_in(
-            Library::LibreSsl,
-            "LibreSSL 4.3.2",
-            std::slice::from_ref(&f),
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            e,
-            format!(
-                "{}:3: op set_hostname is not in LibreSSL 4.3.2 (it has no SSL_SESSION_set1_hostname)",
-                f.display()
-            )
-        );
-        assert!(refuse_lacking_ops_in(Library::OpenSsl, "OpenSSL", &[f]).is_ok());
+        fs::write(&f, "new s0\nset_hostname s0 \"h\"\n").unwrap();
+        match crate::caps::LINKED {
+            crate::caps::Library::OpenSsl => assert!(read_program(&f).is_ok()),
+            crate::caps::Library::LibreSsl => assert_eq!(
+                read_program(&f).unwrap_err().to_string(),
+                format!(
+                    "{}:2: op set_hostname is not in LibreSSL 4.3.2 (it has no SSL_SESSION_set1_hostname)",
+                    f.display()
+                )
+            ),
+        }
     }
 
     #[test]

@@ -326,4 +326,8 @@ impl Backend for FaultyBackend {
     fn abandon(&mut self) {
         self.inner.abandon()
     }
+
+    fn unobserved(&self) -> &'static [&'static str] {
+        self.inner.unobserved()
+    }
 }

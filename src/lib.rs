@@ -22,6 +22,7 @@ mod addr_map;
 pub mod backend;
 mod bytes;
 pub mod campaign;
+pub mod caps;
 pub mod corpus;
 pub mod errcode;
 #[cfg(feature = "faults")]

@@ -101,7 +101,7 @@ fn the_committed_matrix_page_is_made_from_the_committed_measures() {
 }
 
 /// The README's capability table is the code's
-/// (`sessdiff::backend::caps::markdown_table`, from
+/// (`sessdiff::caps::markdown_table`, from
 /// src/ossl/capabilities.txt).
 #[test]
 fn the_readme_capability_table_is_the_codes() {
@@ -115,7 +115,7 @@ fn the_readme_capability_table_is_the_codes() {
     let ours = &readme[start + "<!-- capabilities -->\n".len()..end];
     assert_eq!(
         ours,
-        sessdiff::backend::caps::markdown_table(),
+        sessdiff::caps::markdown_table(),
         "README.md's capability table differs from src/ossl/capabilities.txt"
     );
 }

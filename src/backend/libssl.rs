@@ -5,6 +5,7 @@ use super::{
     Backend, Event, ExCall, ExCallback, Getters, Ret, State, UNTAGGED, Walk, int, pin_clock_time,
     refused_empty,
 };
+use crate::caps;
 use crate::native::{SessionId, wall_clock};
 use crate::ossl;
 use crate::program::{BIRTH_TIME, C, ExDup, ExNew, ExSpec, Op, S, SESSION_SLOTS, SSL_SLOTS, Tag};
@@ -47,14 +48,26 @@ impl Getters for ossl::View<'_> {
     fn protocol_version(&self) -> i32 {
         ossl::View::protocol_version(self)
     }
+    // A getter the linked library lacks ([`crate::caps`]) is not called:
+    // its field reads as the default, and the lockstep compares it on
+    // neither side (`State::unobserved`).
     fn hostname(&self, out: &mut Option<Vec<u8>>) {
-        self.hostname_into(out);
+        match caps::observes("hostname") {
+            true => self.hostname_into(out),
+            false => *out = None,
+        }
     }
     fn alpn_selected(&self, out: &mut Option<Vec<u8>>) {
-        self.alpn_selected_into(out);
+        match caps::observes("alpn_selected") {
+            true => self.alpn_selected_into(out),
+            false => *out = None,
+        }
     }
     fn ticket_appdata(&self, out: &mut Option<Vec<u8>>) {
-        self.ticket_appdata_into(out);
+        match caps::observes("ticket_appdata") {
+            true => self.ticket_appdata_into(out),
+            false => *out = None,
+        }
     }
     fn max_early_data(&self) -> u32 {
         ossl::View::max_early_data(self)
@@ -66,7 +79,10 @@ impl Getters for ossl::View<'_> {
         ossl::View::compress_id(self)
     }
     fn max_fragment_length(&self) -> u8 {
-        ossl::View::max_fragment_length(self)
+        match caps::observes("max_fragment_length") {
+            true => ossl::View::max_fragment_length(self),
+            false => 0,
+        }
     }
     fn is_resumable(&self) -> bool {
         ossl::View::is_resumable(self)
@@ -78,7 +94,10 @@ impl Getters for ossl::View<'_> {
         ossl::View::cipher(self)
     }
     fn ticket(&self, out: &mut (Option<Vec<u8>>, usize)) {
-        self.ticket_into(out);
+        match caps::observes("ticket") {
+            true => self.ticket_into(out),
+            false => *out = (None, 0),
+        }
     }
     fn encoding(&self, out: &mut Vec<u8>) {
         self.encoding_into(out);
@@ -338,10 +357,16 @@ impl Backend for OsslBackend {
     }
 
     /// An op whose function the linked library lacks is refused, not run
-    /// (generation never draws one; a fuzzer's program may have one).
+    /// (neither the generator nor the parser makes one; this is the last
+    /// guard).
     fn hazard(&self, op: &Op) -> Option<&'static str> {
-        super::caps::lacking_op(op.kind().name())
-            .map(|_| "the linked library lacks the op's function (src/ossl/capabilities.txt)")
+        crate::program::lacking_kinds()
+            .contains(&op.kind())
+            .then_some("the linked library lacks the op's function (src/ossl/capabilities.txt)")
+    }
+
+    fn unobserved(&self) -> &'static [&'static str] {
+        caps::unobserved()
     }
 
     fn take_events(&mut self) -> Vec<Event> {

@@ -16,7 +16,6 @@ use std::sync::{Mutex, OnceLock};
 use crate::native::{Profile, wall_clock};
 use crate::program::{C, Op, SSL_SLOTS, Tag};
 
-pub mod caps;
 mod libssl;
 mod native;
 mod snapshot;
@@ -69,6 +68,18 @@ pub fn linked_release_note() -> Option<String> {
     match crate::native::releases::lookup(&name) {
         Ok(r) => r.note(),
         Err(_) => Some(format!("{name}: not a release sessdiff knows")),
+    }
+}
+
+/// The linked library for banners and reports: its version string and,
+/// where it lacks something ([`crate::caps`]), what: `LibreSSL 4.3.2
+/// (lacks the ops set_master_key, …: not generated, refused in programs;
+/// not observed: hostname, …)`.
+pub fn library_described() -> String {
+    let version = crate::ossl::version();
+    match crate::caps::lacks() {
+        Some(lacks) => format!("{version} ({lacks})"),
+        None => version,
     }
 }
 
@@ -254,6 +265,10 @@ pub struct State {
     pub ssls: [Option<SslSnapshot>; SSL_SLOTS],
     /// The cache, if the ctx exists.
     pub cache: Option<CacheSnapshot>,
+    /// The session fields not compared: those one of the two backends'
+    /// libraries cannot read ([`Backend::unobserved`], set by the lockstep
+    /// runner on both sides); each session's are left at their defaults.
+    pub unobserved: &'static [&'static str],
 }
 
 /// Applies calls to one world of sessions, `SSL`s and a cache.
@@ -270,10 +285,11 @@ pub trait Backend {
     fn apply(&mut self, step: Tag, op: &Op) -> (Ret, u32);
     /// The events recorded since the last call.
     fn take_events(&mut self) -> Vec<Event>;
-    /// The documented bug of this backend's library that `op` would hit
-    /// (a crash or a corrupted heap: see
-    /// [`crate::native::Profile::dup_keeps_owner`]), if any. The lockstep
-    /// runner then applies `op` to neither side and counts it as refused.
+    /// Why this backend's library must not run `op`, if it must not: a
+    /// documented bug that `op` would hit (a crash or a corrupted heap:
+    /// see [`crate::native::Profile::dup_keeps_owner`]), or a function the
+    /// library lacks ([`crate::caps`]). The lockstep runner then applies
+    /// `op` to neither side and counts it as refused.
     fn hazard(&self, op: &Op) -> Option<&'static str> {
         let _ = op;
         None
@@ -300,6 +316,11 @@ pub trait Backend {
     /// Gives the world up without releasing anything the backend can no
     /// longer vouch for (called after a divergence).
     fn abandon(&mut self);
+    /// The session fields this backend's library gives no getter for
+    /// ([`crate::caps`]): a run against it compares them on neither side.
+    fn unobserved(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 impl<B: Backend + ?Sized> Backend for Box<B> {
@@ -323,6 +344,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn abandon(&mut self) {
         (**self).abandon()
+    }
+    fn unobserved(&self) -> &'static [&'static str] {
+        (**self).unobserved()
     }
 }
 
@@ -406,6 +430,7 @@ impl<'o> Walk<'o> {
         let slot = &mut sessions[self.filled];
         slot.0 = tag;
         read(&mut slot.1);
+        slot.1.blank(self.out.unobserved);
         self.filled += 1;
     }
 
@@ -453,6 +478,46 @@ pub(crate) fn apply_text(b: &mut dyn Backend, step: Tag, text: &str) -> (Ret, u3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every op of the capability table is an op of the language, and
+    /// every getter a field the snapshot can blank (or the cache's
+    /// members, read under another name).
+    #[test]
+    fn the_capability_table_names_ops_and_fields_that_exist() {
+        for c in crate::caps::table() {
+            match c.kind {
+                "op" => assert!(
+                    crate::program::OpKind::from_name(c.name).is_some(),
+                    "{}: no op {}",
+                    c.function,
+                    c.name
+                ),
+                "getter" => assert!(
+                    c.name == "cache_members" || SessionSnapshot::default().blank_field(c.name),
+                    "{}: the snapshot cannot blank {}",
+                    c.function,
+                    c.name
+                ),
+                k => panic!("{}: `{k}` is neither op nor getter", c.function),
+            }
+        }
+    }
+
+    /// A field one side cannot read is compared on neither: two snapshots
+    /// that differ only there are equal once blanked.
+    #[test]
+    fn blanked_fields_compare_equal() {
+        let mut a = SessionSnapshot {
+            hostname: Some(b"h".to_vec()),
+            ticket: (Some(vec![1]), 1),
+            ..SessionSnapshot::default()
+        };
+        let mut b = SessionSnapshot::default();
+        assert_ne!(a, b);
+        a.blank(&["hostname", "ticket"]);
+        b.blank(&["hostname", "ticket"]);
+        assert_eq!(a, b);
+    }
 
     #[test]
     fn the_walk_reads_each_object_once_and_sorts() {

@@ -116,41 +116,42 @@ impl SessionSnapshot {
         *time = g.time();
         *timeout = g.timeout();
         *protocol_version = g.protocol_version();
-        // A field the linked library gives no getter for is left at its
-        // default on both sides (backend::caps).
-        let observes = super::caps::observes;
-        if observes("hostname") {
-            g.hostname(hostname);
-        } else {
-            *hostname = None;
-        }
-        if observes("alpn_selected") {
-            g.alpn_selected(alpn_selected);
-        } else {
-            *alpn_selected = None;
-        }
-        if observes("ticket_appdata") {
-            g.ticket_appdata(ticket_appdata);
-        } else {
-            *ticket_appdata = None;
-        }
+        g.hostname(hostname);
+        g.alpn_selected(alpn_selected);
+        g.ticket_appdata(ticket_appdata);
         *max_early_data = g.max_early_data();
         *ticket_lifetime_hint = g.ticket_lifetime_hint();
         *compress_id = g.compress_id();
-        *max_fragment_length = if observes("max_fragment_length") {
-            g.max_fragment_length()
-        } else {
-            0
-        };
+        *max_fragment_length = g.max_fragment_length();
         *is_resumable = g.is_resumable();
         *has_ticket = g.has_ticket();
         *cipher = g.cipher();
-        if observes("ticket") {
-            g.ticket(ticket);
-        } else {
-            *ticket = (None, 0);
-        }
+        g.ticket(ticket);
         g.encoding(encoding);
+    }
+
+    /// Sets the fields named in `unobserved` (those a library gives no
+    /// getter for, [`crate::caps`]) to their defaults, so that they
+    /// compare equal on both sides.
+    pub(crate) fn blank(&mut self, unobserved: &[&str]) {
+        for &f in unobserved {
+            self.blank_field(f);
+        }
+    }
+
+    /// Sets the field `f` to its default; false if there is no such field
+    /// to blank.
+    pub(crate) fn blank_field(&mut self, f: &str) -> bool {
+        match f {
+            "hostname" => self.hostname = None,
+            "alpn_selected" => self.alpn_selected = None,
+            "ticket_appdata" => self.ticket_appdata = None,
+            "max_fragment_length" => self.max_fragment_length = 0,
+            "ticket" => self.ticket = (None, 0),
+            "cipher" => self.cipher = None,
+            _ => return false,
+        }
+        true
     }
 
     /// Shows every field of `self` and `other` to `v`, in the order the

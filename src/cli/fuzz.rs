@@ -52,7 +52,7 @@ pub fn run(args: FuzzArgs) -> Result<ExitCode> {
         duration: Some(Duration::from_secs_f64(args.limits.seconds)),
         programs: args.limits.programs,
     };
-    let version = sessdiff::backend::caps::described();
+    let version = sessdiff::backend::library_described();
     let what = match config.target {
         campaign::Target::Ops => format!("{} ops per program", config.ops),
         campaign::Target::Der => "DER probes".to_string(),

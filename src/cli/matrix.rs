@@ -23,8 +23,8 @@ pub struct MatrixArgs {
     #[arg(long)]
     tsv: Option<PathBuf>,
     /// The surveys to show (default: DIR/surveys.tsv, as scripts/matrix.sh
-    /// writes it, if it exists; docs/matrix-surveys.tsv is the committed
-    /// copy).
+    /// writes it, if it exists, else the committed copy,
+    /// docs/matrix-surveys.tsv).
     #[arg(long)]
     surveys: Option<PathBuf>,
     /// Also write docs/matrix.md, docs/matrix.tsv and
@@ -58,15 +58,16 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
     let dirs = probe::PROBE_DIRS.map(PathBuf::from);
     let probes = probe::read_probes(&dirs)
         .context("reading the probe programs (run from the project's root)")?;
-    let surveys_path = args
-        .surveys
-        .clone()
-        .unwrap_or_else(|| args.dir.join("surveys.tsv"));
-    let surveys = if surveys_path.exists() || args.surveys.is_some() {
-        read_surveys(&surveys_path)?
-    } else {
-        Vec::new()
-    };
+    // The surveys: as given, else DIR/surveys.tsv, else the committed copy.
+    let surveys_path = args.surveys.clone().unwrap_or_else(|| {
+        let gathered = args.dir.join("surveys.tsv");
+        if gathered.exists() {
+            gathered
+        } else {
+            PathBuf::from(COMMITTED_SURVEYS)
+        }
+    });
+    let surveys = read_surveys(&surveys_path)?;
     // The page's folder, relative to the root (the current folder): its
     // links climb back up; elsewhere they are absolute.
     let cwd = std::env::current_dir()?.canonicalize()?;
@@ -94,9 +95,7 @@ pub fn run(args: MatrixArgs) -> Result<ExitCode> {
             m.markdown(&probe_links(&probes, "../"), &surveys),
         )?;
         publish(&tsv, Path::new(COMMITTED_SWITCHES))?;
-        if surveys_path.exists() {
-            publish(&surveys_path, Path::new(COMMITTED_SURVEYS))?;
-        }
+        publish(&surveys_path, Path::new(COMMITTED_SURVEYS))?;
         println!("docs/matrix.md, {COMMITTED_SWITCHES}, {COMMITTED_SURVEYS}");
     }
     Ok(ExitCode::SUCCESS)

@@ -40,7 +40,7 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         Some((_, spec)) => spec.clone(),
         None => sessdiff::backend::library_profile().to_string(),
     };
-    let library = sessdiff::backend::caps::described();
+    let library = sessdiff::backend::library_described();
     eprintln!(
         "sessdiff probe: {} switches, {} probe programs, against {library}, from the {} model",
         probes.len(),

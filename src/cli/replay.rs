@@ -41,15 +41,13 @@ pub struct ReplayArgs {
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     // Read everything first: bad input is reported before anything runs.
     let programs = corpus::read_programs(&args.paths)?;
-    let files: Vec<_> = programs.iter().map(|(f, _)| f.clone()).collect();
-    corpus::refuse_lacking_ops(&files)?;
     super::limit_memory(super::PROCESS_MEMORY)?;
     args.model.apply();
     eprintln!(
         "sessdiff replay: {}, the {} model against {}",
         super::count(programs.len() as u64, "program"),
         args.model.name(),
-        sessdiff::backend::caps::described()
+        sessdiff::backend::library_described()
     );
     let mut worker = if args.isolate || args.planted.any() {
         let mut a = vec![

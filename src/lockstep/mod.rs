@@ -286,11 +286,23 @@ pub fn run_observed(
     let mut trace = Trace {
         steps: Vec::with_capacity(program.ops.len() + SESSION_SLOTS + SSL_SLOTS + 1),
     };
+    // What either side's library cannot read is compared on neither.
+    let unobserved = match (left.unobserved(), right.unobserved()) {
+        ([], r) => r,
+        (l, []) => l,
+        (l, r) => {
+            assert_eq!(l, r, "two libraries with different capabilities");
+            l
+        }
+    };
     let blank = || Outcome {
         ret: Ret::Void,
         error: 0,
         events: vec![],
-        state: State::default(),
+        state: State {
+            unobserved,
+            ..State::default()
+        },
     };
     let (mut a, mut b) = (blank(), blank());
     let mut step = |op: &Op,

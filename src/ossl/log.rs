@@ -138,8 +138,9 @@ unsafe extern "C" fn tag_free(
     _argl: c_long,
     _argp: *mut c_void,
 ) {
-    // LibreSSL's CRYPTO_dup_ex_data first frees the copy's (empty)
-    // ex_data with no parent: no object dies.
+    // LibreSSL's CRYPTO_dup_ex_data first frees the copy's ex_data (what
+    // the new callbacks stored) with no parent: no object dies there (and
+    // a failed dup's copy dies unseen: `bury_stillborn`).
     if parent.is_null() {
         return;
     }
@@ -308,18 +309,24 @@ pub(super) fn with_birth<T>(tag: u64, source: Option<u64>, make: impl FnOnce() -
     r
 }
 
-/// Tags `made` with `tag` and counts its birth if the library made it
-/// without calling the new callbacks (LibreSSL's `SSL_SESSION_dup`
-/// allocates the copy itself and only copies the ex_data); a session the
-/// new callback saw is left as it is.
-pub(super) fn adopt_untagged(made: *const SSL_SESSION, tag: u64) {
-    if made.is_null() {
-        return;
-    }
+/// After a call that was to make the session tagged `tag` and returned
+/// NULL: if the session it began is still known (its new callback ran,
+/// its free callback never did), it died without a word. LibreSSL's failed
+/// `SSL_SESSION_dup` clears the copy's ex_data with no parent before
+/// freeing the copy, so no free callback names it; OpenSSL's names it, and
+/// then this finds nothing.
+pub(super) fn bury_stillborn(tag: u64) {
     LOG.with_borrow_mut(|l| {
-        if let std::collections::hash_map::Entry::Vacant(e) = l.tags.entry(made as usize) {
-            e.insert(tag);
-            l.born += 1;
+        let dead: Vec<usize> = l
+            .tags
+            .iter()
+            .filter(|(_, t)| **t == tag)
+            .map(|(a, _)| *a)
+            .collect();
+        for a in dead {
+            l.tags.remove(&a);
+            l.died += 1;
+            l.events.push(Observed::Died(Some(tag)));
         }
     });
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::Hazard;
 use super::cipher::find_cipher;
 use super::ffi::{self, SSL_CTX, SSL_SESSION};
-use super::log::{CTXS, adopt_untagged, ex_index, tag_of, with_birth};
+use super::log::{CTXS, bury_stillborn, ex_index, tag_of, with_birth};
 use crate::bytes::refill_opt;
 
 /// Any pointer for `bytes` that libssl may read `bytes.len()` bytes from;
@@ -177,7 +177,9 @@ impl Session {
         let source = tag_of(self.raw());
         // SAFETY: the source is alive.
         let copy = with_birth(tag, source, || unsafe { ffi::SSL_SESSION_dup(self.raw()) });
-        adopt_untagged(copy, tag);
+        if copy.is_null() {
+            bury_stillborn(tag);
+        }
         Session::adopt(copy)
     }
 
@@ -527,7 +529,14 @@ impl View<'_> {
     /// writing does: 5 to 9 % of the differential loop, measured).
     pub fn encoding_into(&self, out: &mut Vec<u8>) {
         out.clear();
-        let room = self.encoding_bound();
+        // LibreSSL's d2i into an existing session keeps what a failed
+        // decode already set, so one session's strings can come from
+        // several inputs and the bound's argument does not hold: measure.
+        let room = if cfg!(sessdiff_lib = "libressl") {
+            self.encoding_len()
+        } else {
+            self.encoding_bound()
+        };
         if out.capacity() < room {
             // A new buffer, not a grown one (which copies the old bytes),
             // and a size that the next sessions' bounds mostly fit in.
@@ -586,9 +595,8 @@ impl View<'_> {
         // (with `outlen` 0 the master key's length is returned).
         unsafe {
             strings += ffi::SSL_SESSION_get_master_key(self.raw(), ptr::null_mut(), 0);
-            // A library without these getters (LibreSSL) has no setters for
-            // them either: only decoding sets them, and they count with the
-            // strings that only decoding sets (below).
+            // A library without these getters (LibreSSL) measures its
+            // encodings instead (`encoding_into`).
             if !cfg!(sessdiff_lacks = "SSL_SESSION_get0_hostname") {
                 let host = ffi::SSL_SESSION_get0_hostname(self.raw());
                 if !host.is_null() {
@@ -609,9 +617,7 @@ impl View<'_> {
                 strings += n;
             }
         }
-        // Five strings only decoding sets, and up to four more where the
-        // library lacks their getters.
-        let decoded_only = LONGEST_DECODED.load(Ordering::Relaxed) + 9 * 12;
+        let decoded_only = LONGEST_DECODED.load(Ordering::Relaxed) + 5 * 12;
         2 * (6 + strings + 7 * 12 + 20 * 21 + decoded_only)
     }
 

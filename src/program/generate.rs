@@ -18,6 +18,18 @@ pub(super) struct Gen<'a, 'b> {
 
 pub(super) type R<T> = arbitrary::Result<T>;
 
+/// The op kinds the linked library lacks (read once from [`crate::caps`]).
+pub fn lacking_kinds() -> &'static [OpKind] {
+    static KINDS: std::sync::OnceLock<Vec<OpKind>> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        OpKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| crate::caps::lacking_op(k.name()).is_some())
+            .collect()
+    })
+}
+
 /// The sum of the op table's weights.
 fn total_weight() -> u32 {
     OpKind::ALL.iter().map(|k| k.weight()).sum()
@@ -269,12 +281,14 @@ impl Program {
     /// calls until one is legal, so most calls are legal while skips still
     /// occur; values favour SEMANTICS.md §14.5. It stops when the bytes run
     /// out.
+    ///
+    /// It never draws an op the linked library lacks
+    /// ([`crate::caps`]).
     pub fn generate(u: &mut Unstructured<'_>, max_ops: usize) -> arbitrary::Result<Program> {
-        Program::generate_without(u, max_ops, &[])
+        Program::generate_without(u, max_ops, lacking_kinds())
     }
 
-    /// [`Program::generate`] with no op of the kinds in `skip` (those a
-    /// library lacks).
+    /// [`Program::generate`] with no op of the kinds in `skip`.
     pub fn generate_without(
         u: &mut Unstructured<'_>,
         max_ops: usize,

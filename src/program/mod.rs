@@ -32,6 +32,7 @@ mod slots;
 mod text;
 
 pub use ex::{EX_INDEXES, ExDup, ExNew, ExSpec, ExVal, write_val};
+pub use generate::lacking_kinds;
 pub use op::{CtxUse, Effects, Fill, Op, OpKind};
 pub use slots::SlotTable;
 pub use text::ParseError;
@@ -175,6 +176,27 @@ impl<'a> Arbitrary<'a> for Program {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// An op the library lacks is refused by its line, with the library's
+    /// name and the function it lacks; the same text parses for OpenSSL.
+    #[test]
+    fn the_parser_refuses_an_op_the_library_lacks() {
+        use crate::caps::Library;
+        let text = "# set_hostname in a comment is no op\nnew s0\nset_hostname s0 \"h\"\n";
+        let e = Program::parse_for(text, Library::LibreSsl, "LibreSSL 4.3.2").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.message,
+            "op set_hostname is not in LibreSSL 4.3.2 (it has no SSL_SESSION_set1_hostname)"
+        );
+        assert_eq!(
+            Program::parse_for(text, Library::OpenSsl, "OpenSSL")
+                .unwrap()
+                .ops
+                .len(),
+            2
+        );
+    }
 
     fn program_from(bytes: &[u8], n: usize) -> Program {
         Program::generate(&mut Unstructured::new(bytes), n).unwrap()

@@ -6,6 +6,7 @@
 //! string), host names quoted with `\\`, `\"` and `\xNN` escapes, `none`
 //! for NULL, numbers in decimal or `0x` hex.
 
+use crate::caps::Library;
 use std::fmt::{self, Write as _};
 
 use super::op::{Op, OpKind};
@@ -242,12 +243,15 @@ fn parse_hex(w: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn parse_op(toks: &[Token]) -> Result<Op, String> {
+fn parse_op(toks: &[Token], library: (Library, &str)) -> Result<Op, String> {
     let name = match &toks[0] {
         Token::Word(w) => w.as_str(),
         Token::Quoted(_) => return Err("expected an op name, found a string".into()),
     };
     let kind = OpKind::from_name(name).ok_or_else(|| format!("unknown op `{name}`"))?;
+    if let Some(refusal) = crate::caps::refusal_in(library.0, library.1, name) {
+        return Err(refusal);
+    }
     let mut a = Args {
         op: name,
         toks: toks[1..].iter(),
@@ -258,8 +262,14 @@ fn parse_op(toks: &[Token]) -> Result<Op, String> {
 }
 
 impl Program {
-    /// Parses the text format. Errors name the line.
+    /// Parses the text format. Errors name the line; an op the linked
+    /// library lacks ([`crate::caps`]) is one.
     pub fn parse(text: &str) -> Result<Program, ParseError> {
+        Program::parse_for(text, crate::caps::LINKED, crate::caps::LIBRARY_NAME)
+    }
+
+    /// [`Program::parse`] for `library`, named `name` in the errors.
+    pub fn parse_for(text: &str, library: Library, name: &str) -> Result<Program, ParseError> {
         let mut ops = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let err = |message: String| ParseError {
@@ -270,7 +280,7 @@ impl Program {
             if toks.is_empty() {
                 continue;
             }
-            ops.push(parse_op(&toks).map_err(err)?);
+            ops.push(parse_op(&toks, (library, name)).map_err(err)?);
         }
         Ok(Program { ops })
     }

@@ -110,7 +110,8 @@ pub struct SurveyRun {
     pub programs: u64,
     /// Classes of divergence found (0: nothing differs).
     pub classes: u64,
-    /// Ops refused as a documented library bug of the release.
+    /// Ops refused, not run: a documented bug of the release
+    /// (`dup_keeps_owner`), or an op the library lacks.
     pub refused: u64,
     /// When it ran (`YYYY-MM-DD`).
     pub date: String,
@@ -249,7 +250,7 @@ impl Matrix {
             "\n## The surveys\n\nEach release against the native model with its own profile \
              (`sessdiff survey --seed 1`, `--model auto`): random programs run on both, and a \
              class is a kind of divergence the profile does not explain. Refused ops are calls \
-             the profile refuses because the release has a documented bug there \
+             applied to neither side: the release has a documented bug there \
              (`dup_keeps_owner`).\n\n\
              | release | model | seconds | programs | classes | refused ops | date |\n\
              |---|---|---:|---:|---:|---:|---|\n",

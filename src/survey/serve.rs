@@ -73,7 +73,7 @@ where
     R: Backend,
     F: Fn() -> (L, R),
 {
-    writeln!(output, "hello {}", crate::backend::caps::described())?;
+    writeln!(output, "hello {}", crate::backend::library_described())?;
     output.flush()?;
     let mut lines = input.lines();
     while let Some(line) = lines.next() {

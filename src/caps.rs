@@ -1,12 +1,15 @@
 //! What the linked library can do: the table of `src/ossl/capabilities.txt`
 //! (the functions some library lacks or names otherwise, and the op or
-//! getter that needs each) read for the library build.rs found. An op whose function the library lacks is not
-//! generated and a program using it is refused ([`lacking_op`]); a getter
-//! whose function it lacks is not read, on either side ([`observes`]).
+//! getter that needs each) read for the library build.rs found.
+//!
+//! A leaf: the ffi declarations (through build.rs's cfgs), the generator
+//! and the parser ([`crate::program`]: an op whose function the library
+//! lacks is never generated, and a program naming one is refused), the
+//! snapshot walk (a getter it lacks is compared on neither side) and the
+//! reports each read it directly. Ops and fields are named as the text
+//! format and the snapshots name them.
 
 use std::sync::OnceLock;
-
-use crate::program::OpKind;
 
 /// The libraries sessdiff links against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +37,12 @@ pub const LINKED: Library = if cfg!(sessdiff_lib = "libressl") {
     Library::OpenSsl
 };
 
+/// The linked library as people name it: `LibreSSL 4.3.2`, or `OpenSSL`
+/// (build.rs, from openssl-sys's version numbers).
+pub const LIBRARY_NAME: &str = env!("SESSDIFF_LIBRARY_NAME");
+
 /// The table, as committed.
-pub const TABLE: &str = include_str!("../ossl/capabilities.txt");
+pub const TABLE: &str = include_str!("ossl/capabilities.txt");
 
 /// One line of the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +67,7 @@ impl Capability {
     }
 }
 
-/// The table's lines (build.rs has checked its form).
+/// The table's lines (build.rs has checked their form).
 pub fn table() -> Vec<Capability> {
     TABLE
         .lines()
@@ -89,24 +96,79 @@ pub fn lacking_op_in(library: Library, op: &str) -> Option<&'static str> {
         .map(|c| c.function)
 }
 
-/// The function `op` needs that the linked library lacks, if any.
+/// The function `op` needs that the linked library lacks, if any (the
+/// table is read once).
 pub fn lacking_op(op: &str) -> Option<&'static str> {
-    if lacking_kinds().is_empty() {
-        return None;
-    }
-    lacking_op_in(LINKED, op)
+    static LACKING: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    LACKING
+        .get_or_init(|| {
+            table()
+                .into_iter()
+                .filter(|c| c.kind == "op" && c.lacking_in(LINKED))
+                .map(|c| (c.name, c.function))
+                .collect()
+        })
+        .iter()
+        .find(|(o, _)| *o == op)
+        .map(|(_, f)| *f)
 }
 
-/// The op kinds the linked library cannot run (empty for OpenSSL).
-pub fn lacking_kinds() -> &'static [OpKind] {
-    static KINDS: OnceLock<Vec<OpKind>> = OnceLock::new();
-    KINDS.get_or_init(|| {
-        OpKind::ALL
-            .iter()
-            .copied()
-            .filter(|k| lacking_op_in(LINKED, k.name()).is_some())
-            .collect()
-    })
+/// What a program that names `op` is told where `library` (named `name`)
+/// lacks its function: `op set_hostname is not in LibreSSL 4.3.2 (it has
+/// no SSL_SESSION_set1_hostname)`.
+pub fn refusal_in(library: Library, name: &str, op: &str) -> Option<String> {
+    lacking_op_in(library, op).map(|f| format!("op {op} is not in {name} (it has no {f})"))
+}
+
+/// The ops `library` cannot run.
+pub fn lacking_ops_in(library: Library) -> Vec<&'static str> {
+    table()
+        .into_iter()
+        .filter(|c| c.kind == "op" && c.lacking_in(library))
+        .map(|c| c.name)
+        .collect()
+}
+
+/// The snapshot fields `library` gives no way to read.
+pub fn unobserved_in(library: Library) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = table()
+        .into_iter()
+        .filter(|c| c.kind == "getter" && c.lacking_in(library))
+        .map(|c| c.name)
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The snapshot fields the linked library gives no way to read (read
+/// once).
+pub fn unobserved() -> &'static [&'static str] {
+    static UNOBSERVED: OnceLock<Vec<&'static str>> = OnceLock::new();
+    UNOBSERVED.get_or_init(|| unobserved_in(LINKED))
+}
+
+/// Whether the snapshot's `field` can be read from the linked library.
+pub fn observes(field: &str) -> bool {
+    !unobserved().contains(&field)
+}
+
+/// What the linked library lacks, for banners and reports (after its
+/// version string): `lacks the ops set_master_key, …: not generated,
+/// refused in programs; not observed: hostname, …`, or `None`.
+pub fn lacks() -> Option<String> {
+    let ops = lacking_ops_in(LINKED);
+    let fields = unobserved_in(LINKED);
+    let mut parts = Vec::new();
+    if !ops.is_empty() {
+        parts.push(format!(
+            "lacks the ops {}: not generated, refused in programs",
+            ops.join(", ")
+        ));
+    }
+    if !fields.is_empty() {
+        parts.push(format!("not observed: {}", fields.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The capability table as the README shows it: one row an op or getter
@@ -145,98 +207,9 @@ pub fn markdown_table() -> String {
     md
 }
 
-/// The linked library for banners and reports: its version string and,
-/// where it lacks something, what: `LibreSSL 4.3.2 (lacks the ops
-/// set_master_key, …: not generated, refused in programs; not observed:
-/// hostname, …)`.
-pub fn described() -> String {
-    let version = crate::ossl::version();
-    let ops = lacking_ops_in(LINKED);
-    let fields = unobserved_in(LINKED);
-    if ops.is_empty() && fields.is_empty() {
-        return version;
-    }
-    format!(
-        "{version} (lacks the ops {}: not generated, refused in programs; not observed: {})",
-        ops.join(", "),
-        if fields.is_empty() {
-            "nothing".to_string()
-        } else {
-            fields.join(", ")
-        }
-    )
-}
-
-/// The linked library's name for people: `LibreSSL 4.3.2`, from its
-/// version string.
-pub fn library_name() -> String {
-    let v = crate::ossl::version();
-    v.split(' ').take(2).collect::<Vec<_>>().join(" ")
-}
-
-/// Whether the snapshot's `field` can be read from the linked library
-/// (both sides skip it where it cannot).
-pub fn observes(field: &str) -> bool {
-    static UNOBSERVED: OnceLock<Vec<&'static str>> = OnceLock::new();
-    !UNOBSERVED
-        .get_or_init(|| unobserved_in(LINKED))
-        .contains(&field)
-}
-
-/// The snapshot fields `library` gives no way to read.
-pub fn unobserved_in(library: Library) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = table()
-        .into_iter()
-        .filter(|c| c.kind == "getter" && c.lacking_in(library))
-        .map(|c| c.name)
-        .collect();
-    v.dedup();
-    v
-}
-
-/// The ops `library` cannot run.
-pub fn lacking_ops_in(library: Library) -> Vec<&'static str> {
-    table()
-        .into_iter()
-        .filter(|c| c.kind == "op" && c.lacking_in(library))
-        .map(|c| c.name)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_table_names_ops_and_fields_that_exist() {
-        use super::super::snapshot::{FieldPairs, SessionSnapshot, Value};
-        struct Names(Vec<&'static str>);
-        impl FieldPairs for Names {
-            fn getter<T: Value>(&mut self, name: &'static str, _: &T, _: &T) {
-                self.0.push(name);
-            }
-            fn encoding(&mut self, _: &[u8], _: &[u8]) {}
-        }
-        let mut fields = Names(Vec::new());
-        let s = SessionSnapshot::default();
-        s.pairs(&s, &mut fields);
-        let ops: Vec<&str> = crate::program::OpKind::ALL
-            .iter()
-            .map(|k| k.name())
-            .collect();
-        for c in table() {
-            match c.kind {
-                "op" => assert!(ops.contains(&c.name), "{}: no op {}", c.function, c.name),
-                "getter" => assert!(
-                    fields.0.contains(&c.name) || c.name == "cache_members",
-                    "{}: no field {}",
-                    c.function,
-                    c.name
-                ),
-                k => panic!("{}: `{k}` is neither op nor getter", c.function),
-            }
-        }
-    }
 
     /// Every function of the table is declared in src/ossl/ffi.rs the way
     /// the table says: a function some library lacks inside `lackable!`
@@ -244,7 +217,7 @@ mod tests {
     /// otherwise with a `link_name` under `sessdiff_alias`.
     #[test]
     fn the_ffi_declares_each_function_as_the_table_says() {
-        let ffi = include_str!("../ossl/ffi.rs");
+        let ffi = include_str!("ossl/ffi.rs");
         let lackable = &ffi[ffi.find("lackable! {").expect("the lackable! block")..];
         for c in table() {
             for (lib, alias) in &c.libraries {
@@ -277,7 +250,7 @@ mod tests {
     /// each library lacks is a stub, never declared twice.
     #[test]
     fn a_lackable_function_is_declared_once() {
-        let ffi = include_str!("../ossl/ffi.rs");
+        let ffi = include_str!("ossl/ffi.rs");
         for c in table() {
             let n = ffi.matches(&format!("pub fn {}(", c.function)).count();
             assert_eq!(n, 1, "{} declared {n} times", c.function);
@@ -313,6 +286,11 @@ mod tests {
         );
         assert!(unobserved_in(Library::OpenSsl).is_empty());
         assert!(lacking_ops_in(Library::OpenSsl).is_empty());
+        assert_eq!(
+            refusal_in(Library::LibreSsl, "LibreSSL 4.3.2", "set_alpn").as_deref(),
+            Some("op set_alpn is not in LibreSSL 4.3.2 (it has no SSL_SESSION_set1_alpn_selected)")
+        );
+        assert_eq!(refusal_in(Library::OpenSsl, "OpenSSL", "set_alpn"), None);
     }
 }
 
