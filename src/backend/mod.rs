@@ -64,7 +64,10 @@ pub fn library_profile() -> &'static Profile {
 /// (its profile then comes from [`Profile::for_release`]'s ranges); `None`
 /// for a measured release.
 pub fn linked_release_note() -> Option<String> {
-    let name = Profile::for_release(crate::ossl::version_num()).to_string();
+    if let Some(note) = other_library_note() {
+        return Some(note);
+    }
+    let name = linked_release_name();
     match crate::native::releases::lookup(&name) {
         Ok(r) => r.note(),
         Err(_) => Some(format!("{name}: not a release sessdiff knows")),
@@ -83,6 +86,35 @@ pub fn library_described() -> String {
     }
 }
 
+/// The OpenSSL release whose profile the linked library's model starts
+/// from: the linked release; for a library that is not OpenSSL and has no
+/// profile of its own yet, [`OTHER_LIBRARY_FOLLOWS`].
+fn linked_release_name() -> String {
+    match crate::caps::LINKED {
+        crate::caps::Library::OpenSsl => {
+            Profile::for_release(crate::ossl::version_num()).to_string()
+        }
+        _ => OTHER_LIBRARY_FOLLOWS.to_string(),
+    }
+}
+
+/// The release the model follows against a library that has no profile
+/// of its own yet (LibreSSL, whose API follows OpenSSL 1.1.1's): the
+/// banner says so, and a survey lists every difference as a class.
+pub const OTHER_LIBRARY_FOLLOWS: &str = "1.1.1w";
+
+/// For a library that is not OpenSSL, what its model is:
+/// `LibreSSL 4.3.2 has no profile of its own yet: the model follows
+/// OpenSSL 1.1.1w`.
+fn other_library_note() -> Option<String> {
+    (crate::caps::LINKED != crate::caps::Library::OpenSsl).then(|| {
+        format!(
+            "{} has no profile of its own yet: the model follows OpenSSL {OTHER_LIBRARY_FOLLOWS}",
+            crate::caps::LIBRARY_NAME
+        )
+    })
+}
+
 /// The profile of the linked libssl, measured once per process.
 fn linked() -> &'static Profile {
     static LINKED: OnceLock<&'static Profile> = OnceLock::new();
@@ -99,7 +131,7 @@ fn linked() -> &'static Profile {
         // follows a measured release, as `--model` with its name does
         // (the banner says so: `linked_release_note`).
         let own = Profile::for_release(crate::ossl::version_num());
-        crate::native::releases::lookup(&own.to_string())
+        crate::native::releases::lookup(&linked_release_name())
             .map_or(own, |r| r.profile())
             .with_ciphers(ciphers)
             .with_compression(crate::ossl::compression_built())
