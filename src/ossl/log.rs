@@ -75,6 +75,8 @@ struct Log {
     died: u64,
     /// The tag of the session being made by the current call.
     birth: Option<u64>,
+    /// The address the last call to make a session (`with_birth`) tagged.
+    made: Option<usize>,
     /// The tag of the session the current call copies.
     dup_source: Option<u64>,
     /// Sessions by address, with their tags.
@@ -125,6 +127,7 @@ unsafe extern "C" fn tag_new(
         l.born += 1;
         if let Some(t) = l.birth {
             l.tags.insert(parent as usize, t);
+            l.made = Some(parent as usize);
         }
     });
     ffi::EX_NEW_OK
@@ -300,6 +303,7 @@ pub(super) fn with_birth<T>(tag: u64, source: Option<u64>, make: impl FnOnce() -
     LOG.with_borrow_mut(|l| {
         l.birth = Some(tag);
         l.dup_source = source;
+        l.made = None;
     });
     let r = make();
     LOG.with_borrow_mut(|l| {
@@ -315,15 +319,12 @@ pub(super) fn with_birth<T>(tag: u64, source: Option<u64>, make: impl FnOnce() -
 /// `SSL_SESSION_dup` clears the copy's ex_data with no parent before
 /// freeing the copy, so no free callback names it; OpenSSL's names it, and
 /// then this finds nothing.
+/// Only the session the last such call tagged is considered (tags are
+/// step numbers, so an abandoned world's sessions may carry the same).
 pub(super) fn bury_stillborn(tag: u64) {
     LOG.with_borrow_mut(|l| {
-        let dead: Vec<usize> = l
-            .tags
-            .iter()
-            .filter(|(_, t)| **t == tag)
-            .map(|(a, _)| *a)
-            .collect();
-        for a in dead {
+        let Some(a) = l.made.take() else { return };
+        if l.tags.get(&a) == Some(&tag) {
             l.tags.remove(&a);
             l.died += 1;
             l.events.push(Observed::Died(Some(tag)));
