@@ -535,6 +535,26 @@ mod tests {
         }
     }
 
+    /// The clock pin applies to a time from a second before the call's
+    /// start up to now, and to nothing else.
+    #[test]
+    fn the_clock_pin_applies_from_a_second_before_the_call_to_now() {
+        let t0 = wall_clock();
+        let pinned = |time: i64| {
+            let mut n = 0;
+            pin_clock_time(t0, time, || {
+                n += 1;
+                0
+            });
+            n
+        };
+        assert_eq!(pinned(t0 - 1), 1, "a coarse clock a second behind");
+        assert_eq!(pinned(t0), 1);
+        assert_eq!(pinned(t0 - 2), 0, "a time from the input");
+        assert_eq!(pinned(t0 + 3600), 0, "a time from the input, in the future");
+        assert_eq!(pinned(0), 0);
+    }
+
     /// A field one side cannot read is compared on neither: two snapshots
     /// that differ only there are equal once blanked.
     #[test]
