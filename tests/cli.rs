@@ -367,7 +367,7 @@ fn unknown_models_are_refused_with_the_list_and_unmeasured_ones_named() {
     let out = sessdiff(&[
         "fuzz",
         "--model",
-        "3.0.19,re_add=3.0.4",
+        "3.0.19,re_add=3.0.10",
         "--programs",
         "1",
         "--seed",
@@ -375,7 +375,7 @@ fn unknown_models_are_refused_with_the_list_and_unmeasured_ones_named() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("(3.0.4: not measured, follows 3.0.2)"),
+        err.contains("(3.0.10: not measured, follows 3.0.8)"),
         "{err}"
     );
 }

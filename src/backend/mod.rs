@@ -58,7 +58,7 @@ pub fn library_profile() -> &'static Profile {
     linked()
 }
 
-/// `3.0.4: not measured, follows 3.0.2` when the linked libssl's release
+/// `3.0.10: not measured, follows 3.0.8` when the linked libssl's release
 /// was not measured (its profile is that of the release it follows), or
 /// `4.1.0: not a release sessdiff knows` when the table does not know it
 /// (its profile then comes from [`Profile::for_release`]'s ranges); `None`

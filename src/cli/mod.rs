@@ -124,7 +124,7 @@ impl ModelArgs {
 
     /// The name of the profile for people: `3.0.19`, `4.0.3,re_add=3.0.19`,
     /// or the linked release for `auto`; a release that was not measured is
-    /// said to be one: `3.0.4 (3.0.4: not measured, follows 3.0.2)`.
+    /// said to be one: `3.0.10 (3.0.10: not measured, follows 3.0.8)`.
     pub fn name(&self) -> String {
         match &self.model.0 {
             Some((_, spec)) => {

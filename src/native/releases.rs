@@ -39,7 +39,7 @@ impl Release {
         Profile::named(self.follows).expect("a measured release's name parses")
     }
 
-    /// `3.0.4: not measured, follows 3.0.2`, or `None` for a measured release.
+    /// `3.0.10: not measured, follows 3.0.8`, or `None` for a measured release.
     pub fn note(&self) -> Option<String> {
         (!self.measured()).then(|| format!("{}: not measured, follows {}", self.name, self.follows))
     }
@@ -228,7 +228,8 @@ mod tests {
 
     #[test]
     fn other_releases_of_known_lines_follow_the_nearest_measured_one() {
-        assert_eq!(follows("3.0.4"), "3.0.2");
+        assert_eq!(follows("3.0.4"), "3.0.4");
+        assert_eq!(follows("3.0.6"), "3.0.5");
         assert_eq!(follows("3.0.8"), "3.0.8");
         assert_eq!(follows("3.0.11"), "3.0.8");
         assert_eq!(follows("3.0.22"), "3.0.19");
@@ -239,9 +240,9 @@ mod tests {
         assert_eq!(follows("3.2.0"), "3.2.1");
         assert_eq!(follows("3.4.3"), "3.4.1");
         assert_eq!(follows("4.0.0"), "4.0.3");
-        let r = lookup("3.0.4").unwrap();
-        assert_eq!(r.note().unwrap(), "3.0.4: not measured, follows 3.0.2");
-        assert_eq!(r.profile(), Profile::named("3.0.2").unwrap());
+        let r = lookup("3.0.10").unwrap();
+        assert_eq!(r.note().unwrap(), "3.0.10: not measured, follows 3.0.8");
+        assert_eq!(r.profile(), Profile::named("3.0.8").unwrap());
         assert_eq!(r.crate_version, None);
     }
 
