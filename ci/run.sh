@@ -59,6 +59,14 @@ rm -rf "$programs"
 target/release/sessdiff generate --seed 7 --count 300 --out "$programs"
 valgrind --error-exitcode=1 --leak-check=full -q target/release/sessdiff replay "$programs" | tail -n 1
 
+step "upgrade reproducers *-to-3.0.19: pass under the system library's profile, diverge under their own"
+for dir in corpora/upgrades/*-to-3.0.19; do
+  from=$(basename "$dir")
+  from=${from%-to-3.0.19}
+  target/release/sessdiff replay "$dir" | tail -n 1
+  target/release/sessdiff replay --model "$from" --expect-divergence "$dir" | tail -n 1
+done
+
 step "the compatibility page (docs/matrix.tsv rendered by sessdiff matrix) loaded in headless Chromium"
 bash scripts/check-matrix-page.sh
 
