@@ -401,11 +401,19 @@ fn every_measured_release_surveys_clean_against_its_own_profile() {
         assert!(run.seconds >= 120, "{release}: a {} s survey", run.seconds);
         assert!(run.programs > 0, "{release}: no program ran");
         assert_eq!(run.classes, 0, "{release}: {} classes", run.classes);
-        assert_eq!(
-            Profile::named(&run.model),
-            Profile::named(release),
-            "{release}: surveyed with the {} model",
-            run.model
+        // The model's switches are the release's own.
+        let (model, own) = (
+            Profile::named(&run.model).unwrap_or_else(|| panic!("{}", run.model)),
+            Profile::named(release).unwrap(),
         );
+        for sw in sessdiff::native::SWITCHES {
+            assert_eq!(
+                sw.value(&model),
+                sw.value(&own),
+                "{release}: surveyed with the {} model, whose {} differs",
+                run.model,
+                sw.name
+            );
+        }
     }
 }

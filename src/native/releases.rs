@@ -237,7 +237,8 @@ mod tests {
         assert_eq!(follows("1.1.1"), "1.1.1w");
         assert_eq!(follows("3.1.2"), "3.1.4");
         assert_eq!(follows("3.1.8"), "3.1.4");
-        assert_eq!(follows("3.2.0"), "3.2.1");
+        assert_eq!(follows("3.2.0"), "3.2.0");
+        assert_eq!(follows("3.3.0"), "3.3.1");
         assert_eq!(follows("3.4.3"), "3.4.1");
         assert_eq!(follows("4.0.0"), "4.0.3");
         let r = lookup("3.0.10").unwrap();
