@@ -1,5 +1,12 @@
 //! [`Session`], one owned reference to an `SSL_SESSION`, and [`View`], a
 //! borrowed one for reading.
+//!
+//! One job, kept in one file on purpose: the safe face of the
+//! `SSL_SESSION_*` calls, each with the `unsafe` block and the SAFETY
+//! argument it needs, beside the hazard checks (a cached session's key) and
+//! the encoding bound that make those arguments hold. Splitting the setters
+//! ([`Session`]) from the getters ([`View`]) would part the bound in
+//! `View::encoding_bound` from the setters whose lengths it counts.
 
 use std::ffi::{CStr, CString, c_int, c_long, c_uint, c_void};
 use std::marker::PhantomData;
