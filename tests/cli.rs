@@ -93,6 +93,37 @@ fn fuzz_runs_a_bounded_campaign_cleanly() {
     );
     assert!(text.starts_with("200 programs"), "{text}");
     assert!(text.contains("no divergence"), "{text}");
+    // The banner names the model and the library as they are: the linked
+    // release (with a note only when it was not measured) and the
+    // library's own version string.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let banner = err.lines().next().unwrap_or_default();
+    assert!(
+        banner.ends_with(&format!(
+            ", 60 s, the {} model against {}",
+            expected_auto_model(),
+            sessdiff::ossl::version()
+        )),
+        "{banner}"
+    );
+}
+
+/// What `--model auto` is called against the linked OpenSSL: its release,
+/// and `(R: not measured, follows M)` when the table did not measure it.
+fn expected_auto_model() -> String {
+    use sessdiff::native::{Profile, releases};
+    assert_eq!(
+        sessdiff::caps::LINKED,
+        sessdiff::caps::Library::OpenSsl,
+        "the CLI tests run against OpenSSL"
+    );
+    let name = Profile::for_release(sessdiff::ossl::version_num()).to_string();
+    let release = releases::lookup(&name).expect("a release of the table's lines");
+    let model = release.profile().to_string();
+    match release.note() {
+        Some(note) => format!("{model} ({note})"),
+        None => model,
+    }
 }
 
 #[test]

@@ -64,7 +64,7 @@ pub fn library_profile() -> &'static Profile {
 /// (its profile then comes from [`Profile::for_release`]'s ranges); `None`
 /// for a measured release.
 pub fn linked_release_note() -> Option<String> {
-    if let Some(note) = other_library_note() {
+    if let Some(note) = other_library_note(crate::caps::LINKED, crate::caps::LIBRARY_NAME) {
         return Some(note);
     }
     let name = linked_release_name();
@@ -103,15 +103,12 @@ fn linked_release_name() -> String {
 /// banner says so, and a survey lists every difference as a class.
 pub const OTHER_LIBRARY_FOLLOWS: &str = "1.1.1w";
 
-/// For a library that is not OpenSSL, what its model is:
-/// `LibreSSL 4.3.2 has no profile of its own yet: the model follows
-/// OpenSSL 1.1.1w`.
-fn other_library_note() -> Option<String> {
-    (crate::caps::LINKED != crate::caps::Library::OpenSsl).then(|| {
-        format!(
-            "{} has no profile of its own yet: the model follows OpenSSL {OTHER_LIBRARY_FOLLOWS}",
-            crate::caps::LIBRARY_NAME
-        )
+/// For a library that is not OpenSSL (`library`, called `name`), what
+/// its model is: `LibreSSL 4.3.2 has no profile of its own yet: the model
+/// follows OpenSSL 1.1.1w`.
+fn other_library_note(library: crate::caps::Library, name: &str) -> Option<String> {
+    (library != crate::caps::Library::OpenSsl).then(|| {
+        format!("{name} has no profile of its own yet: the model follows OpenSSL {OTHER_LIBRARY_FOLLOWS}")
     })
 }
 
@@ -510,6 +507,18 @@ pub(crate) fn apply_text(b: &mut dyn Backend, step: Tag, text: &str) -> (Ret, u3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Against a library that is not OpenSSL the banner says which
+    /// OpenSSL release the model follows; against OpenSSL it says nothing.
+    #[test]
+    fn another_library_is_said_to_follow_an_openssl_release() {
+        use crate::caps::Library;
+        assert_eq!(
+            other_library_note(Library::LibreSsl, "LibreSSL 4.3.2").as_deref(),
+            Some("LibreSSL 4.3.2 has no profile of its own yet: the model follows OpenSSL 1.1.1w")
+        );
+        assert_eq!(other_library_note(Library::OpenSsl, "OpenSSL 3.0.19"), None);
+    }
 
     /// Every op of the capability table is an op of the language, and
     /// every getter a field the snapshot can blank (or the cache's
