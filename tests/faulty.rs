@@ -361,6 +361,9 @@ impl sessdiff::backend::Backend for Probe {
         self.1.set(self.1.get() + 1);
         self.0.abandon()
     }
+    fn unobserved(&self) -> &'static [&'static str] {
+        &["hostname"]
+    }
 }
 
 #[test]
@@ -378,6 +381,10 @@ fn a_boxed_backend_is_the_backend_it_holds() {
     let trace = lockstep::run(&p, &mut boxed, &mut libssl).expect("agrees with libssl");
     assert_eq!((trace.executed(), trace.refused()), (6, 1));
     assert_eq!(abandoned.get(), 0);
+    // What the inner backend cannot observe, the box cannot either; the
+    // model itself observes every field.
+    assert_eq!(boxed.unobserved(), ["hostname"]);
+    assert_eq!(NativeBackend::new().unobserved(), [] as [&str; 0]);
     // A divergence names the boxed backend and abandons it.
     let mut boxed: Box<dyn Backend> = Box::new(Probe(NativeBackend::new(), abandoned.clone()));
     let mut faulty = FaultyBackend::new(Fault::DupShares);
