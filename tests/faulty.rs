@@ -304,9 +304,42 @@ fn after_a_divergence_nothing_of_the_libssl_world_is_freed() {
         let mut libssl = OsslBackend::new().unwrap();
         let d = lockstep::run(&p, &mut native, &mut libssl).unwrap_err();
         assert_eq!(d.signature(), "divergence:dup:ret");
+        assert_eq!(d.names, ("faulty native", "libssl"));
         let _ = sessdiff::ossl::take_events();
         let live = sessdiff::ossl::live_sessions();
         assert_eq!(live, 3, "s0, s1 and libssl's copy");
+        drop(libssl);
+        assert_eq!(sessdiff::ossl::live_sessions(), live, "a session was freed");
+        assert_eq!(sessdiff::ossl::take_events(), [], "a callback ran");
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn a_libssl_world_dropped_undrained_is_leaked_not_freed() {
+    // A tool that drives the backend by hand and drops it mid-program:
+    // what was not drained is leaked, never freed.
+    std::thread::spawn(|| {
+        use sessdiff::backend::Backend;
+        let mut libssl = OsslBackend::new().unwrap();
+        for (step, op) in Program::parse(
+            "new s0
+new s1
+ssl_new c0
+ssl_set c0 s0
+",
+        )
+        .unwrap()
+        .ops
+        .iter()
+        .enumerate()
+        {
+            libssl.apply(step as sessdiff::program::Tag, op);
+        }
+        let _ = sessdiff::ossl::take_events();
+        let live = sessdiff::ossl::live_sessions();
+        assert_eq!(live, 2);
         drop(libssl);
         assert_eq!(sessdiff::ossl::live_sessions(), live, "a session was freed");
         assert_eq!(sessdiff::ossl::take_events(), [], "a callback ran");

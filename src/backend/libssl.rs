@@ -441,6 +441,14 @@ mod tests {
 
     use crate::backend::apply_text as apply;
 
+    /// What the backend cannot observe is what the capability table says
+    /// the linked library gives no getter for.
+    #[test]
+    fn the_unobserved_fields_are_the_capability_tables() {
+        let b = OsslBackend::new().unwrap();
+        assert_eq!(b.unobserved(), caps::unobserved_in(caps::LINKED).as_slice());
+    }
+
     #[test]
     fn free_null_changes_nothing() {
         let mut b = OsslBackend::new().unwrap();
