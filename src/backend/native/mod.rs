@@ -518,6 +518,34 @@ mod tests {
     use crate::backend::apply_text as apply;
     use crate::backend::{ExCall, ExCallback};
 
+    /// The error a failed dup queues, release by release (the profiles'
+    /// `dup_failure` and 1.1.1's reason numbers): 1.1.1's
+    /// `ERR_R_MALLOC_FAILURE` is reason 65 (1 with `ERR_R_FATAL`), 3.0's
+    /// is 256 (with the common and fatal flags, which the text leaves
+    /// out); 3.2 on queue nothing, except `ERR_R_CRYPTO_LIB` (15) for a
+    /// refusing ex_data dup callback.
+    #[test]
+    fn a_failed_dup_queues_each_releases_error() {
+        use crate::errcode::text;
+        let named = |r: &str| Profile::named(r).unwrap();
+        let cases = [
+            ("1.1.1w", native::Error::DupFailed, "SSL:65"),
+            ("1.1.1w", native::Error::DupCallbackFailed, "SSL:65"),
+            ("3.0.0", native::Error::DupFailed, "SSL:256"),
+            ("3.0.19", native::Error::DupFailed, "SSL:256"),
+            ("3.0.19", native::Error::DupCallbackFailed, "SSL:256"),
+            ("3.5.5", native::Error::DupFailed, "none"),
+            ("3.5.5", native::Error::DupCallbackFailed, "SSL:15"),
+        ];
+        for (release, e, want) in cases {
+            let got = match queued(e, &named(release)) {
+                0 => "none".to_string(),
+                c => text(c),
+            };
+            assert_eq!(got, want, "{release} {e:?}");
+        }
+    }
+
     #[test]
     fn dup_failures_queue_the_profiles_error() {
         let dup = native::Error::DupFailed;
