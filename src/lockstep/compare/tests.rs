@@ -43,6 +43,29 @@ fn an_element_on_one_side_only_is_absent_on_the_other() {
 }
 
 #[test]
+fn of_two_different_elements_the_earlier_field_is_the_absent_one() {
+    // `[5]` on the left only, `[6]` on both: the walk meets `[5]` against
+    // `[6]` and names `[5]`, whichever side has it.
+    let with_five = {
+        let mut d = der(b"h");
+        let five = [0xa5, 0x03, 0x02, 0x01, 0x00];
+        d.splice(5..5, five);
+        d[1] += five.len() as u8;
+        d
+    };
+    let d = encoding_difference(2, &with_five, &der(b"h"));
+    assert_eq!(
+        (d.field.key().as_str(), d.left.as_str(), d.right.as_str()),
+        ("session.encoding.verify_result", "a503020100", "(absent)")
+    );
+    let d = encoding_difference(2, &der(b"h"), &with_five);
+    assert_eq!(
+        (d.field.key().as_str(), d.left.as_str(), d.right.as_str()),
+        ("session.encoding.verify_result", "(absent)", "a503020100")
+    );
+}
+
+#[test]
 fn unreadable_encodings_show_bytes_from_the_first_difference() {
     let d = encoding_difference(1, &[0x30, 0x80, 1, 2], &[0x30, 0x80, 1, 3]);
     assert_eq!(d.field.key(), "session.encoding");
