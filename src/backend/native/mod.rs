@@ -518,6 +518,38 @@ mod tests {
     use crate::backend::apply_text as apply;
     use crate::backend::{ExCall, ExCallback};
 
+    /// Under a profile with the `dup_keeps_owner` bug, the calls that
+    /// would link a stale dup into the cache's list (`set_time`,
+    /// `set_timeout` of a timeout the library keeps, `decode_into`, which
+    /// pins the time) are refused on that dup, and only there.
+    #[test]
+    fn the_dup_keeps_owner_hazard_is_each_relinking_call_on_a_stale_dup() {
+        let program = ["new s0", "set_id s0 01", "cache_add s0", "dup s0 -> s1"];
+        let hazards = |release: &str| {
+            let mut b = NativeBackend::with_profile(Profile::named(release).unwrap().interned());
+            for (step, op) in program.iter().enumerate() {
+                apply(&mut b, step as Tag, op);
+            }
+            let hazard = |text: &str| {
+                let op = crate::program::Program::parse(text).unwrap().ops.remove(0);
+                b.hazard(&op)
+            };
+            [
+                "set_time s1 5",
+                "set_timeout s1 10",
+                "set_timeout s1 0",
+                "set_timeout s1 -1",
+                "decode_into s1 3000",
+                "set_time s0 5",
+                "up_ref s1 -> s2",
+            ]
+            .map(hazard)
+        };
+        let bug = Some("dup_keeps_owner");
+        assert_eq!(hazards("3.0.0"), [bug, bug, bug, None, bug, None, None]);
+        assert_eq!(hazards("3.0.19"), [None; 7]);
+    }
+
     /// The error a failed dup queues, release by release (the profiles'
     /// `dup_failure` and 1.1.1's reason numbers): 1.1.1's
     /// `ERR_R_MALLOC_FAILURE` is reason 65 (1 with `ERR_R_FATAL`), 3.0's
