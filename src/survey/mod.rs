@@ -133,6 +133,31 @@ impl Class {
     pub fn is_death(&self) -> bool {
         self.summary.is_none()
     }
+
+    /// Counts another program that shows this class, and keeps it as a
+    /// witness if it is among the [`WITNESSES`] smallest.
+    fn witnessed(&mut self, program: Program) {
+        self.count += 1;
+        if self.witnesses.len() < WITNESSES
+            || self
+                .witnesses
+                .iter()
+                .any(|w| w.ops.len() > program.ops.len())
+        {
+            self.witnesses.push(program);
+            self.witnesses.sort_by_key(|w| w.ops.len());
+            self.witnesses.truncate(WITNESSES);
+        }
+    }
+
+    /// Takes in `other`, a class found to be the same difference: its
+    /// signature becomes an alias, and it counts as one more program.
+    fn merge(&mut self, other: Class) {
+        self.aliases.push(other.signature);
+        self.neighbours.extend(other.neighbours);
+        self.count += 1;
+        self.expected |= other.expected;
+    }
 }
 
 fn field_of(signature: &str) -> &str {
@@ -318,33 +343,14 @@ impl Survey {
         death: Option<Death>,
     ) -> Result<()> {
         if let Some(&i) = self.by_signature.get(signature) {
-            let c = &mut self.classes[i];
-            c.count += 1;
-            if c.witnesses.len() < WITNESSES
-                || c.witnesses.iter().any(|w| w.ops.len() > program.ops.len())
-            {
-                c.witnesses.push(program);
-                c.witnesses.sort_by_key(|w| w.ops.len());
-                c.witnesses.truncate(WITNESSES);
-            }
+            self.classes[i].witnessed(program);
             return Ok(());
         }
         let class = self.new_class(index, signature, program, death)?;
-        // One difference, one class: merge into an existing class on the
-        // same field when either one's reduced reproducer shows the other.
-        let twin = self.classes.iter().position(|c| {
-            c.field() == class.field()
-                && (c.signatures().any(|s| class.neighbours.contains(s))
-                    || c.neighbours.contains(&class.signature))
-        });
-        match twin {
+        match twin(&self.classes, &class) {
             Some(i) => {
-                let c = &mut self.classes[i];
-                c.aliases.push(class.signature.clone());
-                c.neighbours.extend(class.neighbours);
-                c.count += 1;
-                c.expected |= class.expected;
-                self.by_signature.insert(class.signature, i);
+                self.by_signature.insert(class.signature.clone(), i);
+                self.classes[i].merge(class);
             }
             None => {
                 self.by_signature
@@ -429,17 +435,34 @@ impl Survey {
     /// Pairs of classes (indexes) that differ on the same field and were
     /// not merged: possibly the same difference.
     pub fn maybe_same(&self) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        for i in 0..self.classes.len() {
-            for j in i + 1..self.classes.len() {
-                let (a, b) = (&self.classes[i], &self.classes[j]);
-                if !a.is_death() && !b.is_death() && a.field() == b.field() {
-                    out.push((i, j));
-                }
+        maybe_same(&self.classes)
+    }
+}
+
+/// One difference, one class: the existing class that `class` merges
+/// into, the first on the same field where either one's reproducer, with
+/// one op deleted, shows the other's signature (or an alias of it).
+fn twin(classes: &[Class], class: &Class) -> Option<usize> {
+    classes.iter().position(|c| {
+        c.field() == class.field()
+            && (c.signatures().any(|s| class.neighbours.contains(s))
+                || c.neighbours.contains(&class.signature))
+    })
+}
+
+/// Pairs of classes (indexes, the earlier first) that are divergences on
+/// the same field: possibly the same difference.
+fn maybe_same(classes: &[Class]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for i in 0..classes.len() {
+        for j in i + 1..classes.len() {
+            let (a, b) = (&classes[i], &classes[j]);
+            if !a.is_death() && !b.is_death() && a.field() == b.field() {
+                out.push((i, j));
             }
         }
-        out
     }
+    out
 }
 
 /// Reads an `--expect` file: one signature per line (`#` comments), or a
@@ -496,6 +519,142 @@ mod tests {
         );
         assert_eq!(field_of("crash:SIGABRT:ssl_clear"), "crash");
         assert_eq!(field_of("hang:free"), "hang");
+    }
+
+    /// A class of `signature` whose reproducer, one op deleted at a time,
+    /// shows `neighbours`; a divergence unless the signature is a crash's
+    /// or a hang's.
+    fn class(signature: &str, neighbours: &[&str]) -> Class {
+        let summary = signature.starts_with("divergence:").then(|| Summary {
+            signature: signature.into(),
+            step: 0,
+            op: "new s0".into(),
+            phase: "program".into(),
+            differences: Vec::new(),
+            report: String::new(),
+        });
+        Class {
+            signature: signature.into(),
+            aliases: Vec::new(),
+            count: 1,
+            first: 0,
+            reproducer: program(1),
+            shrunk_from: 1,
+            witnesses: Vec::new(),
+            summary,
+            stderr: String::new(),
+            neighbours: neighbours.iter().map(|s| s.to_string()).collect(),
+            expected: false,
+            explained: None,
+        }
+    }
+
+    /// A program of `n` ops.
+    fn program(n: usize) -> Program {
+        Program::parse(&"new s0\n".repeat(n)).unwrap()
+    }
+
+    #[test]
+    fn classes_know_their_field_signatures_and_kind() {
+        let mut c = class("divergence:free:events", &[]);
+        c.aliases.push("divergence:ssl_free:events".into());
+        assert_eq!(c.field(), "events");
+        assert_eq!(
+            c.signatures().collect::<Vec<_>>(),
+            ["divergence:free:events", "divergence:ssl_free:events"]
+        );
+        assert!(!c.is_death());
+        let crash = class("crash:SIGSEGV:dup", &[]);
+        assert_eq!(crash.field(), "crash");
+        assert!(crash.is_death());
+    }
+
+    #[test]
+    fn a_class_keeps_its_three_smallest_witnesses_and_counts_all() {
+        let mut c = class("divergence:dup:ret", &[]);
+        for n in [5, 4, 6, 2, 7, 3] {
+            c.witnessed(program(n));
+        }
+        assert_eq!(c.count, 7);
+        let lens: Vec<usize> = c.witnesses.iter().map(|w| w.ops.len()).collect();
+        assert_eq!(lens, [2, 3, 4]);
+    }
+
+    #[test]
+    fn classes_merge_on_the_same_field_when_one_op_turns_one_into_the_other() {
+        let classes = vec![
+            class("divergence:dup:ret", &[]),
+            class("divergence:free:events", &["divergence:dup:ret"]),
+            class("divergence:ctx_free:events", &[]),
+        ];
+        // A new class whose reproducer shows an existing class: the first
+        // on its field, found by its neighbours.
+        let new = class(
+            "divergence:ssl_free:events",
+            &["divergence:ctx_free:events"],
+        );
+        assert_eq!(twin(&classes, &new), Some(2));
+        // An existing class whose reproducer shows the new one.
+        let new = class("divergence:drain_free:events", &[]);
+        let mut with = classes.clone();
+        with[1]
+            .neighbours
+            .insert("divergence:drain_free:events".into());
+        assert_eq!(twin(&with, &new), Some(1));
+        // Through an alias of the existing class.
+        let mut aliased = classes.clone();
+        aliased[0].aliases.push("divergence:up_ref:ret".into());
+        let new = class("divergence:get1:ret", &["divergence:up_ref:ret"]);
+        assert_eq!(twin(&aliased, &new), Some(0));
+        // Not on another field, even when a neighbour names it.
+        let new = class("divergence:free:ret", &["divergence:free:events"]);
+        assert_eq!(twin(&classes, &new), None);
+        // Not without a neighbour either way.
+        let new = class("divergence:cache_flush:events", &[]);
+        assert_eq!(twin(&classes, &new), None);
+    }
+
+    #[test]
+    fn a_merged_class_counts_once_more_and_keeps_the_signature_as_an_alias() {
+        let mut c = class("divergence:free:events", &["a"]);
+        let mut other = class("divergence:ssl_free:events", &["b"]);
+        other.expected = true;
+        c.merge(other);
+        assert_eq!(c.count, 2);
+        assert_eq!(c.aliases, ["divergence:ssl_free:events"]);
+        assert_eq!(c.neighbours.iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(c.expected, "an expected alias makes the class expected");
+        c.merge(class("divergence:ctx_free:events", &[]));
+        assert!(c.expected, "an unexpected one does not undo it");
+    }
+
+    #[test]
+    fn divergences_on_one_field_may_be_the_same_deaths_never() {
+        let classes = vec![
+            class("divergence:dup:ret", &[]),
+            class("crash:SIGSEGV:dup", &[]),
+            class("divergence:free:ret", &[]),
+            class("crash:SIGABRT:free", &[]),
+            class("divergence:free:events", &[]),
+            class("divergence:get1:ret", &[]),
+        ];
+        assert_eq!(maybe_same(&classes), [(0, 2), (0, 5), (2, 5)]);
+    }
+
+    #[test]
+    fn the_rate_is_programs_over_seconds() {
+        let s = Stats {
+            programs: 10,
+            elapsed: Duration::from_millis(4000),
+            ..Stats::default()
+        };
+        assert_eq!(s.programs_per_sec(), 2.5);
+        // No time yet: a finite rate, not a division by zero.
+        let s = Stats {
+            programs: 3,
+            ..Stats::default()
+        };
+        assert!(s.programs_per_sec().is_finite() && s.programs_per_sec() > 1e6);
     }
 
     #[test]
