@@ -213,9 +213,16 @@ pub struct Survey {
 impl Survey {
     /// Starts a worker; fails if it cannot.
     pub fn new(config: Config) -> Result<Survey> {
-        let mut worker = Worker::new(config.worker.clone())?;
+        let worker = Worker::new(config.worker.clone())?;
+        Ok(Survey::with_worker(config, worker))
+    }
+
+    /// A survey whose programs run in `worker` (the survey's tests: a
+    /// [`Worker::in_thread`]); `config.worker` is then only what an upgrade
+    /// survey's explanations start.
+    pub fn with_worker(config: Config, mut worker: Worker) -> Survey {
         worker.hang_after = config.hang_after;
-        Ok(Survey {
+        Survey {
             libssl: worker.version().to_string(),
             config,
             classes: Vec::new(),
@@ -224,7 +231,7 @@ impl Survey {
             by_signature: HashMap::new(),
             worker,
             start: Instant::now(),
-        })
+        }
     }
 
     /// The classes no `--expect` entry names.
@@ -507,182 +514,4 @@ pub fn read_expect(path: &std::path::Path) -> Result<BTreeSet<String>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_of_signatures() {
-        assert_eq!(field_of("divergence:drain_ctx_free:events"), "events");
-        assert_eq!(
-            field_of("divergence:set_time:session.timeout"),
-            "session.timeout"
-        );
-        assert_eq!(field_of("crash:SIGABRT:ssl_clear"), "crash");
-        assert_eq!(field_of("hang:free"), "hang");
-    }
-
-    /// A class of `signature` whose reproducer, one op deleted at a time,
-    /// shows `neighbours`; a divergence unless the signature is a crash's
-    /// or a hang's.
-    fn class(signature: &str, neighbours: &[&str]) -> Class {
-        let summary = signature.starts_with("divergence:").then(|| Summary {
-            signature: signature.into(),
-            step: 0,
-            op: "new s0".into(),
-            phase: "program".into(),
-            differences: Vec::new(),
-            report: String::new(),
-        });
-        Class {
-            signature: signature.into(),
-            aliases: Vec::new(),
-            count: 1,
-            first: 0,
-            reproducer: program(1),
-            shrunk_from: 1,
-            witnesses: Vec::new(),
-            summary,
-            stderr: String::new(),
-            neighbours: neighbours.iter().map(|s| s.to_string()).collect(),
-            expected: false,
-            explained: None,
-        }
-    }
-
-    /// A program of `n` ops.
-    fn program(n: usize) -> Program {
-        Program::parse(&"new s0\n".repeat(n)).unwrap()
-    }
-
-    #[test]
-    fn classes_know_their_field_signatures_and_kind() {
-        let mut c = class("divergence:free:events", &[]);
-        c.aliases.push("divergence:ssl_free:events".into());
-        assert_eq!(c.field(), "events");
-        assert_eq!(
-            c.signatures().collect::<Vec<_>>(),
-            ["divergence:free:events", "divergence:ssl_free:events"]
-        );
-        assert!(!c.is_death());
-        let crash = class("crash:SIGSEGV:dup", &[]);
-        assert_eq!(crash.field(), "crash");
-        assert!(crash.is_death());
-    }
-
-    #[test]
-    fn a_class_keeps_its_three_smallest_witnesses_and_counts_all() {
-        let mut c = class("divergence:dup:ret", &[]);
-        for n in [5, 4, 6, 2, 7, 3] {
-            c.witnessed(program(n));
-        }
-        assert_eq!(c.count, 7);
-        let lens: Vec<usize> = c.witnesses.iter().map(|w| w.ops.len()).collect();
-        assert_eq!(lens, [2, 3, 4]);
-    }
-
-    #[test]
-    fn classes_merge_on_the_same_field_when_one_op_turns_one_into_the_other() {
-        let classes = vec![
-            class("divergence:dup:ret", &[]),
-            class("divergence:free:events", &["divergence:dup:ret"]),
-            class("divergence:ctx_free:events", &[]),
-        ];
-        // A new class whose reproducer shows an existing class: the first
-        // on its field, found by its neighbours.
-        let new = class(
-            "divergence:ssl_free:events",
-            &["divergence:ctx_free:events"],
-        );
-        assert_eq!(twin(&classes, &new), Some(2));
-        // An existing class whose reproducer shows the new one.
-        let new = class("divergence:drain_free:events", &[]);
-        let mut with = classes.clone();
-        with[1]
-            .neighbours
-            .insert("divergence:drain_free:events".into());
-        assert_eq!(twin(&with, &new), Some(1));
-        // Through an alias of the existing class.
-        let mut aliased = classes.clone();
-        aliased[0].aliases.push("divergence:up_ref:ret".into());
-        let new = class("divergence:get1:ret", &["divergence:up_ref:ret"]);
-        assert_eq!(twin(&aliased, &new), Some(0));
-        // Not on another field, even when a neighbour names it.
-        let new = class("divergence:free:ret", &["divergence:free:events"]);
-        assert_eq!(twin(&classes, &new), None);
-        // Not without a neighbour either way.
-        let new = class("divergence:cache_flush:events", &[]);
-        assert_eq!(twin(&classes, &new), None);
-    }
-
-    #[test]
-    fn a_merged_class_counts_once_more_and_keeps_the_signature_as_an_alias() {
-        let mut c = class("divergence:free:events", &["a"]);
-        let mut other = class("divergence:ssl_free:events", &["b"]);
-        other.expected = true;
-        c.merge(other);
-        assert_eq!(c.count, 2);
-        assert_eq!(c.aliases, ["divergence:ssl_free:events"]);
-        assert_eq!(c.neighbours.iter().collect::<Vec<_>>(), ["a", "b"]);
-        assert!(c.expected, "an expected alias makes the class expected");
-        c.merge(class("divergence:ctx_free:events", &[]));
-        assert!(c.expected, "an unexpected one does not undo it");
-    }
-
-    #[test]
-    fn divergences_on_one_field_may_be_the_same_deaths_never() {
-        let classes = vec![
-            class("divergence:dup:ret", &[]),
-            class("crash:SIGSEGV:dup", &[]),
-            class("divergence:free:ret", &[]),
-            class("crash:SIGABRT:free", &[]),
-            class("divergence:free:events", &[]),
-            class("divergence:get1:ret", &[]),
-        ];
-        assert_eq!(maybe_same(&classes), [(0, 2), (0, 5), (2, 5)]);
-    }
-
-    #[test]
-    fn the_rate_is_programs_over_seconds() {
-        let s = Stats {
-            programs: 10,
-            elapsed: Duration::from_millis(4000),
-            ..Stats::default()
-        };
-        assert_eq!(s.programs_per_sec(), 2.5);
-        // No time yet: a finite rate, not a division by zero.
-        let s = Stats {
-            programs: 3,
-            ..Stats::default()
-        };
-        assert!(s.programs_per_sec().is_finite() && s.programs_per_sec() > 1e6);
-    }
-
-    #[test]
-    fn expect_files_name_their_bad_lines() {
-        let dir = std::env::temp_dir().join(format!("sessdiff-expect-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("expect.txt");
-        std::fs::write(
-            &f,
-            "# accepted\ndivergence:dup:ret  # dup\n\ncrash:SIGABRT:ssl_clear\n",
-        )
-        .unwrap();
-        let got = read_expect(&f).unwrap();
-        assert_eq!(got.len(), 2);
-        assert!(got.contains("divergence:dup:ret"));
-        std::fs::write(&f, "divergence:dup:ret\nnot a signature\n").unwrap();
-        let e = read_expect(&f).unwrap_err().to_string();
-        assert!(e.ends_with("expect.txt:2: expected a signature (divergence:…, crash:… or hang:…), found `not a signature`"), "{e}");
-        std::fs::write(
-            &f,
-            r#"{"classes":[{"signature":"divergence:a:ret","aliases":["divergence:b:ret"]}]}"#,
-        )
-        .unwrap();
-        let got = read_expect(&f).unwrap();
-        assert_eq!(
-            got.into_iter().collect::<Vec<_>>(),
-            ["divergence:a:ret", "divergence:b:ret"]
-        );
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-}
+mod tests;

@@ -22,7 +22,7 @@
 //! [`Death`].
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -109,9 +109,24 @@ pub struct WorkerCommand {
     pub args: Vec<String>,
 }
 
+/// A worker served by a thread of this process, for the survey's unit
+/// tests: the function answers requests read from its first argument on
+/// its second (it is [`super::serve::serve`] with backends of the test's
+/// choosing). Such a worker dies only by a panic in that thread, which
+/// shows as a process's panic does: `Death::Exit(101)`.
+pub type ServeInThread = Arc<dyn Fn(Box<dyn BufRead + Send>, Box<dyn Write + Send>) + Send + Sync>;
+
+/// How a worker is started.
+#[derive(Clone)]
+enum Spawn {
+    Process(WorkerCommand),
+    Thread(ServeInThread),
+}
+
 struct Running {
-    child: Child,
-    stdin: ChildStdin,
+    /// The worker process; `None` for a worker in a thread.
+    child: Option<Child>,
+    stdin: Box<dyn Write + Send>,
     lines: Receiver<String>,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
@@ -119,7 +134,7 @@ struct Running {
 /// The parent's side of a worker process, spawned on first use and again
 /// after each death.
 pub struct Worker {
-    command: WorkerCommand,
+    spawn: Spawn,
     running: Option<Running>,
     version: String,
     /// How long one program (or one step, when traced) may take before
@@ -134,8 +149,18 @@ pub struct Worker {
 impl Worker {
     /// A worker started with `command`; fails if it does not say hello.
     pub fn new(command: WorkerCommand) -> Result<Worker> {
+        Worker::spawned(Spawn::Process(command))
+    }
+
+    /// A worker whose requests `serve` answers in a thread of this process
+    /// (see [`ServeInThread`]); fails if it does not say hello.
+    pub fn in_thread(serve: ServeInThread) -> Result<Worker> {
+        Worker::spawned(Spawn::Thread(serve))
+    }
+
+    fn spawned(spawn: Spawn) -> Result<Worker> {
         let mut w = Worker {
-            command,
+            spawn,
             running: None,
             version: String::new(),
             hang_after: Duration::from_secs(10),
@@ -152,16 +177,37 @@ impl Worker {
     }
 
     fn start(&mut self) -> Result<()> {
-        let mut child = Command::new(&self.command.program)
-            .args(&self.command.args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", self.command.program.display()))?;
-        let stdin = child.stdin.take().expect("piped");
-        let stdout = child.stdout.take().expect("piped");
-        let mut err = child.stderr.take().expect("piped");
+        let (child, stdin, stdout, err): (_, Box<dyn Write + Send>, Box<dyn Read + Send>, _) =
+            match &self.spawn {
+                Spawn::Process(command) => {
+                    let mut child = Command::new(&command.program)
+                        .args(&command.args)
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .with_context(|| format!("starting {}", command.program.display()))?;
+                    let stdin = child.stdin.take().expect("piped");
+                    let stdout = child.stdout.take().expect("piped");
+                    let err: Box<dyn Read + Send> = Box::new(child.stderr.take().expect("piped"));
+                    (Some(child), Box::new(stdin), Box::new(stdout), err)
+                }
+                Spawn::Thread(serve) => {
+                    let (requests, stdin) = std::io::pipe()?;
+                    let (stdout, answers) = std::io::pipe()?;
+                    let serve = serve.clone();
+                    thread::spawn(move || {
+                        serve(Box::new(BufReader::new(requests)), Box::new(answers))
+                    });
+                    (
+                        None,
+                        Box::new(stdin),
+                        Box::new(stdout),
+                        Box::new(std::io::empty()) as Box<dyn Read + Send>,
+                    )
+                }
+            };
+        let mut err = err;
         let (tx, lines) = mpsc::channel();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -213,13 +259,19 @@ impl Worker {
     /// Ends the worker after `why` (a timeout kills it first) and says how
     /// it died.
     fn bury(&mut self, hung: bool) -> Death {
-        let Some(mut r) = self.running.take() else {
+        let Some(r) = self.running.take() else {
             return Death::Exit(0);
         };
+        let Some(mut child) = r.child else {
+            // A thread cannot be killed (dropping its input ends it once it
+            // reads again); one that stopped answering panicked, which a
+            // worker process shows as its exit status 101.
+            return if hung { Death::Hang } else { Death::Exit(101) };
+        };
         if hung {
-            let _ = r.child.kill();
+            let _ = child.kill();
         }
-        let status = r.child.wait();
+        let status = child.wait();
         // Give the stderr reader a moment to drain what the worker wrote.
         thread::sleep(Duration::from_millis(20));
         let err = r.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -339,10 +391,12 @@ impl Worker {
     /// after a divergence), so a worker slows down as divergences pile up:
     /// the survey recycles it after each batch that had some.
     pub fn recycle(&mut self) {
-        if let Some(mut r) = self.running.take() {
+        if let Some(r) = self.running.take() {
             drop(r.stdin);
-            let _ = r.child.kill();
-            let _ = r.child.wait();
+            if let Some(mut child) = r.child {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
     }
 }

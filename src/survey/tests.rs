@@ -1,0 +1,483 @@
+//! The survey's unit tests: classes, merging and witnesses on hand-made
+//! classes, and whole surveys whose worker is a thread of the test
+//! ([`Worker::in_thread`]) serving the native model against the native
+//! model with a fault planted: no library and no process, so every
+//! counter can be checked against a count made here.
+
+use std::sync::Arc;
+
+use super::serve::{Setup, chain, serve};
+use super::*;
+use crate::backend::{NativeBackend, Ret};
+use crate::campaign::Target;
+use crate::faults::{Fault, FaultyBackend};
+use crate::lockstep;
+
+#[test]
+fn fields_of_signatures() {
+    assert_eq!(field_of("divergence:drain_ctx_free:events"), "events");
+    assert_eq!(
+        field_of("divergence:set_time:session.timeout"),
+        "session.timeout"
+    );
+    assert_eq!(field_of("crash:SIGABRT:ssl_clear"), "crash");
+    assert_eq!(field_of("hang:free"), "hang");
+}
+
+/// A class of `signature` whose reproducer, one op deleted at a time,
+/// shows `neighbours`; a divergence unless the signature is a crash's
+/// or a hang's.
+fn class(signature: &str, neighbours: &[&str]) -> Class {
+    let summary = signature.starts_with("divergence:").then(|| Summary {
+        signature: signature.into(),
+        step: 0,
+        op: "new s0".into(),
+        phase: "program".into(),
+        differences: Vec::new(),
+        report: String::new(),
+    });
+    Class {
+        signature: signature.into(),
+        aliases: Vec::new(),
+        count: 1,
+        first: 0,
+        reproducer: program(1),
+        shrunk_from: 1,
+        witnesses: Vec::new(),
+        summary,
+        stderr: String::new(),
+        neighbours: neighbours.iter().map(|s| s.to_string()).collect(),
+        expected: false,
+        explained: None,
+    }
+}
+
+/// A program of `n` ops.
+fn program(n: usize) -> Program {
+    Program::parse(&"new s0\n".repeat(n)).unwrap()
+}
+
+#[test]
+fn classes_know_their_field_signatures_and_kind() {
+    let mut c = class("divergence:free:events", &[]);
+    c.aliases.push("divergence:ssl_free:events".into());
+    assert_eq!(c.field(), "events");
+    assert_eq!(
+        c.signatures().collect::<Vec<_>>(),
+        ["divergence:free:events", "divergence:ssl_free:events"]
+    );
+    assert!(!c.is_death());
+    let crash = class("crash:SIGSEGV:dup", &[]);
+    assert_eq!(crash.field(), "crash");
+    assert!(crash.is_death());
+}
+
+#[test]
+fn a_class_keeps_its_three_smallest_witnesses_and_counts_all() {
+    let mut c = class("divergence:dup:ret", &[]);
+    for n in [5, 4, 6, 2, 7, 3] {
+        c.witnessed(program(n));
+    }
+    assert_eq!(c.count, 7);
+    let lens: Vec<usize> = c.witnesses.iter().map(|w| w.ops.len()).collect();
+    assert_eq!(lens, [2, 3, 4]);
+}
+
+#[test]
+fn classes_merge_on_the_same_field_when_one_op_turns_one_into_the_other() {
+    let classes = vec![
+        class("divergence:dup:ret", &[]),
+        class("divergence:free:events", &["divergence:dup:ret"]),
+        class("divergence:ctx_free:events", &[]),
+    ];
+    // A new class whose reproducer shows an existing class: the first
+    // on its field, found by its neighbours.
+    let new = class(
+        "divergence:ssl_free:events",
+        &["divergence:ctx_free:events"],
+    );
+    assert_eq!(twin(&classes, &new), Some(2));
+    // An existing class whose reproducer shows the new one.
+    let new = class("divergence:drain_free:events", &[]);
+    let mut with = classes.clone();
+    with[1]
+        .neighbours
+        .insert("divergence:drain_free:events".into());
+    assert_eq!(twin(&with, &new), Some(1));
+    // Through an alias of the existing class.
+    let mut aliased = classes.clone();
+    aliased[0].aliases.push("divergence:up_ref:ret".into());
+    let new = class("divergence:get1:ret", &["divergence:up_ref:ret"]);
+    assert_eq!(twin(&aliased, &new), Some(0));
+    // Not on another field, even when a neighbour names it.
+    let new = class("divergence:free:ret", &["divergence:free:events"]);
+    assert_eq!(twin(&classes, &new), None);
+    // Not without a neighbour either way.
+    let new = class("divergence:cache_flush:events", &[]);
+    assert_eq!(twin(&classes, &new), None);
+}
+
+#[test]
+fn a_merged_class_counts_once_more_and_keeps_the_signature_as_an_alias() {
+    let mut c = class("divergence:free:events", &["a"]);
+    let mut other = class("divergence:ssl_free:events", &["b"]);
+    other.expected = true;
+    c.merge(other);
+    assert_eq!(c.count, 2);
+    assert_eq!(c.aliases, ["divergence:ssl_free:events"]);
+    assert_eq!(c.neighbours.iter().collect::<Vec<_>>(), ["a", "b"]);
+    assert!(c.expected, "an expected alias makes the class expected");
+    c.merge(class("divergence:ctx_free:events", &[]));
+    assert!(c.expected, "an unexpected one does not undo it");
+}
+
+#[test]
+fn divergences_on_one_field_may_be_the_same_deaths_never() {
+    let classes = vec![
+        class("divergence:dup:ret", &[]),
+        class("crash:SIGSEGV:dup", &[]),
+        class("divergence:free:ret", &[]),
+        class("crash:SIGABRT:free", &[]),
+        class("divergence:free:events", &[]),
+        class("divergence:get1:ret", &[]),
+    ];
+    assert_eq!(maybe_same(&classes), [(0, 2), (0, 5), (2, 5)]);
+}
+
+#[test]
+fn the_rate_is_programs_over_seconds() {
+    let s = Stats {
+        programs: 10,
+        elapsed: Duration::from_millis(4000),
+        ..Stats::default()
+    };
+    assert_eq!(s.programs_per_sec(), 2.5);
+    // No time yet: a finite rate, not a division by zero.
+    let s = Stats {
+        programs: 3,
+        ..Stats::default()
+    };
+    assert!(s.programs_per_sec().is_finite() && s.programs_per_sec() > 1e6);
+}
+
+#[test]
+fn expect_files_name_their_bad_lines() {
+    let dir = std::env::temp_dir().join(format!("sessdiff-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("expect.txt");
+    std::fs::write(
+        &f,
+        "# accepted\ndivergence:dup:ret  # dup\n\ncrash:SIGABRT:ssl_clear\n",
+    )
+    .unwrap();
+    let got = read_expect(&f).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains("divergence:dup:ret"));
+    std::fs::write(&f, "divergence:dup:ret\nnot a signature\n").unwrap();
+    let e = read_expect(&f).unwrap_err().to_string();
+    assert!(e.ends_with("expect.txt:2: expected a signature (divergence:…, crash:… or hang:…), found `not a signature`"), "{e}");
+    std::fs::write(
+        &f,
+        r#"{"classes":[{"signature":"divergence:a:ret","aliases":["divergence:b:ret"]}]}"#,
+    )
+    .unwrap();
+    let got = read_expect(&f).unwrap();
+    assert_eq!(
+        got.into_iter().collect::<Vec<_>>(),
+        ["divergence:a:ret", "divergence:b:ret"]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A survey of `programs` campaign programs (seed 3, 32 ops), `batch` a
+/// batch, reported into a fresh folder named after `name`.
+fn config(name: &str, programs: u64, batch: u64) -> Config {
+    let out = std::env::temp_dir().join(format!("sessdiff-survey-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    Config {
+        campaign: campaign::Config {
+            seed: 3,
+            target: Target::Ops,
+            ops: 32,
+            duration: Some(Duration::from_secs(300)),
+            programs: Some(programs),
+        },
+        out,
+        expect: BTreeSet::new(),
+        command: "sessdiff survey --seed 3".into(),
+        worker: WorkerCommand {
+            program: "/no/worker/process".into(),
+            args: Vec::new(),
+        },
+        batch,
+        hang_after: Duration::from_secs(30),
+        model: "3.0.19".into(),
+        replay_flags: vec!["--fault".into(), "dup-shares".into()],
+        upgrade: None,
+    }
+}
+
+/// A fresh pair: the model with `faults` planted, against the model.
+fn pair(faults: &[Fault]) -> (FaultyBackend, NativeBackend) {
+    (FaultyBackend::with(faults), NativeBackend::new())
+}
+
+/// A worker in a thread that runs [`pair`].
+fn worker(faults: &[Fault]) -> Worker {
+    let faults = faults.to_vec();
+    Worker::in_thread(Arc::new(move |input, output| {
+        let faults = faults.clone();
+        let setup = Setup {
+            target: Target::Ops,
+            ops: 32,
+            make: move || pair(&faults),
+        };
+        serve(setup, input, output).expect("the worker's requests are well-formed");
+    }))
+    .unwrap()
+}
+
+/// The model, except that `ssl_clear` panics: in a worker thread, a
+/// library that crashes there.
+struct DiesOnSslClear(NativeBackend);
+
+impl crate::backend::Backend for DiesOnSslClear {
+    fn name(&self) -> &'static str {
+        "dies-on-ssl-clear"
+    }
+    fn apply(&mut self, step: crate::program::Tag, op: &crate::program::Op) -> (Ret, u32) {
+        assert!(op.name() != "ssl_clear", "a planted crash in ssl_clear");
+        self.0.apply(step, op)
+    }
+    fn take_events(&mut self) -> Vec<crate::backend::Event> {
+        self.0.take_events()
+    }
+    fn fill(&self, out: &mut crate::backend::State, full: bool) {
+        self.0.fill(out, full)
+    }
+    fn abandon(&mut self) {
+        self.0.abandon()
+    }
+}
+
+/// What each campaign program `0..programs` shows, counted here, without
+/// the survey: its chain of signatures, masked as the worker masks.
+fn chains(faults: &[Fault], programs: u64) -> Vec<Vec<String>> {
+    (0..programs)
+        .map(|i| {
+            let p = campaign::program_for(Target::Ops, 3, i, 32);
+            chain(&p, |p, _| lockstep::check_with(p, || pair(faults)).err())
+                .into_iter()
+                .map(|(sig, _)| sig)
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs a survey of `programs` programs with `faults` planted; returns it
+/// and the number of times it reported progress.
+fn survey(name: &str, faults: &[Fault], programs: u64, batch: u64) -> (Survey, u64) {
+    let mut s = Survey::with_worker(config(name, programs, batch), worker(faults));
+    let mut calls = 0;
+    s.run(|_| calls += 1).unwrap();
+    (s, calls)
+}
+
+#[test]
+fn a_leak_seen_at_two_drain_steps_is_one_class_with_an_alias() {
+    let faults = [Fault::Get1Leaks];
+    let (s, _) = survey("leaks", &faults, 300, 256);
+    assert_eq!(s.classes.len(), 1, "{:?}", s.classes);
+    let c = &s.classes[0];
+    let names: Vec<&String> = c.signatures().collect();
+    assert_eq!(
+        names,
+        [
+            "divergence:drain_ctx_free:events",
+            "divergence:drain_ssl_free:events"
+        ]
+    );
+    // Each program counts once for each of the two signatures it shows.
+    let shown: usize = chains(&faults, 300)
+        .iter()
+        .map(|c| c.iter().filter(|s| names.contains(s)).count())
+        .sum();
+    assert_eq!(c.count, shown as u64);
+    assert!(s.maybe_same().is_empty());
+}
+
+#[test]
+fn a_survey_counts_every_program_and_every_class_as_counted_alone() {
+    let faults = [Fault::DupShares, Fault::Get1Leaks];
+    let (s, progress) = survey("counts", &faults, 150, 64);
+    let chains = chains(&faults, 150);
+    // Three batches (64, 64, 22), each reported.
+    assert_eq!(progress, 3);
+    assert_eq!(s.stats.programs, 150);
+    let divergent = chains.iter().filter(|c| !c.is_empty()).count() as u64;
+    assert!(divergent > 10, "the faults show: {divergent}");
+    assert_eq!(s.stats.divergent, divergent);
+    assert_eq!(s.stats.deaths, 0);
+    // Every signature the programs show is a class's or an alias.
+    let mut shown = BTreeSet::new();
+    for c in &chains {
+        shown.extend(c.iter().cloned());
+    }
+    let known: BTreeSet<String> = s
+        .classes
+        .iter()
+        .flat_map(|c| c.signatures().cloned())
+        .collect();
+    assert_eq!(known, shown);
+    assert!(
+        s.classes
+            .iter()
+            .any(|c| c.signature == "divergence:dup:ret")
+    );
+    assert!(
+        s.classes.iter().any(|c| c.field() == "events"),
+        "the rare leak is not masked"
+    );
+    // A class that merged nothing counts the programs showing it, and was
+    // first shown by the first of them.
+    for c in s.classes.iter().filter(|c| c.aliases.is_empty()) {
+        let showing: Vec<u64> = (0..150u64)
+            .filter(|&i| chains[i as usize].contains(&c.signature))
+            .collect();
+        assert_eq!(c.count, showing.len() as u64, "{}", c.signature);
+        assert_eq!(c.first, showing[0], "{}", c.signature);
+    }
+}
+
+#[test]
+fn each_class_is_shrunk_with_its_smallest_witnesses_and_both_sides_summary() {
+    let faults = [Fault::DupShares];
+    let (s, _) = survey("shrunk", &faults, 60, 256);
+    let dup = s
+        .classes
+        .iter()
+        .find(|c| c.signature == "divergence:dup:ret")
+        .expect("dup's class");
+    assert_eq!(dup.reproducer.to_string(), "new s0\ndup s0 -> s1\n");
+    assert!(dup.shrunk_from > 2);
+    let summary = dup.summary.as_ref().expect("a divergence, not a death");
+    assert_eq!(summary.signature, dup.signature);
+    assert_eq!(summary.op, "dup s0 -> s1");
+    assert!(dup.stderr.is_empty());
+    assert!(!dup.is_death() && !dup.expected);
+    assert!(dup.count > 3, "{}", dup.count);
+    assert_eq!(dup.witnesses.len(), 3);
+    for w in dup.witnesses.windows(2) {
+        assert!(w[0].ops.len() <= w[1].ops.len());
+    }
+    for w in &dup.witnesses {
+        let d = lockstep::check_with(w, || pair(&faults)).unwrap_err();
+        assert_eq!(d.signature(), dup.signature, "a witness shows its class");
+    }
+    // The report is on disk, one file a class.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.config.out.join("survey.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["programs"], 60);
+    assert_eq!(json["classes"].as_array().unwrap().len(), s.classes.len());
+    for (n, c) in s.classes.iter().enumerate() {
+        let file = s.config.out.join(report::class_file(n, c));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.ends_with(&c.reproducer.to_string()), "{file:?}");
+    }
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
+
+#[test]
+fn a_clean_model_finds_nothing_and_an_expected_class_does_not_count_as_unexpected() {
+    let (s, progress) = survey("clean", &[], 40, 16);
+    assert_eq!((s.stats.programs, s.stats.divergent, progress), (40, 0, 3));
+    assert!(s.classes.is_empty());
+    let mut c = config("expected", 30, 256);
+    c.expect.insert("divergence:dup:ret".into());
+    let mut s = Survey::with_worker(c, worker(&[Fault::DupShares]));
+    s.run(|_| ()).unwrap();
+    let unexpected: Vec<&str> = s.unexpected().map(|c| c.signature.as_str()).collect();
+    assert!(
+        !unexpected.contains(&"divergence:dup:ret"),
+        "{unexpected:?}"
+    );
+    assert!(s.classes.iter().any(|c| c.expected));
+    assert_eq!(
+        unexpected.len(),
+        s.classes.iter().filter(|c| !c.expected).count()
+    );
+}
+
+#[test]
+fn a_survey_stops_at_its_time_limit() {
+    let mut c = config("time", 1_000_000, 8);
+    c.campaign.duration = Some(Duration::from_millis(300));
+    let mut s = Survey::with_worker(c, worker(&[]));
+    s.run(|_| ()).unwrap();
+    assert!(s.stats.programs > 0 && s.stats.programs < 1_000_000);
+    assert_eq!(s.stats.programs % 8, 0, "whole batches");
+    assert!(s.stats.elapsed >= Duration::from_millis(300));
+}
+
+#[test]
+fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
+    let w = Worker::in_thread(Arc::new(|input, output| {
+        let setup = Setup {
+            target: Target::Ops,
+            ops: 32,
+            make: || {
+                (
+                    FaultyBackend::with(&[Fault::DupShares]),
+                    DiesOnSslClear(NativeBackend::new()),
+                )
+            },
+        };
+        let _ = serve(setup, input, output);
+    }))
+    .unwrap();
+    let mut s = Survey::with_worker(config("dies", 120, 64), w);
+    s.run(|_| ()).unwrap();
+    // Every program ran: the batches went on after each death.
+    assert_eq!(s.stats.programs, 120);
+    let crash = s
+        .classes
+        .iter()
+        .find(|c| c.signature == "crash:exit101:ssl_clear")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                s.classes.iter().map(|c| &c.signature).collect::<Vec<_>>()
+            )
+        });
+    assert!(crash.is_death() && crash.summary.is_none());
+    assert_eq!(crash.reproducer.to_string(), "ssl_new c0\nssl_clear c0\n");
+    assert!(
+        crash.neighbours.is_empty(),
+        "a death is not merged by neighbours"
+    );
+    // The programs that held an ssl_clear: each killed a worker, and again
+    // alone; shrinking killed more.
+    let killers = (0..120)
+        .filter(|&i| {
+            campaign::program_for(Target::Ops, 3, i, 32)
+                .ops
+                .iter()
+                .any(|op| op.name() == "ssl_clear")
+        })
+        .count() as u64;
+    assert!(killers > 0);
+    assert!(crash.count <= killers, "{} > {killers}", crash.count);
+    assert!(
+        s.stats.deaths >= 2 * crash.count,
+        "{} deaths",
+        s.stats.deaths
+    );
+    assert!(s.stats.divergent >= crash.count);
+    assert!(
+        s.classes
+            .iter()
+            .any(|c| c.signature == "divergence:dup:ret")
+    );
+    assert_eq!(s.maybe_same(), [], "deaths are never possibly the same");
+}
