@@ -28,7 +28,10 @@
 # fault per observation, the fuzz targets' entry point, the abandoned
 # world) and the CLI (tests/cli.rs); src/survey's mutants run with the
 # survey tests (tests/survey.rs, worker processes, a planted abort and
-# hang: about 45 s a mutant), the rest without them.
+# hang: about 45 s a mutant) and the tests of the committed matrix page,
+# probes and upgrade reports, the rest without them. Most of the survey
+# is also unit-tested with a worker in a thread (src/survey/tests.rs),
+# which the quick pass runs.
 #
 # The oracle's parts run in two passes: first every mutant against a quick
 # selection (the library's unit tests, the faulty backends, and for the core
@@ -49,7 +52,10 @@ ORACLE_CORE_FILES=('src/lockstep/**/*.rs' 'src/backend/**/*.rs' src/shrink.rs sr
 ORACLE_SURVEY_FILES=('src/survey/**/*.rs')
 MODEL_TESTS=(--lib --test semantics --test ex_data --test corpora --test profiles --test upgrades --test der --test ops --test biased)
 ORACLE_CORE_TESTS=("${MODEL_TESTS[@]}" --test faulty --test cli)
-ORACLE_SURVEY_TESTS=(--lib --test survey --test faulty)
+# src/survey: the survey's own tests, and those that check what the matrix,
+# probe and upgrade code writes (the committed matrix page, the probes
+# against the profiles, the upgrade reports' reproducers, the CLI).
+ORACLE_SURVEY_TESTS=(--lib --test survey --test faulty --test cli --test docs --test profiles --test upgrades)
 # The oracle's quick first passes (see above). They leave out the library's
 # unit tests of the parts not mutated here (the program language's and the
 # model's: `program::`, `native::`, two thirds of the unit tests' time):
