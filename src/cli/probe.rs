@@ -47,16 +47,12 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         probes.iter().map(|p| p.programs.len()).sum::<usize>(),
         args.model.name()
     );
-    let worker = WorkerCommand {
-        program: std::env::current_exe()?,
-        args: vec![
-            "survey-worker".into(),
-            "--target".into(),
-            "ops".into(),
-            "--ops".into(),
-            "32".into(),
-        ],
-    };
+    let worker = WorkerCommand::process(
+        std::env::current_exe()?,
+        ["survey-worker", "--target", "ops", "--ops", "32"]
+            .map(String::from)
+            .to_vec(),
+    );
     let report = probe::measure(&worker, &base, &probes, Duration::from_secs(10), &mut |l| {
         eprintln!("{l}")
     })?;

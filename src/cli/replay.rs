@@ -59,10 +59,10 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         ];
         a.extend(args.model.args());
         a.extend(args.planted.args());
-        Some(Worker::new(WorkerCommand {
-            program: std::env::current_exe()?,
-            args: a,
-        })?)
+        Some(Worker::new(WorkerCommand::process(
+            std::env::current_exe()?,
+            a,
+        ))?)
     } else {
         None
     };

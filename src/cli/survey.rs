@@ -136,10 +136,7 @@ pub fn run(args: SurveyArgs) -> Result<ExitCode> {
         )
         .trim_end()
         .to_string(),
-        worker: WorkerCommand {
-            program: std::env::current_exe()?,
-            args: worker_args,
-        },
+        worker: WorkerCommand::process(std::env::current_exe()?, worker_args),
         batch: 256,
         hang_after: Duration::from_secs_f64(args.hang_after),
         model: args.model.name(),

@@ -213,16 +213,9 @@ pub struct Survey {
 impl Survey {
     /// Starts a worker; fails if it cannot.
     pub fn new(config: Config) -> Result<Survey> {
-        let worker = Worker::new(config.worker.clone())?;
-        Ok(Survey::with_worker(config, worker))
-    }
-
-    /// A survey whose programs run in `worker` (the survey's tests: a
-    /// [`Worker::in_thread`]); `config.worker` is then only what an upgrade
-    /// survey's explanations start.
-    pub fn with_worker(config: Config, mut worker: Worker) -> Survey {
+        let mut worker = Worker::new(config.worker.clone())?;
         worker.hang_after = config.hang_after;
-        Survey {
+        Ok(Survey {
             libssl: worker.version().to_string(),
             config,
             classes: Vec::new(),
@@ -231,7 +224,7 @@ impl Survey {
             by_signature: HashMap::new(),
             worker,
             start: Instant::now(),
-        }
+        })
     }
 
     /// The classes no `--expect` entry names.

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use super::serve::{Setup, chain, serve};
 use super::*;
-use crate::backend::{NativeBackend, Ret};
+use crate::backend::{Backend, NativeBackend, Ret};
 use crate::campaign::Target;
 use crate::faults::{Fault, FaultyBackend};
 use crate::lockstep;
+use crate::native::Profile;
 
 #[test]
 fn fields_of_signatures() {
@@ -190,8 +191,9 @@ fn expect_files_name_their_bad_lines() {
 }
 
 /// A survey of `programs` campaign programs (seed 3, 32 ops), `batch` a
-/// batch, reported into a fresh folder named after `name`.
-fn config(name: &str, programs: u64, batch: u64) -> Config {
+/// batch, reported into a fresh folder named after `name`, run by
+/// `worker`.
+fn config(name: &str, programs: u64, batch: u64, worker: WorkerCommand) -> Config {
     let out = std::env::temp_dir().join(format!("sessdiff-survey-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     Config {
@@ -205,10 +207,7 @@ fn config(name: &str, programs: u64, batch: u64) -> Config {
         out,
         expect: BTreeSet::new(),
         command: "sessdiff survey --seed 3".into(),
-        worker: WorkerCommand {
-            program: "/no/worker/process".into(),
-            args: Vec::new(),
-        },
+        worker,
         batch,
         hang_after: Duration::from_secs(30),
         model: "3.0.19".into(),
@@ -223,25 +222,76 @@ fn pair(faults: &[Fault]) -> (FaultyBackend, NativeBackend) {
 }
 
 /// A worker in a thread that runs [`pair`].
-fn worker(faults: &[Fault]) -> Worker {
-    let faults = faults.to_vec();
-    Worker::in_thread(Arc::new(move |input, output| {
-        let faults = faults.clone();
-        let setup = Setup {
-            target: Target::Ops,
-            ops: 32,
-            make: move || pair(&faults),
+fn worker(faults: &[Fault]) -> WorkerCommand {
+    let mut args = Vec::new();
+    for f in faults {
+        args.extend(["--fault", f.name()]);
+    }
+    native_worker(None, &args)
+}
+
+/// A worker in a thread, its arguments `args` as a worker process's: the
+/// left side is the model with the `--fault`s planted, or with the
+/// `--model` profile; the right side, standing for the library, is the
+/// model with the profile `library` (the default one if `None`).
+fn native_worker(library: Option<&'static str>, args: &[&str]) -> WorkerCommand {
+    in_thread(args, move |args| {
+        let value = |flag: &str| -> Vec<String> {
+            args.windows(2)
+                .filter(|w| w[0] == flag)
+                .map(|w| w[1].clone())
+                .collect()
         };
-        serve(setup, input, output).expect("the worker's requests are well-formed");
-    }))
-    .unwrap()
+        let faults: Vec<Fault> = value("--fault")
+            .iter()
+            .map(|f| f.parse().unwrap())
+            .collect();
+        let model = value("--model")
+            .pop()
+            .map(|m| Profile::parse(&m).unwrap().interned());
+        let library = library.map(|l| Profile::parse(l).unwrap().interned());
+        move || {
+            let left: Box<dyn Backend> = match model {
+                Some(p) if faults.is_empty() => Box::new(NativeBackend::with_profile(p)),
+                _ => Box::new(FaultyBackend::with(&faults)),
+            };
+            let right = library.map_or_else(NativeBackend::new, NativeBackend::with_profile);
+            (left, right)
+        }
+    })
+}
+
+/// A worker in a thread with the arguments `args`, serving the pairs that
+/// `make` (given the arguments) makes.
+fn in_thread<L, R, F>(
+    args: &[&str],
+    make: impl Fn(&[String]) -> F + Send + Sync + 'static,
+) -> WorkerCommand
+where
+    L: Backend,
+    R: Backend,
+    F: Fn() -> (L, R),
+{
+    WorkerCommand {
+        program: "/no/worker/process".into(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        in_thread: Some(Arc::new(move |args, input, output| {
+            let setup = Setup {
+                target: Target::Ops,
+                ops: 32,
+                make: make(args),
+            };
+            // A planted panic ends the thread: the worker's death.
+            let _ = serve(setup, input, output);
+        })),
+    }
 }
 
 /// The model, except that `ssl_clear` panics: in a worker thread, a
 /// library that crashes there.
 struct DiesOnSslClear(NativeBackend);
 
-impl crate::backend::Backend for DiesOnSslClear {
+impl Backend for DiesOnSslClear {
     fn name(&self) -> &'static str {
         "dies-on-ssl-clear"
     }
@@ -277,7 +327,7 @@ fn chains(faults: &[Fault], programs: u64) -> Vec<Vec<String>> {
 /// Runs a survey of `programs` programs with `faults` planted; returns it
 /// and the number of times it reported progress.
 fn survey(name: &str, faults: &[Fault], programs: u64, batch: u64) -> (Survey, u64) {
-    let mut s = Survey::with_worker(config(name, programs, batch), worker(faults));
+    let mut s = Survey::new(config(name, programs, batch, worker(faults))).unwrap();
     let mut calls = 0;
     s.run(|_| calls += 1).unwrap();
     (s, calls)
@@ -398,9 +448,9 @@ fn a_clean_model_finds_nothing_and_an_expected_class_does_not_count_as_unexpecte
     let (s, progress) = survey("clean", &[], 40, 16);
     assert_eq!((s.stats.programs, s.stats.divergent, progress), (40, 0, 3));
     assert!(s.classes.is_empty());
-    let mut c = config("expected", 30, 256);
+    let mut c = config("expected", 30, 256, worker(&[Fault::DupShares]));
     c.expect.insert("divergence:dup:ret".into());
-    let mut s = Survey::with_worker(c, worker(&[Fault::DupShares]));
+    let mut s = Survey::new(c).unwrap();
     s.run(|_| ()).unwrap();
     let unexpected: Vec<&str> = s.unexpected().map(|c| c.signature.as_str()).collect();
     assert!(
@@ -416,9 +466,9 @@ fn a_clean_model_finds_nothing_and_an_expected_class_does_not_count_as_unexpecte
 
 #[test]
 fn a_survey_stops_at_its_time_limit() {
-    let mut c = config("time", 1_000_000, 8);
+    let mut c = config("time", 1_000_000, 8, worker(&[]));
     c.campaign.duration = Some(Duration::from_millis(300));
-    let mut s = Survey::with_worker(c, worker(&[]));
+    let mut s = Survey::new(c).unwrap();
     s.run(|_| ()).unwrap();
     assert!(s.stats.programs > 0 && s.stats.programs < 1_000_000);
     assert_eq!(s.stats.programs % 8, 0, "whole batches");
@@ -427,21 +477,15 @@ fn a_survey_stops_at_its_time_limit() {
 
 #[test]
 fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
-    let w = Worker::in_thread(Arc::new(|input, output| {
-        let setup = Setup {
-            target: Target::Ops,
-            ops: 32,
-            make: || {
-                (
-                    FaultyBackend::with(&[Fault::DupShares]),
-                    DiesOnSslClear(NativeBackend::new()),
-                )
-            },
-        };
-        let _ = serve(setup, input, output);
-    }))
-    .unwrap();
-    let mut s = Survey::with_worker(config("dies", 120, 64), w);
+    let w = in_thread(&[], |_| {
+        || {
+            (
+                FaultyBackend::with(&[Fault::DupShares]),
+                DiesOnSslClear(NativeBackend::new()),
+            )
+        }
+    });
+    let mut s = Survey::new(config("dies", 120, 64, w)).unwrap();
     s.run(|_| ()).unwrap();
     // Every program ran: the batches went on after each death.
     assert_eq!(s.stats.programs, 120);
@@ -491,13 +535,13 @@ fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
 /// refused ops, four classes: one with an alias, witnesses and an
 /// explanation; an expected one; a crash; one on the first one's field.
 fn reported() -> Survey {
-    let mut c = config("report", 1000, 256);
+    let mut c = config("report", 1000, 256, worker(&[]));
     c.model = "3.0.0".into();
     c.upgrade = Some(upgrade::Upgrade {
         from: "3.0.0".into(),
         to: "3.0.19".into(),
     });
-    let mut s = Survey::with_worker(c, worker(&[]));
+    let mut s = Survey::new(c).unwrap();
     s.libssl = "LibSSL 9.9 | built today".into();
     s.stats = Stats {
         programs: 1000,
@@ -790,4 +834,92 @@ fn clearing_a_report_folder_removes_only_class_files() {
     std::fs::remove_dir_all(&dir).unwrap();
     // A folder without classes is nothing to clear.
     report::clear(&dir).unwrap();
+}
+
+#[test]
+fn probes_measure_a_library_that_is_a_releases_model_as_that_release() {
+    // The library is the 4.0.3 model; the guess starts from 3.0.19's.
+    let dirs: Vec<std::path::PathBuf> = probe::PROBE_DIRS.iter().map(Into::into).collect();
+    let probes = probe::read_probes(&dirs).unwrap();
+    let w = native_worker(Some("4.0.3"), &["survey-worker"]);
+    let mut lines = Vec::new();
+    let r = probe::measure(&w, "3.0.19", &probes, Duration::from_secs(30), &mut |l| {
+        lines.push(l.to_string())
+    })
+    .unwrap();
+    assert!(r.settled, "{lines:?}");
+    assert_eq!(r.base, "3.0.19");
+    assert_eq!(lines[0], "round 1, from the profile 3.0.19");
+    let (base, library) = (
+        Profile::named("3.0.19").unwrap(),
+        Profile::named("4.0.3").unwrap(),
+    );
+    let measured = Profile::parse(&r.measured).unwrap();
+    let mut like = 0;
+    for m in &r.switches {
+        let has = |c: &probe::Candidate| !m.switch.differs(&c.profile(), &library);
+        match &m.verdict {
+            probe::Verdict::Like(c) => {
+                like += 1;
+                assert!(has(c), "{}: measured {c}", m.switch.name);
+                assert!(!m.switch.differs(&measured, &library), "{}", m.switch.name);
+                assert_eq!(m.guess_agrees, Some(!m.switch.differs(&base, &library)));
+            }
+            probe::Verdict::Ambiguous(cs) => assert!(cs.iter().any(has), "{}", m.switch.name),
+            probe::Verdict::NoProbe => assert_eq!(m.probes, 0),
+            probe::Verdict::NoCandidate => panic!("{}: no candidate: {lines:?}", m.switch.name),
+        }
+    }
+    assert!(like >= 5, "{lines:?}");
+    // Five rounds: `removals` and `dup_failure` pass their probes first,
+    // then `time` and `re_add`, `peer_rpk`, `long_length_quirk`, and a
+    // round that changes nothing (four rounds, the old bound, left the
+    // measure unsettled).
+    assert_eq!(r.rounds, 5, "{lines:?}");
+}
+
+#[test]
+fn an_upgrade_survey_explains_each_class_by_the_switch_that_brings_it_back() {
+    let up = upgrade::Upgrade::new("3.0.19", "4.0.3").unwrap();
+    let w = native_worker(Some("4.0.3"), &["survey-worker", "--model", "3.0.19"]);
+    let mut c = config("upgrade", 600, 256, w);
+    c.upgrade = Some(up.clone());
+    c.replay_flags = vec!["--model".into(), "3.0.19".into()];
+    let mut s = Survey::new(c).unwrap();
+    s.run(|_| ()).unwrap();
+    assert!(s.classes.len() >= 3, "{:?}", s.classes);
+    let library = Profile::named("4.0.3").unwrap().interned();
+    for c in &s.classes {
+        let e = c.explained.as_ref().expect("every class is explained");
+        assert!(
+            e.passes_with_target && e.explained(),
+            "{}: {e:?}",
+            c.signature
+        );
+        // Each named switch, set back alone, brings the class back.
+        if !e.together {
+            for sw in &e.switches {
+                let spec = format!("4.0.3,{sw}=3.0.19");
+                let model = Profile::parse(&spec).unwrap().interned();
+                let d = lockstep::check_with(&c.reproducer, || {
+                    (
+                        NativeBackend::with_profile(model),
+                        NativeBackend::with_profile(library),
+                    )
+                })
+                .expect_err(&spec);
+                assert!(
+                    c.signatures().any(|s| *s == d.signature()),
+                    "{spec}: {}",
+                    d.signature()
+                );
+            }
+        }
+    }
+    let md = std::fs::read_to_string(s.config.out.join("upgrade.md")).unwrap();
+    assert!(
+        md.starts_with("# Upgrading OpenSSL from 3.0.19 to 4.0.3"),
+        "{md}"
+    );
+    std::fs::remove_dir_all(&s.config.out).unwrap();
 }

@@ -105,8 +105,8 @@ pub(crate) fn with_model(base: &WorkerCommand, spec: &str) -> WorkerCommand {
     args.push("--model".into());
     args.push(spec.into());
     WorkerCommand {
-        program: base.program.clone(),
         args,
+        ..base.clone()
     }
 }
 
@@ -571,12 +571,12 @@ mod tests {
 
     #[test]
     fn a_worker_command_gets_its_model_replaced() {
-        let base = WorkerCommand {
-            program: "sessdiff".into(),
-            args: ["survey-worker", "--model", "3.0.19", "--ops", "32"]
+        let base = WorkerCommand::process(
+            "sessdiff".into(),
+            ["survey-worker", "--model", "3.0.19", "--ops", "32"]
                 .map(String::from)
                 .to_vec(),
-        };
+        );
         let w = with_model(&base, "4.0.3,re_add=3.0.19");
         assert_eq!(
             w.args,

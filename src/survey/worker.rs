@@ -100,28 +100,49 @@ impl RunOutcome {
 }
 
 /// How to start a worker: the `sessdiff` executable and the worker's
-/// arguments.
-#[derive(Debug, Clone)]
+/// arguments, or a function of this process that serves them in a thread.
+#[derive(Clone)]
 pub struct WorkerCommand {
     /// The executable.
     pub program: std::path::PathBuf,
     /// Its arguments (`survey-worker --target ops --ops 32 …`).
     pub args: Vec<String>,
+    /// Where set, the worker is a thread of this process running this
+    /// function with the arguments instead of the executable: the
+    /// survey's unit tests, which serve native backends (see
+    /// [`ServeInThread`]).
+    pub in_thread: Option<ServeInThread>,
 }
 
-/// A worker served by a thread of this process, for the survey's unit
-/// tests: the function answers requests read from its first argument on
-/// its second (it is [`super::serve::serve`] with backends of the test's
-/// choosing). Such a worker dies only by a panic in that thread, which
-/// shows as a process's panic does: `Death::Exit(101)`.
-pub type ServeInThread = Arc<dyn Fn(Box<dyn BufRead + Send>, Box<dyn Write + Send>) + Send + Sync>;
-
-/// How a worker is started.
-#[derive(Clone)]
-enum Spawn {
-    Process(WorkerCommand),
-    Thread(ServeInThread),
+impl WorkerCommand {
+    /// The worker process `program ARGS`.
+    pub fn process(program: std::path::PathBuf, args: Vec<String>) -> WorkerCommand {
+        WorkerCommand {
+            program,
+            args,
+            in_thread: None,
+        }
+    }
 }
+
+impl std::fmt::Debug for WorkerCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerCommand")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("in_thread", &self.in_thread.is_some())
+            .finish()
+    }
+}
+
+/// A worker served by a thread of this process: the function answers the
+/// requests read from its second argument on its third, as the worker
+/// process would with the arguments in its first (it is
+/// [`super::serve::serve`] with backends of the caller's choosing). Such a
+/// worker dies only by a panic in that thread, which shows as a process's
+/// panic does: `Death::Exit(101)`.
+pub type ServeInThread =
+    Arc<dyn Fn(&[String], Box<dyn BufRead + Send>, Box<dyn Write + Send>) + Send + Sync>;
 
 struct Running {
     /// The worker process; `None` for a worker in a thread.
@@ -134,7 +155,7 @@ struct Running {
 /// The parent's side of a worker process, spawned on first use and again
 /// after each death.
 pub struct Worker {
-    spawn: Spawn,
+    command: WorkerCommand,
     running: Option<Running>,
     version: String,
     /// How long one program (or one step, when traced) may take before
@@ -149,18 +170,8 @@ pub struct Worker {
 impl Worker {
     /// A worker started with `command`; fails if it does not say hello.
     pub fn new(command: WorkerCommand) -> Result<Worker> {
-        Worker::spawned(Spawn::Process(command))
-    }
-
-    /// A worker whose requests `serve` answers in a thread of this process
-    /// (see [`ServeInThread`]); fails if it does not say hello.
-    pub fn in_thread(serve: ServeInThread) -> Result<Worker> {
-        Worker::spawned(Spawn::Thread(serve))
-    }
-
-    fn spawned(spawn: Spawn) -> Result<Worker> {
         let mut w = Worker {
-            spawn,
+            command,
             running: None,
             version: String::new(),
             hang_after: Duration::from_secs(10),
@@ -177,9 +188,10 @@ impl Worker {
     }
 
     fn start(&mut self) -> Result<()> {
+        let command = &self.command;
         let (child, stdin, stdout, err): (_, Box<dyn Write + Send>, Box<dyn Read + Send>, _) =
-            match &self.spawn {
-                Spawn::Process(command) => {
+            match &command.in_thread {
+                None => {
                     let mut child = Command::new(&command.program)
                         .args(&command.args)
                         .stdin(Stdio::piped())
@@ -192,19 +204,15 @@ impl Worker {
                     let err: Box<dyn Read + Send> = Box::new(child.stderr.take().expect("piped"));
                     (Some(child), Box::new(stdin), Box::new(stdout), err)
                 }
-                Spawn::Thread(serve) => {
+                Some(serve) => {
                     let (requests, stdin) = std::io::pipe()?;
                     let (stdout, answers) = std::io::pipe()?;
-                    let serve = serve.clone();
+                    let (serve, args) = (serve.clone(), command.args.clone());
                     thread::spawn(move || {
-                        serve(Box::new(BufReader::new(requests)), Box::new(answers))
+                        serve(&args, Box::new(BufReader::new(requests)), Box::new(answers))
                     });
-                    (
-                        None,
-                        Box::new(stdin),
-                        Box::new(stdout),
-                        Box::new(std::io::empty()) as Box<dyn Read + Send>,
-                    )
+                    let err: Box<dyn Read + Send> = Box::new(std::io::empty());
+                    (None, Box::new(stdin), Box::new(stdout), err)
                 }
             };
         let mut err = err;
