@@ -567,4 +567,75 @@ mod tests {
             assert_eq!(e, want);
         }
     }
+
+    #[test]
+    fn the_page_is_read_from_its_files_with_each_switchs_sources_and_probes() {
+        let dir = std::env::temp_dir().join(format!("sessdiff-matrix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (switches, surveys) = (dir.join("switches.tsv"), dir.join("surveys.tsv"));
+        std::fs::write(
+            &switches,
+            line("3.0.2", "time", "SecondsClamped", "agrees")
+                + &line("3.5.5", "time", "Nanoseconds", "differs"),
+        )
+        .unwrap();
+        std::fs::write(&surveys, "3.5.5\t3.5.5\t60\t1000\t0\t0\t2026-12-07\n").unwrap();
+        let m = Matrix::read(&switches).unwrap();
+        assert_eq!(m.rows.len(), 2);
+        let runs = read_surveys(&surveys).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].programs, 1000);
+        let e = read_surveys(&dir.join("none.tsv")).unwrap_err().to_string();
+        assert!(e.contains("none.tsv"), "{e}");
+        let e = Matrix::read(&dir.join("none.tsv")).unwrap_err().to_string();
+        assert!(e.contains("none.tsv"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let program = crate::program::Program::parse("new s0\n").unwrap();
+        let probes: Vec<Probes> = SWITCHES
+            .iter()
+            .map(|sw| Probes {
+                switch: sw,
+                programs: if sw.name == "time" {
+                    vec![("corpora/probes/time-1.txt".into(), program.clone())]
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let links = probe_links(&probes, "..");
+        assert_eq!(links.len(), SWITCHES.len());
+        assert_eq!(
+            links["time"],
+            [PathBuf::from("../corpora/probes/time-1.txt")]
+        );
+        assert!(links["re_add"].is_empty());
+        let md = m.markdown(&links, &runs);
+        let section = |name: &str| {
+            let at = md.find(&format!("### {name}\n")).unwrap();
+            let end = md[at + 4..].find("### ").map_or(md.len(), |e| at + 4 + e);
+            md[at..end].to_string()
+        };
+        let time = section("time");
+        assert!(
+            time.contains("- [probes/time-1.txt](../corpora/probes/time-1.txt)"),
+            "{time}"
+        );
+        assert!(time.contains("commit [eb9790f7ad36]"), "{time}");
+        assert!(
+            time.contains("- 3.0.2 → 3.5.5: `SecondsClamped` → `Nanoseconds`"),
+            "{time}"
+        );
+        let re_add = section("re_add");
+        assert!(
+            re_add.contains("No probe program: the switch is not measured."),
+            "{re_add}"
+        );
+        assert!(!re_add.contains("commit ["), "{re_add}");
+        assert!(
+            re_add.contains("No change between the releases measured."),
+            "{re_add}"
+        );
+        assert!(md.contains("| 3.5.5 | **1** |"), "{md}");
+    }
 }
