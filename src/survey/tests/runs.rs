@@ -1,0 +1,289 @@
+//! Whole surveys, probes and upgrade surveys against a native "library".
+
+use super::*;
+
+#[test]
+fn a_leak_seen_at_two_drain_steps_is_one_class_with_an_alias() {
+    let faults = [Fault::Get1Leaks];
+    let (s, _) = survey("leaks", &faults, 300, 256);
+    assert_eq!(s.classes.len(), 1, "{:?}", s.classes);
+    let c = &s.classes[0];
+    let names: Vec<&String> = c.signatures().collect();
+    assert_eq!(
+        names,
+        [
+            "divergence:drain_ctx_free:events",
+            "divergence:drain_ssl_free:events"
+        ]
+    );
+    // Each program counts once for each of the two signatures it shows.
+    let shown: usize = chains(&faults, 300)
+        .iter()
+        .map(|c| c.iter().filter(|s| names.contains(s)).count())
+        .sum();
+    assert_eq!(c.count, shown as u64);
+    assert!(s.maybe_same().is_empty());
+}
+
+#[test]
+fn a_survey_counts_every_program_and_every_class_as_counted_alone() {
+    let faults = [Fault::DupShares, Fault::Get1Leaks];
+    let (s, progress) = survey("counts", &faults, 150, 64);
+    let chains = chains(&faults, 150);
+    // Three batches (64, 64, 22), each reported.
+    assert_eq!(progress, 3);
+    assert_eq!(s.stats.programs, 150);
+    let divergent = chains.iter().filter(|c| !c.is_empty()).count() as u64;
+    assert!(divergent > 10, "the faults show: {divergent}");
+    assert_eq!(s.stats.divergent, divergent);
+    assert_eq!(s.stats.deaths, 0);
+    // Every signature the programs show is a class's or an alias.
+    let mut shown = BTreeSet::new();
+    for c in &chains {
+        shown.extend(c.iter().cloned());
+    }
+    let known: BTreeSet<String> = s
+        .classes
+        .iter()
+        .flat_map(|c| c.signatures().cloned())
+        .collect();
+    assert_eq!(known, shown);
+    assert!(
+        s.classes
+            .iter()
+            .any(|c| c.signature == "divergence:dup:ret")
+    );
+    assert!(
+        s.classes.iter().any(|c| c.field() == "events"),
+        "the rare leak is not masked"
+    );
+    // A class that merged nothing counts the programs showing it, and was
+    // first shown by the first of them.
+    for c in s.classes.iter().filter(|c| c.aliases.is_empty()) {
+        let showing: Vec<u64> = (0..150u64)
+            .filter(|&i| chains[i as usize].contains(&c.signature))
+            .collect();
+        assert_eq!(c.count, showing.len() as u64, "{}", c.signature);
+        assert_eq!(c.first, showing[0], "{}", c.signature);
+    }
+}
+
+#[test]
+fn each_class_is_shrunk_with_its_smallest_witnesses_and_both_sides_summary() {
+    let faults = [Fault::DupShares];
+    let (s, _) = survey("shrunk", &faults, 60, 256);
+    let dup = s
+        .classes
+        .iter()
+        .find(|c| c.signature == "divergence:dup:ret")
+        .expect("dup's class");
+    assert_eq!(dup.reproducer.to_string(), "new s0\ndup s0 -> s1\n");
+    assert!(dup.shrunk_from > 2);
+    let summary = dup.summary.as_ref().expect("a divergence, not a death");
+    assert_eq!(summary.signature, dup.signature);
+    assert_eq!(summary.op, "dup s0 -> s1");
+    assert!(dup.stderr.is_empty());
+    assert!(!dup.is_death() && !dup.expected);
+    assert!(dup.count > 3, "{}", dup.count);
+    assert_eq!(dup.witnesses.len(), 3);
+    for w in dup.witnesses.windows(2) {
+        assert!(w[0].ops.len() <= w[1].ops.len());
+    }
+    for w in &dup.witnesses {
+        let d = lockstep::check_with(w, || pair(&faults)).unwrap_err();
+        assert_eq!(d.signature(), dup.signature, "a witness shows its class");
+    }
+    // The report is on disk, one file a class.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.config.out.join("survey.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["programs"], 60);
+    assert_eq!(json["classes"].as_array().unwrap().len(), s.classes.len());
+    for (n, c) in s.classes.iter().enumerate() {
+        let file = s.config.out.join(report::class_file(n, c));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.ends_with(&c.reproducer.to_string()), "{file:?}");
+        let header = |k| crate::corpus::header_value(&file, k).unwrap().unwrap();
+        assert_eq!(text.lines().next().unwrap(), format!("# {}", c.signature));
+        assert_eq!(header("against"), s.libssl);
+        assert!(header("replay").ends_with(&format!("--fault dup-shares {}", file.display())));
+        assert!(text.contains(&format!("program {} of the campaign", c.first)));
+    }
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
+
+#[test]
+fn a_clean_model_finds_nothing_and_an_expected_class_does_not_count_as_unexpected() {
+    let (s, progress) = survey("clean", &[], 40, 16);
+    assert_eq!((s.stats.programs, s.stats.divergent, progress), (40, 0, 3));
+    assert!(s.classes.is_empty());
+    let mut c = config("expected", 30, 256, worker(&[Fault::DupShares]));
+    c.expect.insert("divergence:dup:ret".into());
+    let mut s = Survey::new(c).unwrap();
+    s.run(|_| ()).unwrap();
+    let unexpected: Vec<&str> = s.unexpected().map(|c| c.signature.as_str()).collect();
+    assert!(
+        !unexpected.contains(&"divergence:dup:ret"),
+        "{unexpected:?}"
+    );
+    assert!(s.classes.iter().any(|c| c.expected));
+    assert_eq!(
+        unexpected.len(),
+        s.classes.iter().filter(|c| !c.expected).count()
+    );
+}
+
+#[test]
+fn a_survey_stops_at_its_time_limit() {
+    let mut c = config("time", 1_000_000, 8, worker(&[]));
+    c.campaign.duration = Some(Duration::from_millis(300));
+    let mut s = Survey::new(c).unwrap();
+    s.run(|_| ()).unwrap();
+    assert!(s.stats.programs > 0 && s.stats.programs < 1_000_000);
+    assert_eq!(s.stats.programs % 8, 0, "whole batches");
+    assert!(s.stats.elapsed >= Duration::from_millis(300));
+}
+
+#[test]
+fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
+    let w = in_thread(&[], |_| {
+        || {
+            (
+                FaultyBackend::with(&[Fault::DupShares]),
+                DiesOnSslClear(NativeBackend::new()),
+            )
+        }
+    });
+    let mut s = Survey::new(config("dies", 120, 64, w)).unwrap();
+    s.run(|_| ()).unwrap();
+    // Every program ran: the batches went on after each death.
+    assert_eq!(s.stats.programs, 120);
+    let crash = s
+        .classes
+        .iter()
+        .find(|c| c.signature == "crash:exit101:ssl_clear")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                s.classes.iter().map(|c| &c.signature).collect::<Vec<_>>()
+            )
+        });
+    assert!(crash.is_death() && crash.summary.is_none());
+    assert_eq!(crash.reproducer.to_string(), "ssl_new c0\nssl_clear c0\n");
+    assert!(
+        crash.neighbours.is_empty(),
+        "a death is not merged by neighbours"
+    );
+    // The programs that held an ssl_clear: each killed a worker, and again
+    // alone; shrinking killed more.
+    let killers = (0..120)
+        .filter(|&i| {
+            campaign::program_for(Target::Ops, 3, i, 32)
+                .ops
+                .iter()
+                .any(|op| op.name() == "ssl_clear")
+        })
+        .count() as u64;
+    assert!(killers > 0);
+    assert!(crash.count <= killers, "{} > {killers}", crash.count);
+    assert!(
+        s.stats.deaths >= 2 * crash.count,
+        "{} deaths",
+        s.stats.deaths
+    );
+    assert!(s.stats.divergent >= crash.count);
+    assert!(
+        s.classes
+            .iter()
+            .any(|c| c.signature == "divergence:dup:ret")
+    );
+    assert_eq!(s.maybe_same(), [], "deaths are never possibly the same");
+}
+
+#[test]
+fn probes_measure_a_library_that_is_a_releases_model_as_that_release() {
+    // The library is the 4.0.3 model; the guess starts from 3.0.19's.
+    let dirs: Vec<std::path::PathBuf> = probe::PROBE_DIRS.iter().map(Into::into).collect();
+    let probes = probe::read_probes(&dirs).unwrap();
+    let w = native_worker(Some("4.0.3"), &["survey-worker"]);
+    let mut lines = Vec::new();
+    let r = probe::measure(&w, "3.0.19", &probes, Duration::from_secs(30), &mut |l| {
+        lines.push(l.to_string())
+    })
+    .unwrap();
+    assert!(r.settled, "{lines:?}");
+    assert_eq!(r.base, "3.0.19");
+    assert_eq!(lines[0], "round 1, from the profile 3.0.19");
+    let (base, library) = (
+        Profile::named("3.0.19").unwrap(),
+        Profile::named("4.0.3").unwrap(),
+    );
+    let measured = Profile::parse(&r.measured).unwrap();
+    let mut like = 0;
+    for m in &r.switches {
+        let has = |c: &probe::Candidate| !m.switch.differs(&c.profile(), &library);
+        match &m.verdict {
+            probe::Verdict::Like(c) => {
+                like += 1;
+                assert!(has(c), "{}: measured {c}", m.switch.name);
+                assert!(!m.switch.differs(&measured, &library), "{}", m.switch.name);
+                assert_eq!(m.guess_agrees, Some(!m.switch.differs(&base, &library)));
+            }
+            probe::Verdict::Ambiguous(cs) => assert!(cs.iter().any(has), "{}", m.switch.name),
+            probe::Verdict::NoProbe => assert_eq!(m.probes, 0),
+            probe::Verdict::NoCandidate => panic!("{}: no candidate: {lines:?}", m.switch.name),
+        }
+    }
+    assert!(like >= 5, "{lines:?}");
+    // Five rounds: `removals` and `dup_failure` pass their probes first,
+    // then `time` and `re_add`, `peer_rpk`, `long_length_quirk`, and a
+    // round that changes nothing (four rounds, the old bound, left the
+    // measure unsettled).
+    assert_eq!(r.rounds, 5, "{lines:?}");
+}
+
+#[test]
+fn an_upgrade_survey_explains_each_class_by_the_switch_that_brings_it_back() {
+    let up = upgrade::Upgrade::new("3.0.19", "4.0.3").unwrap();
+    let w = native_worker(Some("4.0.3"), &["survey-worker", "--model", "3.0.19"]);
+    let mut c = config("upgrade", 600, 256, w);
+    c.upgrade = Some(up.clone());
+    c.replay_flags = vec!["--model".into(), "3.0.19".into()];
+    let mut s = Survey::new(c).unwrap();
+    s.run(|_| ()).unwrap();
+    assert!(s.classes.len() >= 3, "{:?}", s.classes);
+    let library = Profile::named("4.0.3").unwrap().interned();
+    for c in &s.classes {
+        let e = c.explained.as_ref().expect("every class is explained");
+        assert!(
+            e.passes_with_target && e.explained(),
+            "{}: {e:?}",
+            c.signature
+        );
+        // Each named switch, set back alone, brings the class back.
+        if !e.together {
+            for sw in &e.switches {
+                let spec = format!("4.0.3,{sw}=3.0.19");
+                let model = Profile::parse(&spec).unwrap().interned();
+                let d = lockstep::check_with(&c.reproducer, || {
+                    (
+                        NativeBackend::with_profile(model),
+                        NativeBackend::with_profile(library),
+                    )
+                })
+                .expect_err(&spec);
+                assert!(
+                    c.signatures().any(|s| *s == d.signature()),
+                    "{spec}: {}",
+                    d.signature()
+                );
+            }
+        }
+    }
+    let md = std::fs::read_to_string(s.config.out.join("upgrade.md")).unwrap();
+    assert!(
+        md.starts_with("# Upgrading OpenSSL from 3.0.19 to 4.0.3"),
+        "{md}"
+    );
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
