@@ -306,3 +306,17 @@ fn clearing_a_report_folder_removes_only_class_files() {
     // A folder without classes is nothing to clear.
     report::clear(&dir).unwrap();
 }
+
+#[test]
+fn class_files_are_named_after_their_signatures() {
+    let name = |n, sig| report::class_file(n, &class(sig, &[]));
+    assert_eq!(
+        name(2, "divergence:set_time:session.timeout"),
+        std::path::Path::new("classes/03-divergence-set_time-session.timeout.txt")
+    );
+    // Anything but letters, digits, `_` and `.` becomes `_`.
+    assert_eq!(
+        name(11, "crash:SIG 9/x:drain_free"),
+        std::path::Path::new("classes/12-crash-SIG_9_x-drain_free.txt")
+    );
+}
