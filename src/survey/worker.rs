@@ -483,4 +483,102 @@ mod tests {
         assert_eq!(Death::Hang.signature("drain_free"), "hang:drain_free");
         assert_eq!(Death::Exit(101).signature("dup"), "crash:exit101:dup");
     }
+
+    /// A worker process that is a shell script: it says hello, then does
+    /// `then` on the first request.
+    fn scripted(then: &str) -> Worker {
+        let script = format!("echo 'hello Fake 1.0'; read line; {then}");
+        let mut w = Worker::new(WorkerCommand::process(
+            "sh".into(),
+            vec!["-c".into(), script],
+        ))
+        .unwrap();
+        w.hang_after = Duration::from_millis(300);
+        w
+    }
+
+    fn program() -> Program {
+        Program::parse("new s0\n").unwrap()
+    }
+
+    #[test]
+    fn a_worker_process_dies_by_a_signal_an_exit_or_a_hang_with_its_last_words() {
+        let mut w = scripted("echo 'heap corrupted' >&2; kill -SEGV $$");
+        assert_eq!(w.version(), "Fake 1.0");
+        assert_eq!(
+            w.run(&program(), false).unwrap(),
+            RunOutcome::Died(Death::Signal("SIGSEGV".into()), None)
+        );
+        assert_eq!(w.last_stderr, "heap corrupted");
+        let mut w = scripted("echo 'step ssl_clear'; exit 3");
+        assert_eq!(
+            w.run(&program(), true).unwrap(),
+            RunOutcome::Died(Death::Exit(3), Some("ssl_clear".into()))
+        );
+        let mut w = scripted("echo 'start 5'; echo 'mask 1,2'; sleep 5");
+        let d = w.batch(1, 5, 9).unwrap().unwrap_err();
+        assert_eq!(
+            d,
+            BatchDeath {
+                divs: vec![],
+                index: 5,
+                masked: vec![1, 2],
+                death: Death::Hang
+            }
+        );
+        // The next request starts a fresh worker (whose script answers a
+        // run with a batch's line).
+        let e = w.run(&program(), false).unwrap_err().to_string();
+        assert_eq!(e, "the survey worker said `start 5`");
+    }
+
+    #[test]
+    fn a_batch_reads_its_divergences_and_refusals() {
+        let mut w = scripted(
+            "echo 'start 0'; echo 'div 0 divergence:dup:ret -'; echo 'start 1'; echo 'done 2'; \
+             read line; echo 'start 2'; echo 'done 3'; read line",
+        );
+        let divs = w.batch(1, 0, 2).unwrap().unwrap();
+        assert_eq!(
+            divs,
+            [(0, vec![("divergence:dup:ret".to_string(), vec![])])]
+        );
+        assert_eq!(w.refused, 2);
+        assert!(w.batch(1, 2, 3).unwrap().is_ok());
+        assert_eq!(w.refused, 5, "refusals add up");
+    }
+
+    #[test]
+    fn a_worker_that_talks_nonsense_is_an_error_not_a_death() {
+        let mut w = scripted("echo 'what?'; read line");
+        let e = w.run(&program(), false).unwrap_err().to_string();
+        assert_eq!(e, "the survey worker said `what?`");
+        let mut w = scripted("echo 'start x'");
+        let e = w.batch(1, 0, 1).unwrap_err().to_string();
+        assert_eq!(e, "the survey worker said `start x`");
+        let e = Worker::new(WorkerCommand::process(
+            "sh".into(),
+            vec!["-c".into(), "echo bonjour".into()],
+        ))
+        .err()
+        .unwrap()
+        .to_string();
+        assert_eq!(e, "the survey worker said `bonjour`");
+        let e = Worker::new(WorkerCommand::process("/no/such/worker".into(), vec![]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(e, "starting /no/such/worker");
+    }
+
+    #[test]
+    fn signals_are_named() {
+        let names: Vec<String> = [4, 6, 7, 8, 9, 11, 42].map(signal_name).to_vec();
+        assert_eq!(
+            names,
+            [
+                "SIGILL", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGSEGV", "SIG42"
+            ]
+        );
+    }
 }
