@@ -207,6 +207,100 @@ mod tests {
         assert_eq!(seen, [4, 2]);
     }
 
+    /// Serves `requests` with the model against the model with `faults`
+    /// planted; returns the answers' lines and how serving ended.
+    fn served(requests: &str, faults: &[crate::faults::Fault]) -> (Vec<String>, Result<()>) {
+        let setup = Setup {
+            target: Target::Ops,
+            ops: 32,
+            make: || {
+                (
+                    crate::faults::FaultyBackend::with(faults),
+                    NativeBackend::new(),
+                )
+            },
+        };
+        let mut out = Vec::new();
+        let r = serve(setup, requests.as_bytes(), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        (text.lines().map(str::to_string).collect(), r)
+    }
+
+    #[test]
+    fn the_worker_answers_each_request_as_the_protocol_says() {
+        use crate::faults::Fault;
+        let (lines, r) = served(
+            "run\nnew s0\ndup s0 -> s1\n.\ntrace\nnew s0\nfree s0\n.\nrun\nnew s0\n.\n",
+            &[Fault::DupShares],
+        );
+        r.unwrap();
+        assert_eq!(
+            lines[0],
+            format!("hello {}", crate::backend::library_described())
+        );
+        let s = lines[1].strip_prefix("diverged ").expect("a divergence");
+        let v: serde_json::Value = serde_json::from_str(s).unwrap();
+        assert_eq!(v["signature"], "divergence:dup:ret");
+        assert_eq!(v["step"], 1);
+        // A trace names each step before it runs: the program's, then the
+        // drain's.
+        assert_eq!(lines[2..4], ["step new", "step free"]);
+        assert!(
+            lines[4..]
+                .iter()
+                .take_while(|l| l.starts_with("step "))
+                .all(|l| l.starts_with("step drain_") || l.starts_with("step end_")),
+            "{lines:?}"
+        );
+        assert_eq!(lines.last().unwrap(), "clean");
+        assert_eq!(lines.iter().filter(|l| *l == "clean").count(), 2);
+    }
+
+    #[test]
+    fn a_batch_announces_each_program_and_each_masked_run() {
+        use crate::faults::Fault;
+        let (lines, r) = served("batch 3 0 40\n", &[Fault::DupShares]);
+        r.unwrap();
+        let starts: Vec<&String> = lines.iter().filter(|l| l.starts_with("start ")).collect();
+        assert_eq!(starts.len(), 40);
+        assert_eq!(starts[0], "start 0");
+        assert_eq!(lines.last().unwrap(), "done 0");
+        // Each program that diverges: its chain, each signature after
+        // the ops masked before it showed; a masked run is announced.
+        let divs: Vec<&String> = lines.iter().filter(|l| l.starts_with("div ")).collect();
+        assert!(!divs.is_empty());
+        for d in &divs {
+            let index: u64 = d.split(' ').nth(1).unwrap().parse().unwrap();
+            let p = campaign::program_for(Target::Ops, 3, index, 32);
+            let want: Vec<String> = chain(&p, |q, _| {
+                lockstep::check_with(q, || {
+                    (
+                        crate::faults::FaultyBackend::with(&[Fault::DupShares]),
+                        NativeBackend::new(),
+                    )
+                })
+                .err()
+            })
+            .into_iter()
+            .map(|(s, m)| format!("{s} {}", masks(&m)))
+            .collect();
+            assert_eq!(**d, format!("div {index} {}", want.join(" ")));
+        }
+        assert!(lines.iter().any(|l| l.starts_with("mask ")), "{lines:?}");
+    }
+
+    #[test]
+    fn an_unknown_request_ends_the_worker_with_an_error() {
+        let (lines, r) = served("batch 3 0\n", &[]);
+        assert_eq!(lines.len(), 1, "only the hello");
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "survey-worker: unknown request `batch 3 0`"
+        );
+        let (_, r) = served("run\nfrobnicate s0\n.\n", &[]);
+        assert!(r.unwrap_err().to_string().starts_with("run: "));
+    }
+
     /// Diverges on cache_size.
     struct Twisted;
     impl Backend for Twisted {
