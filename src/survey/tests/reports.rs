@@ -320,3 +320,231 @@ fn class_files_are_named_after_their_signatures() {
         std::path::Path::new("classes/12-crash-SIG_9_x-drain_free.txt")
     );
 }
+
+/// An upgrade survey from 3.0.0 to 3.0.19 (which differ in `time`,
+/// `evict_after_listing`, `mfl_unspecified` and `dup_keeps_owner`), made
+/// by hand: a class two switches explain together, one found isolated,
+/// a crash the target's profile does not explain, one no switch explains,
+/// and a difference that the other switches cancel.
+fn upgraded() -> (Survey, upgrade::Upgrade) {
+    let up = upgrade::Upgrade::new("3.0.0", "3.0.19").unwrap();
+    let mut s = reported();
+    s.libssl = "OpenSSL 3.0.19".into();
+    s.config.upgrade = Some(up.clone());
+    s.stats = Stats {
+        programs: 500,
+        divergent: 20,
+        deaths: 1,
+        refused: 2,
+        elapsed: Duration::from_secs(60),
+    };
+    let explained = |switches: &[&'static str], together, isolated| upgrade::Explanation {
+        passes_with_target: true,
+        switches: switches.to_vec(),
+        together,
+        isolated,
+    };
+    let mut members = class("divergence:cache_add:cache.members", &[]);
+    members.count = 3;
+    members.explained = Some(explained(&["evict_after_listing", "time"], true, false));
+    let mut timeout = class("divergence:set_time:session.timeout", &[]);
+    timeout.count = 12;
+    timeout.reproducer = Program::parse("new s0\nset_time s0 5\n").unwrap();
+    timeout.summary.as_mut().unwrap().differences = vec![(
+        "session s0 timeout".into(),
+        "timeout".into(),
+        "5".into(),
+        "7".into(),
+    )];
+    timeout.explained = Some(explained(&["time"], false, true));
+    let mut crash = class("crash:SIGSEGV:set_time", &[]);
+    crash.explained = Some(upgrade::Explanation::default());
+    let mut events = class("divergence:free:events", &[]);
+    events.explained = Some(explained(&[], false, false));
+    s.classes = vec![members, timeout, crash, events];
+    s.cancelled = vec![("mfl_unspecified", "divergence:new:session.mfl".into())];
+    (s, up)
+}
+
+#[test]
+fn the_upgrade_report_explains_each_class_and_what_to_test() {
+    let (s, up) = upgraded();
+    let sw = |n| crate::native::switch(n).unwrap();
+    let (time, evict, mfl, bug) = (
+        sw("time"),
+        sw("evict_after_listing"),
+        sw("mfl_unspecified"),
+        sw("dup_keeps_owner"),
+    );
+    let expected = r#"# Upgrading OpenSSL from 3.0.0 to 3.0.19: what changes for sessions
+
+sessdiff ran random programs of session calls (new, dup, up_ref, free, the `SSL` session slot, the `SSL_CTX` cache, DER encoding) against **OpenSSL 3.0.19**, with its native model following **3.0.0**. Every difference it found is below, shrunk to a small program, with the switch of the model that explains it: the program passes with 3.0.19's own profile, and shows the difference again with only that switch set back to 3.0.0.
+
+- measured: 500 programs (ops target, seed 3) in 60 s; 20 differed
+- command: `sessdiff survey --seed 3`
+- build options (cipher table, compression) are the library's on both sides: only release behaviour is compared
+
+**4 differences**: 2 explained by the model's switches, 2 not. Each reproducer is a program file in `corpora/upgrades/3.0.0-to-3.0.19/` (in a survey's output folder: `upgrade/`); replay one against a library with `sessdiff replay --model 3.0.0 FILE`.
+
+## What to test before upgrading
+
+- **`time`** — {time.what} ({time.releases}). Seen in [1](#1), [2](#2).
+- **`evict_after_listing`** — {evict.what} ({evict.releases}). Seen in [1](#1).
+- **Not explained by the model** (look at these first): [3](#3), [4](#4).
+
+## The switches
+
+| switch | releases | differences seen |
+|---|---|---|
+| `time` | {time.releases} | [1](#1), [2](#2) |
+| `evict_after_listing` | {evict.releases} | [1](#1) |
+| `mfl_unspecified` | {mfl.releases} | none the full upgrade shows: alone it shows `divergence:new:session.mfl`, which the other switches' changes cancel for the programs found (see `isolated/mfl_unspecified/` in the survey's output) |
+| `dup_keeps_owner` | {bug.releases} | refused, not compared: a library bug (below) |
+
+**Known library bug** in 3.0.0: {bug.what} The harness refuses those calls under a profile that has the bug (2 ops refused in this run); against the library without the profile, they crash it.
+
+## The differences
+
+<a id="2"></a>
+
+### 2. `divergence:set_time:session.timeout` — explained by `time`, found with only that switch set back (in the full model another difference shows first)
+
+12 programs of the isolated survey; reproducer `02-time-divergence-set_time-session.timeout.txt`:
+
+```text
+new s0
+set_time s0 5
+```
+
+At step 0 (`new s0`):
+
+| | 3.0.19 with `time` as in 3.0.0 | 3.0.19 |
+|---|---|---|
+| session s0 timeout | `5` | `7` |
+
+<a id="1"></a>
+
+### 1. `divergence:cache_add:cache.members` — explained by `evict_after_listing` and `time` together (neither alone brings it back)
+
+3 of 500 programs; reproducer `01-evict_after_listing+time-divergence-cache_add-cache.members.txt`:
+
+```text
+new s0
+```
+
+At step 0 (`new s0`):
+
+| | 3.0.0 | 3.0.19 |
+|---|---|---|
+
+<a id="3"></a>
+
+### 3. `crash:SIGSEGV:set_time` — **not explained**: the reproducer fails with 3.0.19's own profile too
+
+1 of 500 programs; reproducer `03-unexplained-crash-SIGSEGV-set_time.txt`:
+
+```text
+new s0
+```
+
+The library crashed or hung on this program.
+
+<a id="4"></a>
+
+### 4. `divergence:free:events` — **not explained** by any switch or pair of switches
+
+1 of 500 programs; reproducer `04-unexplained-divergence-free-events.txt`:
+
+```text
+new s0
+```
+
+At step 0 (`new s0`):
+
+| | 3.0.0 | 3.0.19 |
+|---|---|---|
+
+Produce this report again (about 15 minutes with the library build): `scripts/upgrade-report.sh 3.0.0 3.0.19`. See `docs/upgrades/README.md`.
+"#
+        .replace("{time.what}", time.what)
+        .replace("{time.releases}", time.releases)
+        .replace("{evict.what}", evict.what)
+        .replace("{evict.releases}", evict.releases)
+        .replace("{mfl.releases}", mfl.releases)
+        .replace("{bug.releases}", bug.releases)
+        .replace("{bug.what}", bug.what);
+    assert_eq!(upgrade::markdown(&s, &up), expected);
+    // Without classes or refusals, from a release without the bug.
+    let mut s = s;
+    s.classes.clear();
+    s.cancelled.clear();
+    s.stats.refused = 0;
+    let up = upgrade::Upgrade::new("3.0.19", "3.5.5").unwrap();
+    let md = upgrade::markdown(&s, &up);
+    assert!(md.contains("**0 differences**: 0 explained by the model's switches, 0 not."));
+    assert!(md.contains("## What to test before upgrading\n\nNo difference found in this run.\n"));
+    assert!(md.contains("## The differences\n\nNone found.\n"), "{md}");
+    assert!(
+        !md.contains("Known library bug") && !md.contains("Not explained"),
+        "{md}"
+    );
+    assert!(
+        md.contains("none in this run, even with only this switch set back"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_upgrade_reproducers_say_what_explains_them() {
+    let (mut s, up) = upgraded();
+    s.config.out = s
+        .config
+        .out
+        .with_file_name(format!("sessdiff-upgrade-{}", std::process::id()));
+    let folder = s.config.out.join("upgrade");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("09-stale.txt"), "new s0\n").unwrap();
+    std::fs::write(folder.join("notes.md"), "mine\n").unwrap();
+    upgrade::write(&s, &up).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "01-evict_after_listing+time-divergence-cache_add-cache.members.txt",
+            "02-time-divergence-set_time-session.timeout.txt",
+            "03-unexplained-crash-SIGSEGV-set_time.txt",
+            "04-unexplained-divergence-free-events.txt",
+            "notes.md",
+        ]
+    );
+    let header = |f: &str, k: &str| {
+        crate::corpus::header_value(&folder.join(f), k)
+            .unwrap()
+            .unwrap()
+    };
+    let f = "02-time-divergence-set_time-session.timeout.txt";
+    assert_eq!(header(f, "upgrade"), "3.0.0 -> 3.0.19");
+    assert_eq!(
+        header(f, "signature"),
+        "divergence:set_time:session.timeout"
+    );
+    assert_eq!(header(f, "switch"), "time");
+    assert_eq!(header(f, "isolated"), "yes");
+    assert_eq!(header(f, "found by"), "sessdiff survey --seed 3");
+    let f = "01-evict_after_listing+time-divergence-cache_add-cache.members.txt";
+    assert_eq!(header(f, "switch"), "evict_after_listing+time");
+    assert_eq!(header(f, "isolated"), "no");
+    assert_eq!(
+        header("04-unexplained-divergence-free-events.txt", "switch"),
+        "unexplained"
+    );
+    let md = std::fs::read_to_string(s.config.out.join("upgrade.md")).unwrap();
+    assert_eq!(md, upgrade::markdown(&s, &up));
+    let html = std::fs::read_to_string(s.config.out.join("upgrade.html")).unwrap();
+    assert!(html.contains("Upgrading from 3.0.0 to 3.0.19"));
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
