@@ -155,7 +155,10 @@ fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
         }
     });
     let mut s = Survey::new(config("dies", 120, 64, w)).unwrap();
-    s.run(|_| ()).unwrap();
+    let mut progress = 0;
+    s.run(|_| progress += 1).unwrap();
+    // Two batches: a death ends no batch early while time is left.
+    assert_eq!(progress, 2);
     // Every program ran: the batches went on after each death.
     assert_eq!(s.stats.programs, 120);
     let crash = s
@@ -286,4 +289,24 @@ fn an_upgrade_survey_explains_each_class_by_the_switch_that_brings_it_back() {
         "{md}"
     );
     std::fs::remove_dir_all(&s.config.out).unwrap();
+}
+
+#[test]
+fn a_new_class_is_shrunk_until_the_surveys_end_but_for_five_seconds_at_least() {
+    let mut s = Survey::new(config("deadline", 1, 1, worker(&[]))).unwrap();
+    let close = |a: Instant, b: Instant| a.max(b) - a.min(b) < Duration::from_millis(500);
+    // 300 s from a start just now.
+    s.start = Instant::now();
+    let end = s.start + Duration::from_secs(300);
+    assert!(close(s.shrink_deadline(), end));
+    // Past the survey's end: five seconds.
+    s.config.campaign.duration = Some(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(close(s.shrink_deadline(), Instant::now() + MIN_SHRINK));
+    // No time limit: an hour.
+    s.config.campaign.duration = None;
+    assert!(close(
+        s.shrink_deadline(),
+        Instant::now() + Duration::from_secs(3600)
+    ));
 }
