@@ -210,15 +210,23 @@ mod tests {
     /// Serves `requests` with the model against the model with `faults`
     /// planted; returns the answers' lines and how serving ended.
     fn served(requests: &str, faults: &[crate::faults::Fault]) -> (Vec<String>, Result<()>) {
+        served_by(requests, || {
+            (
+                crate::faults::FaultyBackend::with(faults),
+                NativeBackend::new(),
+            )
+        })
+    }
+
+    /// Serves `requests` with the pairs `make` makes.
+    fn served_by<L: Backend, R: Backend>(
+        requests: &str,
+        make: impl Fn() -> (L, R),
+    ) -> (Vec<String>, Result<()>) {
         let setup = Setup {
             target: Target::Ops,
             ops: 32,
-            make: || {
-                (
-                    crate::faults::FaultyBackend::with(faults),
-                    NativeBackend::new(),
-                )
-            },
+            make,
         };
         let mut out = Vec::new();
         let r = serve(setup, requests.as_bytes(), &mut out);
@@ -287,6 +295,62 @@ mod tests {
             assert_eq!(**d, format!("div {index} {}", want.join(" ")));
         }
         assert!(lines.iter().any(|l| l.starts_with("mask ")), "{lines:?}");
+        // Only a masked run is announced.
+        assert!(!lines.iter().any(|l| l == "mask -"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_batch_counts_the_ops_refused_as_a_library_bug() {
+        // 3.0.0's dup_keeps_owner: relinking calls on a stale dup are
+        // refused, on both sides alike.
+        let p = crate::native::Profile::named("3.0.0").unwrap().interned();
+        let make = || {
+            (
+                NativeBackend::with_profile(p),
+                NativeBackend::with_profile(p),
+            )
+        };
+        let (lines, r) = served_by("batch 1 0 300\n", make);
+        r.unwrap();
+        let refused: usize = (0..300)
+            .map(|i| {
+                let program = campaign::program_for(Target::Ops, 1, i, 32);
+                lockstep::check_with(&program, make).unwrap().refused()
+            })
+            .sum();
+        assert!(refused > 0, "the programs hit the bug");
+        assert_eq!(lines.last().unwrap(), &format!("done {refused}"));
+    }
+
+    #[test]
+    fn a_chain_stops_in_the_drain_or_after_its_last_mask() {
+        let p = Program::parse("new s0\nset_time s0 1\ncache_add s0\nfree s0\n").unwrap();
+        let diverged = |phase: Phase| {
+            let mut d = crate::lockstep::run(
+                &Program::parse("new s0\ncache_size 1\n").unwrap(),
+                &mut NativeBackend::new(),
+                &mut Twisted,
+            )
+            .unwrap_err();
+            d.phase = phase;
+            Some(d)
+        };
+        // A divergence in the drain: no op to mask, one signature.
+        let mut runs = 0;
+        let found = chain(&p, |_, _| {
+            runs += 1;
+            diverged(Phase::Drain)
+        });
+        assert_eq!((found.len(), runs), (1, 1));
+        // A program op that diverges on every run: masked again and
+        // again, up to MAX_MASKS runs with removals after the first.
+        let mut runs = 0;
+        let found = chain(&p, |_, _| {
+            runs += 1;
+            diverged(Phase::Program)
+        });
+        assert_eq!(found.len(), MAX_MASKS + 1);
+        assert_eq!(runs, MAX_MASKS + 1);
     }
 
     #[test]
