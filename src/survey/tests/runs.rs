@@ -144,19 +144,45 @@ fn a_survey_stops_at_its_time_limit() {
     assert!(s.stats.elapsed >= Duration::from_millis(300));
 }
 
-#[test]
-fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
-    let w = in_thread(&[], |_| {
-        || {
-            (
-                FaultyBackend::with(&[Fault::DupShares]),
-                DiesOnSslClear(NativeBackend::new()),
-            )
-        }
-    });
-    let mut s = Survey::new(config("dies", 120, 64, w)).unwrap();
+/// The pair of a survey whose library panics in `ssl_clear`.
+fn dying_pair() -> (FaultyBackend, DiesOnSslClear) {
+    (
+        FaultyBackend::with(&[Fault::DupShares]),
+        DiesOnSslClear(NativeBackend::new()),
+    )
+}
+
+/// A survey of `programs` programs whose library panics in `ssl_clear`;
+/// returns it and the number of times it reported progress.
+fn dying_survey(name: &str, programs: u64) -> (Survey, u64) {
+    let w = in_thread(&[], |_| dying_pair);
+    let mut s = Survey::new(config(name, programs, 64, w)).unwrap();
     let mut progress = 0;
     s.run(|_| progress += 1).unwrap();
+    (s, progress)
+}
+
+/// Whether campaign program `index` kills a worker of [`dying_survey`]:
+/// whether one of its runs, masked as the worker masks, panics.
+fn kills(index: u64) -> bool {
+    let p = campaign::program_for(Target::Ops, 3, index, 32);
+    let mut died = false;
+    chain(&p, |q, _| {
+        let run = std::panic::AssertUnwindSafe(|| lockstep::check_with(q, dying_pair));
+        match std::panic::catch_unwind(run) {
+            Ok(r) => r.err(),
+            Err(_) => {
+                died = true;
+                None
+            }
+        }
+    });
+    died
+}
+
+#[test]
+fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
+    let (s, progress) = dying_survey("dies", 120);
     // Two batches: a death ends no batch early while time is left.
     assert_eq!(progress, 2);
     // Every program ran: the batches went on after each death.
@@ -177,23 +203,11 @@ fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
         crash.neighbours.is_empty(),
         "a death is not merged by neighbours"
     );
-    // The programs that held an ssl_clear: each killed a worker, and again
-    // alone; shrinking killed more.
-    let killers = (0..120)
-        .filter(|&i| {
-            campaign::program_for(Target::Ops, 3, i, 32)
-                .ops
-                .iter()
-                .any(|op| op.name() == "ssl_clear")
-        })
-        .count() as u64;
-    assert!(killers > 0);
-    assert!(crash.count <= killers, "{} > {killers}", crash.count);
-    assert!(
-        s.stats.deaths >= 2 * crash.count,
-        "{} deaths",
-        s.stats.deaths
-    );
+    // Each program that kills a worker is counted in the class.
+    let killers: Vec<u64> = (0..120).filter(|&i| kills(i)).collect();
+    assert!(killers.len() > 1, "{killers:?}");
+    assert_eq!(crash.count, killers.len() as u64);
+    assert_eq!(crash.first, killers[0]);
     assert!(s.stats.divergent >= crash.count);
     assert!(
         s.classes
@@ -201,6 +215,13 @@ fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
             .any(|c| c.signature == "divergence:dup:ret")
     );
     assert_eq!(s.maybe_same(), [], "deaths are never possibly the same");
+    // Each such program kills two workers: in its batch, and again alone
+    // (the shrinking of the class's first program kills more, the same in
+    // a shorter survey that has it).
+    let (short, _) = dying_survey("dies-short", 60);
+    let later = killers.iter().filter(|&&i| i >= 60).count() as u64;
+    assert!(later > 0 && killers[0] < 60, "{killers:?}");
+    assert_eq!(s.stats.deaths - short.stats.deaths, 2 * later);
 }
 
 #[test]
