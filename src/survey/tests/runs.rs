@@ -163,21 +163,54 @@ fn dying_survey(name: &str, programs: u64) -> (Survey, u64) {
 }
 
 /// Whether campaign program `index` kills a worker of [`dying_survey`]:
-/// whether one of its runs, masked as the worker masks, panics.
-fn kills(index: u64) -> bool {
+/// the ops masked in the run that panics, if one of its runs, masked as
+/// the worker masks, does.
+fn kills(index: u64) -> Option<Vec<usize>> {
     let p = campaign::program_for(Target::Ops, 3, index, 32);
-    let mut died = false;
-    chain(&p, |q, _| {
+    let mut died = None;
+    chain(&p, |q, masked| {
         let run = std::panic::AssertUnwindSafe(|| lockstep::check_with(q, dying_pair));
         match std::panic::catch_unwind(run) {
             Ok(r) => r.err(),
             Err(_) => {
-                died = true;
+                died = Some(masked.to_vec());
                 None
             }
         }
     });
     died
+}
+
+/// How many of the candidates that shrinking `program` (a death at
+/// `ssl_clear`) tries kill a worker, as the survey shrinks it: traced, a
+/// death named by the step it died in.
+fn shrink_deaths(program: &Program) -> u64 {
+    let mut deaths = 0;
+    shrink::shrink(program, "crash:exit101:ssl_clear", &mut |p| {
+        let mut last = String::from("unknown");
+        let run = std::panic::AssertUnwindSafe(|| {
+            let (mut l, mut r) = dying_pair();
+            let mut step = |phase: lockstep::Phase, op: &crate::program::Op| {
+                let prefix = match phase {
+                    lockstep::Phase::Program => "",
+                    lockstep::Phase::Drain => "drain_",
+                    lockstep::Phase::End => "end_",
+                };
+                last = format!("{prefix}{}", op.name());
+            };
+            lockstep::run_observed(p, &mut l, &mut r, lockstep::Snapshots::EveryStep, &mut step)
+                .err()
+                .map(|d| d.signature())
+        });
+        match std::panic::catch_unwind(run) {
+            Ok(sig) => sig,
+            Err(_) => {
+                deaths += 1;
+                Some(format!("crash:exit101:{last}"))
+            }
+        }
+    });
+    deaths
 }
 
 #[test]
@@ -204,10 +237,11 @@ fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
         "a death is not merged by neighbours"
     );
     // Each program that kills a worker is counted in the class.
-    let killers: Vec<u64> = (0..120).filter(|&i| kills(i)).collect();
+    let killers: Vec<(u64, Vec<usize>)> =
+        (0..120).filter_map(|i| kills(i).map(|m| (i, m))).collect();
     assert!(killers.len() > 1, "{killers:?}");
     assert_eq!(crash.count, killers.len() as u64);
-    assert_eq!(crash.first, killers[0]);
+    assert_eq!(crash.first, killers[0].0);
     assert!(s.stats.divergent >= crash.count);
     assert!(
         s.classes
@@ -215,13 +249,15 @@ fn a_worker_that_dies_is_a_class_of_its_own_and_the_survey_goes_on() {
             .any(|c| c.signature == "divergence:dup:ret")
     );
     assert_eq!(s.maybe_same(), [], "deaths are never possibly the same");
-    // Each such program kills two workers: in its batch, and again alone
-    // (the shrinking of the class's first program kills more, the same in
-    // a shorter survey that has it).
-    let (short, _) = dying_survey("dies-short", 60);
-    let later = killers.iter().filter(|&&i| i >= 60).count() as u64;
-    assert!(later > 0 && killers[0] < 60, "{killers:?}");
-    assert_eq!(s.stats.deaths - short.stats.deaths, 2 * later);
+    // Each such program kills two workers: in its batch, and again alone;
+    // and shrinking the first kills one for each candidate that dies.
+    let (first, masked) = &killers[0];
+    let shrunk = shrink_deaths(&without(
+        &campaign::program_for(Target::Ops, 3, *first, 32),
+        masked,
+    ));
+    assert!(shrunk > 0);
+    assert_eq!(s.stats.deaths, 2 * killers.len() as u64 + shrunk);
 }
 
 #[test]
