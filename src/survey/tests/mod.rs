@@ -182,6 +182,13 @@ fn expect_files_name_their_bad_lines() {
     std::fs::write(&f, "divergence:dup:ret\nnot a signature\n").unwrap();
     let e = read_expect(&f).unwrap_err().to_string();
     assert!(e.ends_with("expect.txt:2: expected a signature (divergence:…, crash:… or hang:…), found `not a signature`"), "{e}");
+    // Neither a word that is not a signature, nor a signature with more
+    // after it.
+    for bad in ["nonsense", "divergence:dup:ret and more"] {
+        std::fs::write(&f, format!("hang:free\n{bad}\n")).unwrap();
+        let e = read_expect(&f).unwrap_err().to_string();
+        assert!(e.ends_with(&format!("expect.txt:2: expected a signature (divergence:…, crash:… or hang:…), found `{bad}`")), "{e}");
+    }
     std::fs::write(
         &f,
         r#"{"classes":[{"signature":"divergence:a:ret","aliases":["divergence:b:ret"]}]}"#,
