@@ -261,15 +261,7 @@ pub fn measure(
             let measures = measures
                 .into_iter()
                 .map(|mut m| {
-                    m.guess_agrees = match &m.verdict {
-                        Verdict::Like(c) => Some(!m.switch.differs(&base_profile, &c.profile())),
-                        // The guess is wrong if no candidate left has it.
-                        Verdict::Ambiguous(cs) => cs
-                            .iter()
-                            .all(|c| m.switch.differs(&base_profile, &c.profile()))
-                            .then_some(false),
-                        _ => None,
-                    };
+                    m.guess_agrees = guess_agrees(m.switch, &base_profile, &m.verdict);
                     m
                 })
                 .collect();
@@ -282,6 +274,20 @@ pub fn measure(
             });
         }
         overrides = next;
+    }
+}
+
+/// Whether the guess `base` has the behaviour of `sw` that `verdict`
+/// measured: for one candidate, whether it is the guess's; for several,
+/// wrong if none of them is the guess's, else unknown; else unknown.
+fn guess_agrees(sw: &Switch, base: &Profile, verdict: &Verdict) -> Option<bool> {
+    match verdict {
+        Verdict::Like(c) => Some(!sw.differs(base, &c.profile())),
+        Verdict::Ambiguous(cs) => cs
+            .iter()
+            .all(|c| sw.differs(base, &c.profile()))
+            .then_some(false),
+        _ => None,
     }
 }
 
@@ -544,5 +550,60 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("- `re_add` like 3.0.19: 1/1 clean\n"), "{md}");
+    }
+
+    #[test]
+    fn a_guess_is_wrong_when_no_candidate_measured_has_it() {
+        let time = switch("time").unwrap();
+        let cs = candidates(time);
+        let base = Profile::named("3.0.0").unwrap();
+        // cs[1] is 3.0.0's behaviour.
+        let like = |i: usize| Verdict::Like(cs[i].clone());
+        assert_eq!(guess_agrees(time, &base, &like(1)), Some(true));
+        assert_eq!(guess_agrees(time, &base, &like(2)), Some(false));
+        let both = |a: usize, b: usize| Verdict::Ambiguous(vec![cs[a].clone(), cs[b].clone()]);
+        assert_eq!(guess_agrees(time, &base, &both(2, 3)), Some(false));
+        assert_eq!(guess_agrees(time, &base, &both(1, 3)), None);
+        assert_eq!(guess_agrees(time, &base, &Verdict::NoCandidate), None);
+        assert_eq!(guess_agrees(time, &base, &Verdict::NoProbe), None);
+    }
+
+    #[test]
+    fn probes_come_from_the_headers_that_name_one_switch() {
+        let dir = std::env::temp_dir().join(format!("sessdiff-probes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, switch) in [
+            ("a.txt", "time"),
+            ("b.txt", "unexplained"),
+            ("c.txt", "time re_add"),
+            ("d.txt", "removals+re_add"),
+        ] {
+            std::fs::write(dir.join(name), format!("# switch: {switch}\nnew s0\n")).unwrap();
+        }
+        std::fs::write(dir.join("e.txt"), "# no switch here\nnew s0\n").unwrap();
+        let probes = read_probes(std::slice::from_ref(&dir)).unwrap();
+        assert_eq!(probes.len(), SWITCHES.len());
+        for p in &probes {
+            let files: Vec<_> = p.programs.iter().map(|(f, _)| f.clone()).collect();
+            if p.switch.name == "time" {
+                assert_eq!(files, [dir.join("a.txt")]);
+            } else {
+                assert!(files.is_empty(), "{}: {files:?}", p.switch.name);
+            }
+        }
+        std::fs::write(
+            dir.join("f.txt"),
+            "# signature: x\n# switch: nope\nnew s0\n",
+        )
+        .unwrap();
+        let e = read_probes(std::slice::from_ref(&dir))
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            e,
+            format!("{}:2: `nope` is not a switch", dir.join("f.txt").display())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -281,6 +281,12 @@ fn probes_measure_a_library_that_is_a_releases_model_as_that_release() {
     let measured = Profile::parse(&r.measured).unwrap();
     let mut like = 0;
     for m in &r.switches {
+        // A trial counts its clean probes: all of them, or fewer and the
+        // first that failed.
+        for t in &m.trials {
+            assert_eq!(t.clean == m.probes, t.first_failure.is_none(), "{t:?}");
+            assert!(t.clean <= m.probes);
+        }
         let has = |c: &probe::Candidate| !m.switch.differs(&c.profile(), &library);
         match &m.verdict {
             probe::Verdict::Like(c) => {
