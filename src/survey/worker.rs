@@ -189,7 +189,7 @@ impl Worker {
 
     fn start(&mut self) -> Result<()> {
         let command = &self.command;
-        let (child, stdin, stdout, err): (_, Box<dyn Write + Send>, Box<dyn Read + Send>, _) =
+        let (child, stdin, stdout, mut err): (_, Box<dyn Write + Send>, Box<dyn Read + Send>, _) =
             match &command.in_thread {
                 None => {
                     let mut child = Command::new(&command.program)
@@ -215,7 +215,6 @@ impl Worker {
                     (None, Box::new(stdin), Box::new(stdout), err)
                 }
             };
-        let mut err = err;
         let (tx, lines) = mpsc::channel();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
