@@ -84,6 +84,18 @@ const MIN_SHRINK: Duration = Duration::from_secs(5);
 /// shrunk.
 const SHRINK_HANG: Duration = Duration::from_secs(1);
 
+/// How long a candidate may stall, while a class of `signature` is
+/// shrunk, before it counts as a hang: a hang's class waits as the survey
+/// does (`hang_after`); for any other, a candidate that stalls is not a
+/// divergence or a crash like it, and a short wait tells enough.
+fn shrink_wait(signature: &str, hang_after: Duration) -> Duration {
+    if signature.starts_with("hang:") {
+        hang_after
+    } else {
+        hang_after.min(SHRINK_HANG)
+    }
+}
+
 /// How many other witnesses a class keeps.
 const WITNESSES: usize = 3;
 
@@ -374,12 +386,8 @@ impl Survey {
         // still gets a few seconds): a crash costs a new worker and a hang
         // its whole timeout, candidate after candidate.
         let deadline = self.shrink_deadline();
-        // A candidate that stalls is not a divergence or a crash: while
-        // shrinking one, a short wait tells enough.
         let hang_after = self.worker.hang_after;
-        if !signature.starts_with("hang:") {
-            self.worker.hang_after = hang_after.min(SHRINK_HANG);
-        }
+        self.worker.hang_after = shrink_wait(signature, hang_after);
         let worker = &mut self.worker;
         let mut deaths = 0;
         let reproducer = shrink::shrink(&program, signature, &mut |p| {

@@ -151,6 +151,17 @@ fn divergences_on_one_field_may_be_the_same_deaths_never() {
 }
 
 #[test]
+fn a_hang_is_shrunk_with_the_surveys_wait_any_other_class_with_a_short_one() {
+    let long = Duration::from_secs(30);
+    let short = Duration::from_millis(300);
+    assert_eq!(shrink_wait("hang:cache_flush", long), long);
+    assert_eq!(shrink_wait("divergence:dup:ret", long), SHRINK_HANG);
+    assert_eq!(shrink_wait("crash:SIGSEGV:dup", long), SHRINK_HANG);
+    // Never longer than the survey's own wait.
+    assert_eq!(shrink_wait("divergence:dup:ret", short), short);
+}
+
+#[test]
 fn the_rate_is_programs_over_seconds() {
     let s = Stats {
         programs: 10,
