@@ -194,8 +194,8 @@ pub fn explain(s: &mut Survey, up: &Upgrade) -> Result<()> {
 /// difference showed first wherever it acts), a short survey with only
 /// that switch set back: its classes join the report, marked isolated, if
 /// the full upgrade shows them too.
-/// It runs a tenth of the survey's time (10 to 60 s) or programs.
-fn isolate(s: &mut Survey, up: &Upgrade) -> Result<()> {
+/// It runs a tenth of the survey's time or programs ([`isolated_campaign`]).
+pub(super) fn isolate(s: &mut Survey, up: &Upgrade) -> Result<()> {
     for sw in up.switches() {
         // A library bug is refused, not compared.
         if sw.name == "dup_keeps_owner" {
@@ -216,11 +216,7 @@ fn isolate(s: &mut Survey, up: &Upgrade) -> Result<()> {
         config.worker = with_model(&s.config.worker, &spec);
         config.out = s.config.out.join("isolated").join(sw.name);
         config.model = spec;
-        let c = &mut config.campaign;
-        c.duration = c
-            .duration
-            .map(|d| (d / 10).clamp(Duration::from_secs(10), Duration::from_secs(60)));
-        c.programs = c.programs.map(|n| (n / 10).max(100));
+        config.campaign = isolated_campaign(&s.config.campaign);
         let mut sub = Survey::new(config)?;
         sub.run(|_| {})?;
         for mut c in sub.classes {
@@ -234,6 +230,19 @@ fn isolate(s: &mut Survey, up: &Upgrade) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The campaign of a survey with one switch set back, from the upgrade
+/// survey's: a tenth of its time (10 to 60 s) or of its programs (at
+/// least 100), the same programs otherwise.
+pub(super) fn isolated_campaign(c: &crate::campaign::Config) -> crate::campaign::Config {
+    crate::campaign::Config {
+        duration: c
+            .duration
+            .map(|d| (d / 10).clamp(Duration::from_secs(10), Duration::from_secs(60))),
+        programs: c.programs.map(|n| (n / 10).max(100)),
+        ..c.clone()
+    }
 }
 
 /// A reproducer's file under `upgrade/`: `upgrade/03-re_add-divergence-cache_add-events.txt`.
@@ -398,7 +407,9 @@ pub fn markdown(s: &Survey, up: &Upgrade) -> String {
         .filter(|r| Profile::named(r).is_some_and(|p| p.dup_keeps_owner))
         .map(|r| r.as_str())
         .collect();
-    if !bugs.is_empty() || st.refused > 0 {
+    // Only a release with the bug: refusals have other causes too (an op
+    // the library lacks).
+    if !bugs.is_empty() {
         let sw = switch("dup_keeps_owner").expect("a switch");
         let _ = writeln!(
             md,

@@ -388,3 +388,125 @@ fn a_new_class_is_shrunk_until_the_surveys_end_but_for_five_seconds_at_least() {
         Instant::now() + Duration::from_secs(3600)
     ));
 }
+
+#[test]
+fn an_isolated_survey_runs_a_tenth_of_the_upgrade_surveys_time_or_programs() {
+    let c = config("budget", 5000, 256, worker(&[])).campaign;
+    let sub = upgrade::isolated_campaign(&c);
+    assert_eq!(sub.duration, Some(Duration::from_secs(30)));
+    assert_eq!(sub.programs, Some(500));
+    assert_eq!((sub.seed, sub.ops, sub.target), (c.seed, c.ops, c.target));
+    // Ten to sixty seconds, at least 100 programs; no bound stays none.
+    let bounded = |secs: Option<u64>, programs: Option<u64>| {
+        let mut c = c.clone();
+        c.duration = secs.map(Duration::from_secs);
+        c.programs = programs;
+        let sub = upgrade::isolated_campaign(&c);
+        (sub.duration.map(|d| d.as_secs()), sub.programs)
+    };
+    assert_eq!(bounded(Some(50), Some(300)), (Some(10), Some(100)));
+    assert_eq!(bounded(Some(1000), None), (Some(60), None));
+    assert_eq!(bounded(None, Some(2000)), (None, Some(200)));
+}
+
+#[test]
+fn a_switch_that_explains_no_class_is_surveyed_alone_and_its_classes_marked_isolated() {
+    let up = upgrade::Upgrade::new("3.0.19", "4.0.3").unwrap();
+    let w = native_worker(Some("4.0.3"), &["survey-worker", "--model", "3.0.19"]);
+    let mut c = config("isolate", 1000, 256, w);
+    c.upgrade = Some(up.clone());
+    let mut s = Survey::new(c).unwrap();
+    // A class found before, that `time` explains: `time` is not surveyed
+    // alone; every other differing switch is.
+    let mut found = class("divergence:set_time:session.time", &[]);
+    found.explained = Some(upgrade::Explanation {
+        passes_with_target: true,
+        switches: vec!["time"],
+        together: false,
+        isolated: false,
+    });
+    s.classes.push(found);
+    upgrade::isolate(&mut s, &up).unwrap();
+    let library = Profile::named("4.0.3").unwrap().interned();
+    let mut switches = BTreeSet::new();
+    for c in &s.classes[1..] {
+        let e = c.explained.as_ref().unwrap();
+        assert!(e.isolated && !e.together, "{e:?}");
+        let [sw] = e.switches[..] else {
+            panic!("{e:?}")
+        };
+        assert_ne!(sw, "time");
+        switches.insert(sw);
+        // Found with that switch alone set back: its reproducer shows the
+        // class there, and passes with the target's profile.
+        let spec = format!("4.0.3,{sw}=3.0.19");
+        let model = Profile::parse(&spec).unwrap().interned();
+        let d = lockstep::check_with(&c.reproducer, || {
+            (
+                NativeBackend::with_profile(model),
+                NativeBackend::with_profile(library),
+            )
+        })
+        .expect_err(&spec);
+        assert_eq!(d.signature(), c.signature, "{spec}");
+        lockstep::check_with(&c.reproducer, || {
+            (
+                NativeBackend::with_profile(library),
+                NativeBackend::with_profile(library),
+            )
+        })
+        .unwrap();
+    }
+    // Switches that act alone in a hundred programs (seed 3: `removals`,
+    // `dup_failure`, `peer_rpk`), each one the upgrade changes.
+    assert!(
+        switches.contains("removals") && switches.contains("dup_failure"),
+        "{switches:?}"
+    );
+    let differing: BTreeSet<_> = up.switches().iter().map(|sw| sw.name).collect();
+    assert!(switches.is_subset(&differing), "{switches:?}");
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
+
+/// `w`, counting the workers it starts.
+fn counted(w: WorkerCommand) -> (WorkerCommand, Arc<std::sync::atomic::AtomicUsize>) {
+    let starts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let serve = w.in_thread.clone().expect("a worker in a thread");
+    let n = starts.clone();
+    let w = WorkerCommand {
+        in_thread: Some(Arc::new(move |args, input, output| {
+            n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            serve(args, input, output)
+        })),
+        ..w
+    };
+    (w, starts)
+}
+
+#[test]
+fn a_worker_serves_clean_batches_on_and_is_replaced_after_one_with_divergences() {
+    use std::sync::atomic::Ordering::SeqCst;
+    // Three clean batches: one worker.
+    let (w, starts) = counted(worker(&[]));
+    let mut s = Survey::new(config("one-worker", 40, 16, w)).unwrap();
+    s.run(|_| ()).unwrap();
+    assert_eq!(starts.load(SeqCst), 1);
+    // A batch with a divergent program leaks its world: the next batch
+    // gets a fresh worker (and shrinking a class one more).
+    let faults = [Fault::DupShares];
+    let (w, starts) = counted(worker(&faults));
+    let mut s = Survey::new(config("recycled", 40, 8, w)).unwrap();
+    s.run(|_| ()).unwrap();
+    let chains = chains(&faults, 40);
+    let divergent_batches = chains[..32]
+        .chunks(8)
+        .filter(|b| b.iter().any(|c| !c.is_empty()))
+        .count();
+    assert!(divergent_batches > 0);
+    assert!(
+        starts.load(SeqCst) > divergent_batches,
+        "{} starts, {divergent_batches} divergent batches before the last",
+        starts.load(SeqCst)
+    );
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
