@@ -283,7 +283,6 @@ pub fn clear(dir: &Path) -> Result<()> {
         let p = e?.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let ours = name.ends_with(".txt")
-            && name.len() > 3
             && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
             && name.as_bytes()[2] == b'-';
         if ours {

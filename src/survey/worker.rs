@@ -532,6 +532,45 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_worker_leaves_no_process_behind() {
+        let pid_file =
+            std::env::temp_dir().join(format!("sessdiff-worker-pid-{}", std::process::id()));
+        // A worker that, once its input ends, sleeps on.
+        let script = format!(
+            "echo $$ > {}; echo 'hello Fake 1.0'; read line; exec sleep 30",
+            pid_file.display()
+        );
+        let w = Worker::new(WorkerCommand::process(
+            "sh".into(),
+            vec!["-c".into(), script],
+        ))
+        .unwrap();
+        assert_eq!(w.version(), "Fake 1.0");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let alive = || {
+            std::process::Command::new("kill")
+                .args(["-0", pid.trim()])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(alive());
+        drop(w);
+        assert!(!alive(), "worker {} left running", pid.trim());
+        std::fs::remove_file(pid_file).unwrap();
+    }
+
+    #[test]
+    fn a_worker_command_shows_its_program_and_arguments() {
+        let c = WorkerCommand::process("sh".into(), vec!["-c".into(), "exit".into()]);
+        assert_eq!(
+            format!("{c:?}"),
+            r#"WorkerCommand { program: "sh", args: ["-c", "exit"], in_thread: false }"#
+        );
+    }
+
+    #[test]
     fn a_batch_reads_its_divergences_and_refusals() {
         let mut w = scripted(
             "echo 'start 0'; echo 'div 0 divergence:dup:ret -'; echo 'start 1'; echo 'done 2'; \

@@ -510,3 +510,60 @@ fn a_worker_serves_clean_batches_on_and_is_replaced_after_one_with_divergences()
     );
     std::fs::remove_dir_all(&s.config.out).unwrap();
 }
+
+#[test]
+fn a_class_is_explained_by_each_switch_that_brings_it_back_alone_else_by_a_pair() {
+    let up = upgrade::Upgrade::new("1.1.1w", "3.5.5").unwrap();
+    let w = native_worker(Some("3.5.5"), &["survey-worker", "--model", "1.1.1w"]);
+    let mut c = config("explain", 1000, 256, w);
+    c.upgrade = Some(up.clone());
+    let mut s = Survey::new(c).unwrap();
+    // Two committed reproducers of this upgrade: one that `removals`
+    // brings back alone, one that needs `peer_rpk` and `kex_group` at once.
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/upgrades/1.1.1w-to-3.5.5");
+    let files = [
+        "08-removals-divergence-drain_ctx_free-events.txt",
+        "05-peer_rpk+kex_group-divergence-decode_into-ret.txt",
+    ];
+    for f in files {
+        let path = dir.join(f);
+        let signature = crate::corpus::header_value(&path, "signature")
+            .unwrap()
+            .unwrap();
+        let mut c = class(&signature, &[]);
+        c.reproducer = crate::corpus::read_program(&path).unwrap();
+        s.classes.push(c);
+    }
+    upgrade::explain(&mut s, &up).unwrap();
+    let explained = |i: usize| s.classes[i].explained.clone().unwrap();
+    assert_eq!(
+        explained(0),
+        upgrade::Explanation {
+            passes_with_target: true,
+            switches: vec!["removals"],
+            together: false,
+            isolated: false,
+        }
+    );
+    assert_eq!(
+        explained(1),
+        upgrade::Explanation {
+            passes_with_target: true,
+            switches: vec!["peer_rpk", "kex_group"],
+            together: true,
+            isolated: false,
+        }
+    );
+    // The classes that surveys with one switch set back found: isolated,
+    // each of a switch that explains neither class above.
+    for c in &s.classes[2..] {
+        let e = c.explained.as_ref().unwrap();
+        assert!(e.isolated, "{e:?}");
+        assert!(
+            !["removals", "kex_group", "peer_rpk"].contains(&e.switches[0]),
+            "{e:?}"
+        );
+    }
+    std::fs::remove_dir_all(&s.config.out).unwrap();
+}
